@@ -1,0 +1,168 @@
+"""The application: storage, plugins, scheduler and transports wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.builtin import CorePlugin
+from bot.config import Settings
+from bot.context import BotContext
+from bot.dispatch import Dispatcher
+from bot.events import Event
+from bot.i18n import Catalog
+from bot.ledger import EventLedger
+from bot.plugin import Plugin
+from bot.registry import Registry
+from bot.scheduler import Scheduler
+from bot.storage.cipher import FieldCipher
+from bot.storage.database import CORE_MIGRATIONS, Database, MigrationSet
+from bot.storage.keys import DataKey
+from bot.transport_state import TransportState
+from bot.transports.base import Transport
+
+log = logging.getLogger(__name__)
+
+DATABASE_FILE = "vecinos.db"
+LEDGER_PRUNE_INTERVAL = timedelta(hours=1)
+
+
+class Application:
+    """Owns every service; also the host that transports deliver events to."""
+
+    def __init__(
+        self, settings: Settings, key: DataKey, plugins: Sequence[type[Plugin]] = ()
+    ) -> None:
+        self.settings = settings
+        self._key = key
+        self._plugin_types: list[type[Plugin]] = [CorePlugin, *plugins]
+        self.plugins: list[Plugin] = []
+        self.transports: list[Transport] = []
+        self._bot: BotContext | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._state: TransportState | None = None
+
+    @property
+    def bot(self) -> BotContext:
+        assert self._bot is not None, "start() first"
+        return self._bot
+
+    async def open(self) -> None:
+        """Open storage and load plugins; no network yet."""
+        cipher = FieldCipher(self._key)
+        db = await Database.open(self.settings.bot.data_dir / DATABASE_FILE, self._migrations())
+        catalog = Catalog()
+        catalog.add_package("bot.locales")
+        registry = Registry()
+        self._bot = BotContext(
+            settings=self.settings,
+            db=db,
+            cipher=cipher,
+            catalog=catalog,
+            scheduler=Scheduler(db, cipher),
+            registry=registry,
+        )
+        for plugin_type in self._plugin_types:
+            plugin = plugin_type(self._bot)
+            if plugin.locales:
+                catalog.add_package(plugin.locales)
+            registry.add_plugin(plugin)
+            self.plugins.append(plugin)
+        for spec, handler in registry.jobs:
+            self._bot.scheduler.register(spec, handler)
+        self._state = TransportState(db, cipher)
+        self._dispatcher = Dispatcher(self._bot, EventLedger(db), self._state)
+
+    def _migrations(self) -> list[MigrationSet]:
+        extra = [
+            MigrationSet(component=p.name, package=p.migrations)
+            for p in self._plugin_types
+            if p.migrations
+        ]
+        return [CORE_MIGRATIONS, *extra]
+
+    async def start(self, transports: Sequence[Transport]) -> None:
+        """Start plugins, the scheduler, then each transport (after its first sync)."""
+        if self._bot is None:
+            await self.open()
+        bot = self.bot
+        for plugin in self.plugins:
+            await plugin.start()
+        bot.scheduler.every(LEDGER_PRUNE_INTERVAL, self._prune_ledger)
+        await bot.scheduler.start()
+        for transport in transports:
+            bot.transports[transport.name] = transport
+            self.transports.append(transport)
+            await transport.start(self)
+        log.info("Vecinos is running on %s", ", ".join(t.name for t in transports) or "nothing")
+
+    async def stop(self) -> None:
+        for transport in reversed(self.transports):
+            await transport.stop()
+        if self._bot is not None:
+            for plugin in reversed(self.plugins):
+                await plugin.stop()
+            await self._bot.scheduler.stop()
+            await self._bot.db.close()
+
+    async def run_until_signalled(self, transports: Sequence[Transport]) -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        try:
+            await self.start(transports)
+            await stopping.wait()
+            log.info("stopping")
+        finally:
+            await self.stop()
+
+    async def _prune_ledger(self) -> None:
+        assert self._dispatcher is not None
+        await EventLedger(self.bot.db).prune(
+            datetime.now(UTC), self._dispatcher.max_age + timedelta(hours=1)
+        )
+
+    # TransportHost
+
+    async def deliver(self, event: Event) -> None:
+        assert self._dispatcher is not None
+        await self._dispatcher.deliver(event)
+
+    def invite_allowed(self, transport: str, inviter: str) -> bool:
+        return self.settings.invite_allowed(inviter)
+
+    async def room_joined_at(self, transport: str, room_id: str, joined_at: datetime) -> datetime:
+        assert self._state is not None
+        return await self._state.room_joined_at(transport, room_id, joined_at)
+
+    async def load_token(self, transport: str) -> str | None:
+        assert self._state is not None
+        return await self._state.load_token(transport)
+
+    async def save_token(self, transport: str, token: str) -> None:
+        assert self._state is not None
+        await self._state.save_token(transport, token)
+
+    @property
+    def state(self) -> TransportState:
+        assert self._state is not None
+        return self._state
+
+
+class SecretSessions:
+    """A transport's login, kept encrypted in the core's secrets table."""
+
+    def __init__(self, state: TransportState, name: str) -> None:
+        self._state = state
+        self._name = name
+
+    async def load(self) -> Any:
+        return await self._state.load_secret(self._name)
+
+    async def save(self, session: dict[str, str]) -> None:
+        await self._state.save_secret(self._name, session)

@@ -1,0 +1,54 @@
+"""Commands every Vecinos bot has: ping, help and language choice."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.commands import CommandSpec, command
+from bot.context import CommandContext
+from bot.formatting import Rich
+from bot.plugin import Plugin
+
+
+class CorePlugin(Plugin):
+    name = "core"
+
+    @command("ping")
+    async def ping(self, ctx: CommandContext) -> None:
+        await ctx.reply(ctx.t("core.pong"))
+
+    @command("help", aliases={"es": ("ayuda",)})
+    async def help(self, ctx: CommandContext, command_name: str | None = None) -> None:
+        if command_name is None:
+            await ctx.reply(self._overview(ctx))
+            return
+        bound = self.bot.registry.find(
+            command_name.removeprefix(ctx.bot.settings.bot.command_prefix)
+        )
+        if bound is None or bound.spec.level > ctx.level:
+            await ctx.reply(ctx.t("core.help_unknown", name=command_name, help=ctx.help_command()))
+            return
+        await ctx.reply(self._details(ctx, bound.spec))
+
+    @command("lang", aliases={"es": ("idioma",)})
+    async def lang(self, ctx: CommandContext, language: Literal["en", "es"] | None = None) -> None:
+        if language is None:
+            await ctx.reply(ctx.t("core.lang_current", usage=ctx.usage()))
+            return
+        await ctx.bot.set_language(ctx.event.sender.user_id, language)
+        await ctx.reply(ctx.bot.translator(language)("core.lang_set"))
+
+    def _overview(self, ctx: CommandContext) -> Rich:
+        rich = Rich().bold(ctx.t("core.help_title")).newline()
+        for spec in self.bot.registry.commands_for(ctx.level):
+            rich.code(ctx.usage(spec)).text(f" — {ctx.t(f'help.{spec.name}')}").newline()
+        return rich.italic(ctx.t("core.help_more", help=ctx.help_command()))
+
+    def _details(self, ctx: CommandContext, spec: CommandSpec) -> Rich:
+        rich = Rich().code(ctx.usage(spec)).newline().text(ctx.t(f"help.{spec.name}"))
+        names = sorted(spec.all_names() - {spec.display_name(ctx.lang)})
+        if names:
+            prefix = ctx.bot.settings.bot.command_prefix
+            also = ", ".join(f"{prefix}{name}" for name in names)
+            rich.newline().italic(ctx.t("core.help_aliases", names=also))
+        return rich

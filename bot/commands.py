@@ -1,0 +1,169 @@
+"""Command declarations: decorators, typed arguments parsed from the handler's signature.
+
+    @command("lang", aliases={"es": ("idioma",)})
+    async def lang(self, ctx: CommandContext, language: Literal["en", "es"]) -> None: ...
+
+A parameter annotated `str` takes one word, `int` a whole number, a `Literal[...]` one of its
+values, and `Rest` everything left on the line. A parameter with a default is optional.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+
+from bot.i18n import LANGUAGES, Language
+from bot.permissions import Level
+
+Rest = Annotated[str, "rest of the line"]
+
+Handler = Callable[..., Awaitable[None]]
+COMMAND_ATTR = "__vecinos_command__"
+
+
+class ArgumentError(Exception):
+    """Bad arguments; `key` and `params` name a localized explanation."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: Literal["word", "int", "choice", "rest"]
+    optional: bool
+    choices: tuple[str, ...] = ()
+
+    def usage(self, display_name: str) -> str:
+        inner = "|".join(self.choices) if self.kind == "choice" else display_name
+        if self.kind == "rest":
+            inner += "…"
+        return f"[{inner}]" if self.optional else f"<{inner}>"
+
+    def convert(self, raw: str) -> object:
+        if self.kind == "int":
+            try:
+                return int(raw)
+            except ValueError:
+                raise ArgumentError("error.args.number", param=self.name, value=raw) from None
+        if self.kind == "choice":
+            value = raw.lower()
+            if value not in self.choices:
+                raise ArgumentError(
+                    "error.args.choice", param=self.name, choices=", ".join(self.choices)
+                )
+            return value
+        return raw
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A declared command, before it is bound to a plugin instance."""
+
+    name: str
+    level: Level = Level.GUEST
+    aliases: Mapping[Language, tuple[str, ...]] = field(default_factory=dict)
+    # Room roles where the command may be used; None means any room.
+    roles: frozenset[str] | None = None
+    params: tuple[Param, ...] = ()
+
+    def display_name(self, lang: Language) -> str:
+        return (self.aliases.get(lang) or (self.name,))[0]
+
+    def all_names(self) -> set[str]:
+        names = {self.name}
+        for lang in LANGUAGES:
+            names.update(self.aliases.get(lang, ()))
+        return names
+
+    def parse(self, text: str) -> dict[str, object]:
+        """Map the text after the command name onto the parameters."""
+        words = text.split()
+        values: dict[str, object] = {}
+        for index, param in enumerate(self.params):
+            if param.kind == "rest":
+                rest = _rest_after(text, index)
+                if rest:
+                    values[param.name] = rest
+                elif not param.optional:
+                    raise ArgumentError("error.args.missing", param=param.name)
+                return values
+            if index < len(words):
+                values[param.name] = param.convert(words[index])
+            elif not param.optional:
+                raise ArgumentError("error.args.missing", param=param.name)
+        if len(words) > len(self.params):
+            raise ArgumentError("error.args.extra", extra=" ".join(words[len(self.params) :]))
+        return values
+
+
+def command(
+    name: str,
+    *,
+    level: Level = Level.GUEST,
+    aliases: Mapping[Language, tuple[str, ...]] | None = None,
+    roles: frozenset[str] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Declare a plugin method as a command; its signature declares the arguments."""
+
+    def decorate(func: Handler) -> Handler:
+        spec = CommandSpec(
+            name=name,
+            level=level,
+            aliases=dict(aliases or {}),
+            roles=roles,
+            params=_params_of(func),
+        )
+        setattr(func, COMMAND_ATTR, spec)
+        return func
+
+    return decorate
+
+
+def _params_of(func: Handler) -> tuple[Param, ...]:
+    hints = get_type_hints(func, include_extras=True)
+    params: list[Param] = []
+    # Skip `self` and the command context.
+    for parameter in list(inspect.signature(func).parameters.values())[2:]:
+        optional = parameter.default is not inspect.Parameter.empty
+        params.append(_param(parameter.name, hints[parameter.name], optional))
+    if any(p.kind == "rest" for p in params[:-1]):
+        raise TypeError(f"{func.__qualname__}: only the last parameter can be Rest")
+    return tuple(params)
+
+
+def _param(name: str, hint: Any, optional: bool) -> Param:
+    if hint == Rest:
+        return Param(name, "rest", optional)
+    args = [a for a in get_args(hint) if a is not type(None)]
+    if args and get_origin(hint) is not Literal:  # X | None
+        hint = args[0]
+    if get_origin(hint) is Literal:
+        return Param(name, "choice", optional, tuple(str(a) for a in get_args(hint)))
+    if hint is int:
+        return Param(name, "int", optional)
+    if hint is str:
+        return Param(name, "word", optional)
+    raise TypeError(f"unsupported command parameter type for {name!r}: {hint!r}")
+
+
+def _rest_after(text: str, skip_words: int) -> str:
+    rest = text.strip()
+    for _ in range(skip_words):
+        parts = rest.split(maxsplit=1)
+        rest = parts[1] if len(parts) > 1 else ""
+    return rest.strip()
+
+
+def split_invocation(body: str, prefix: str) -> tuple[str, str] | None:
+    """`"!lang es"` -> `("lang", "es")`; None when the text is not a command."""
+    text = body.strip()
+    if not text.startswith(prefix) or len(text) == len(prefix) or text[len(prefix)].isspace():
+        return None
+    head, *rest = text[len(prefix) :].split(maxsplit=1)
+    return head.lower(), (rest[0].strip() if rest else "")

@@ -1,0 +1,161 @@
+"""The context handed to plugins: the bot's services, and one event's reply helpers.
+
+There is no global state: everything a handler needs comes through these objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from bot.commands import CommandSpec
+from bot.config import RoomConfig, Settings
+from bot.events import Event, MessageEvent, OutgoingMessage, RoomRef, SentMessage
+from bot.formatting import Rich, plain_message
+from bot.i18n import Catalog, Language, Translator
+from bot.permissions import Level
+from bot.storage.cipher import FieldCipher
+from bot.storage.database import Database
+from bot.transports.base import Transport
+
+if TYPE_CHECKING:
+    from bot.registry import Registry
+    from bot.scheduler import Scheduler
+
+MODERATOR_POWER = 50
+E = TypeVar("E", bound=Event)
+
+
+@dataclass
+class BotContext:
+    settings: Settings
+    db: Database
+    cipher: FieldCipher
+    catalog: Catalog
+    scheduler: Scheduler
+    registry: Registry
+    transports: dict[str, Transport] = field(default_factory=dict)
+
+    def transport(self, name: str) -> Transport:
+        return self.transports[name]
+
+    async def send(
+        self, room: RoomRef, message: OutgoingMessage, *, key: str | None = None
+    ) -> SentMessage:
+        """Send to a room; a `key` makes the send idempotent across retries and crashes."""
+        event_id = await self.transport(room.transport).send(room.room_id, message, key=key)
+        return SentMessage(room, event_id)
+
+    async def react(self, room: RoomRef, event_id: str, emoji: str) -> None:
+        await self.transport(room.transport).react(room.room_id, event_id, emoji)
+
+    def person(self, user_id: str) -> str:
+        """The pseudonymous id under which a person's data is stored."""
+        return self.cipher.keyed_hash(user_id, "person")
+
+    def room_config(self, room: RoomRef) -> RoomConfig | None:
+        return self.settings.room(room.transport, room.room_id)
+
+    async def language_for(self, room: RoomRef, user_id: str | None) -> Language:
+        """The person's own choice (`!lang`), else the room's, else the bot's default."""
+        if user_id is not None:
+            row = await self.db.fetchone(
+                "SELECT language FROM person_prefs WHERE person = ?", (self.person(user_id),)
+            )
+            if row is not None and row["language"] in ("en", "es"):
+                lang: Language = row["language"]
+                return lang
+        return self.settings.room_language(room.transport, room.room_id)
+
+    async def set_language(self, user_id: str, lang: Language) -> None:
+        await self.db.execute(
+            "INSERT INTO person_prefs (person, language) VALUES (?, ?)"
+            " ON CONFLICT (person) DO UPDATE SET language = excluded.language",
+            (self.person(user_id), lang),
+        )
+
+    def translator(self, lang: Language) -> Translator:
+        return Translator(self.catalog, lang)
+
+    async def level_of(self, room: RoomRef, user_id: str) -> Level:
+        """Decided here, server-side, from config and room power levels only."""
+        if user_id in self.settings.admins:
+            return Level.ADMIN
+        if user_id in self.settings.moderators or await self._moderates_by_power(room, user_id):
+            return Level.MODERATOR
+        config = self.room_config(room)
+        if config is None:
+            return Level.GUEST
+        return Level.VOLUNTEER if config.role == "watch" else Level.NEIGHBOR
+
+    async def _moderates_by_power(self, room: RoomRef, user_id: str) -> bool:
+        transport = self.transports.get(room.transport)
+        if transport is None:
+            return False
+        for config in self.settings.rooms:
+            if (
+                config.role == "moderation"
+                and config.transport == room.transport
+                and await transport.power_level(config.id, user_id) >= MODERATOR_POWER
+            ):
+                return True
+        return False
+
+
+@dataclass
+class EventContext(Generic[E]):
+    """One incoming event, with replies that land in the sender's thread."""
+
+    bot: BotContext
+    event: E
+    lang: Language
+    _replies: int = 0
+
+    @property
+    def t(self) -> Translator:
+        return self.bot.translator(self.lang)
+
+    @property
+    def room(self) -> RoomRef:
+        return self.event.room
+
+    async def reply(
+        self, message: str | Rich | OutgoingMessage, *, mentions: tuple[str, ...] = ()
+    ) -> SentMessage:
+        if isinstance(message, str):
+            message = plain_message(message)
+        elif isinstance(message, Rich):
+            message = message.message()
+        message = replace(
+            message,
+            reply_to=self.event.event_id,
+            thread_root=self.event.thread_root or self.event.event_id,
+            mentions=mentions or message.mentions,
+        )
+        self._replies += 1
+        # Derived from the event, so a replay after a crash cannot post the reply twice.
+        key = f"reply:{self.event.event_id}:{self._replies}"
+        return await self.bot.send(self.event.room, message, key=key)
+
+    async def react(self, emoji: str) -> None:
+        await self.bot.react(self.event.room, self.event.event_id, emoji)
+
+
+@dataclass
+class CommandContext(EventContext[MessageEvent]):
+    spec: CommandSpec | None = None
+    level: Level = Level.GUEST
+
+    def usage(self, spec: CommandSpec | None = None) -> str:
+        spec = spec or self.spec
+        assert spec is not None
+        prefix = self.bot.settings.bot.command_prefix
+        params = " ".join(p.usage(self.arg_name(p.name)) for p in spec.params)
+        return f"{prefix}{spec.display_name(self.lang)} {params}".rstrip()
+
+    def help_command(self) -> str:
+        return f"{self.bot.settings.bot.command_prefix}{self.t('core.help_name')}"
+
+    def arg_name(self, name: str) -> str:
+        key = f"arg.{name}"
+        return self.t(key) if self.bot.catalog.has(key) else name

@@ -1,0 +1,151 @@
+"""From a normalized event to the handler that owns it, exactly once.
+
+Order of checks for every event: too old (the bot was down longer than the max age) or
+already handled -> skipped; unencrypted room -> refused once; then commands, reactions and
+listeners. Permissions and room roles are checked here, for every command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from bot.commands import ArgumentError, split_invocation
+from bot.context import BotContext, CommandContext, EventContext
+from bot.events import Event, MessageEvent, ReactionEvent, UndecryptableEvent
+from bot.ledger import EventLedger
+from bot.ratelimit import SlidingWindow
+from bot.registry import BoundCommand
+from bot.transport_state import TransportState
+
+log = logging.getLogger(__name__)
+
+COMMANDS_PER_MINUTE = 20
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        bot: BotContext,
+        ledger: EventLedger,
+        state: TransportState,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.bot = bot
+        self._ledger = ledger
+        self._state = state
+        self._now = now
+        self._limits = SlidingWindow(COMMANDS_PER_MINUTE, 60.0)
+        # One "slow down" a minute at most, or the warning itself becomes the flood.
+        self._warnings = SlidingWindow(1, 60.0)
+
+    @property
+    def max_age(self) -> timedelta:
+        return timedelta(minutes=self.bot.settings.bot.command_max_age_minutes)
+
+    async def deliver(self, event: Event) -> None:
+        transport = event.room.transport
+        if self._now() - event.timestamp > self.max_age:
+            await self._ledger.skip(transport, event.event_id)
+            return
+        if not await self._ledger.begin(transport, event.event_id):
+            return
+        try:
+            await self._route(event)
+        except Exception:
+            # Never the event itself: it may hold a report. The type is enough to debug.
+            log.exception("handling a %s failed", type(event).__name__)
+        await self._ledger.finish(event.event_id)
+
+    async def _route(self, event: Event) -> None:
+        if not event.encrypted and not self._unencrypted_allowed(event):
+            await self._refuse_unencrypted(event)
+            return
+        if isinstance(event, UndecryptableEvent):
+            await self._tell_undecryptable(event)
+            return
+        if isinstance(event, MessageEvent):
+            invocation = split_invocation(event.body, self.bot.settings.bot.command_prefix)
+            if invocation is not None:
+                await self._command(event, *invocation)
+                return
+        if isinstance(event, ReactionEvent):
+            handlers = self.bot.registry.reaction_handlers(event.key)
+        else:
+            handlers = self.bot.registry.listeners_for(event)
+        if handlers:
+            ctx = await self._event_context(event)
+            for handler in handlers:
+                await handler(ctx)
+
+    def _unencrypted_allowed(self, event: Event) -> bool:
+        if not self.bot.settings.bot.require_encryption:
+            return True
+        config = self.bot.room_config(event.room)
+        return config is not None and config.allow_unencrypted
+
+    async def _refuse_unencrypted(self, event: Event) -> None:
+        is_command = isinstance(event, MessageEvent) and split_invocation(
+            event.body, self.bot.settings.bot.command_prefix
+        )
+        if not is_command:
+            return
+        if await self._state.claim_refusal(event.room.transport, event.room.room_id):
+            ctx = await self._event_context(event)
+            await ctx.reply(ctx.t("core.unencrypted_room"))
+        log.info("ignored a command in an unencrypted room")
+
+    async def _tell_undecryptable(self, event: UndecryptableEvent) -> None:
+        ctx = await self._event_context(event)
+        name = event.sender.display_name or event.sender.user_id
+        await ctx.reply(ctx.t("core.undecryptable", name=name), mentions=(event.sender.user_id,))
+
+    async def _event_context(self, event: Event) -> EventContext[Event]:
+        lang = await self.bot.language_for(event.room, event.sender.user_id)
+        return EventContext(self.bot, event, lang)
+
+    async def _command(self, event: MessageEvent, name: str, rest: str) -> None:
+        lang = await self.bot.language_for(event.room, event.sender.user_id)
+        level = await self.bot.level_of(event.room, event.sender.user_id)
+        ctx = CommandContext(self.bot, event, lang, level=level)
+        bound = self.bot.registry.find(name)
+        if bound is None:
+            await ctx.reply(ctx.t("core.unknown_command", name=name, help=ctx.help_command()))
+            return
+        ctx.spec = bound.spec
+        if await self._refused(ctx, bound):
+            return
+        try:
+            values = bound.spec.parse(rest)
+        except ArgumentError as error:
+            params = dict(error.params)
+            if "param" in params:
+                params["param"] = ctx.arg_name(str(params["param"]))
+            problem = ctx.t(error.key, **params)
+            await ctx.reply(ctx.t("core.bad_arguments", problem=problem, usage=ctx.usage()))
+            return
+        log.debug("running command %s", bound.spec.name)
+        try:
+            await bound.handler(ctx, **values)
+        except Exception:
+            log.exception("command %s failed", bound.spec.name)
+            await ctx.reply(ctx.t("core.error"))
+
+    async def _refused(self, ctx: CommandContext, bound: BoundCommand) -> bool:
+        """Answer and return True when this person may not run this command here, now."""
+        spec = bound.spec
+        if ctx.level < spec.level:
+            await ctx.reply(ctx.t("core.not_allowed", command=ctx.usage().split()[0]))
+            return True
+        config = self.bot.room_config(ctx.room)
+        if spec.roles is not None and (config is None or config.role not in spec.roles):
+            roles = ", ".join(ctx.t(f"role.{role}") for role in sorted(spec.roles))
+            await ctx.reply(ctx.t("core.wrong_room", roles=roles))
+            return True
+        person = self.bot.person(ctx.event.sender.user_id)
+        if not self._limits.allow(person):
+            if self._warnings.allow(person):
+                await ctx.reply(ctx.t("core.slow_down"))
+            return True
+        return False

@@ -1,0 +1,40 @@
+"""Logging that cannot leak a neighbor: no bodies or user ids at INFO and above.
+
+Vecinos' own code never logs those at INFO+. As a second line of defence the handler scrubs
+anything shaped like a Matrix id, a phone number or an e-mail address from records at INFO+
+(libraries' records included), before they are written anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import TextIO
+
+_IDENTIFIERS = re.compile(
+    r"@[\w.=\-/+]+:[\w.\-]+(?::\d+)?"  # Matrix user id
+    r"|\+\d[\d\s\-]{6,}\d"  # phone number (Signal)
+    r"|[\w.+\-]+@[\w\-]+\.[\w.\-]+"  # e-mail address
+)
+NOISY_LIBRARIES = ("nio", "peewee", "apscheduler", "aiohttp.access")
+
+
+class PrivacyFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.INFO:
+            record.msg = _IDENTIFIERS.sub("[redacted]", record.getMessage())
+            record.args = None
+        return True
+
+
+def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> logging.Handler:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(PrivacyFilter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for name in NOISY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    return handler

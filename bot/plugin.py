@@ -1,0 +1,102 @@
+"""The plugin API: a plugin is a class whose decorated methods the core registers.
+
+    class Sightings(Plugin):
+        name = "sightings"
+        locales = "plugins.sightings.locales"      # en.toml / es.toml
+        migrations = "plugins.sightings.migrations"  # NNNN_*.sql
+
+        @command("report", level=Level.NEIGHBOR, aliases={"es": ("reporte",)})
+        async def report(self, ctx: CommandContext, text: Rest = "") -> None: ...
+
+        @reaction("✅")
+        async def confirm(self, ctx: EventContext[ReactionEvent]) -> None: ...
+
+        @job("expire", grace=timedelta(hours=1))
+        async def expire(self, payload: dict[str, Any]) -> None: ...
+
+Plugins know nothing of Matrix or Signal: they see normalized events and reply through the
+context they are handed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from bot.events import Event
+
+if TYPE_CHECKING:
+    from bot.context import BotContext
+
+REACTION_ATTR = "__vecinos_reaction__"
+JOB_ATTR = "__vecinos_job__"
+EVENT_ATTR = "__vecinos_event__"
+
+AnyHandler = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    # A run missed by more than this (the bot was down) is dropped rather than run late.
+    grace: timedelta
+
+
+class Plugin:
+    name: ClassVar[str]
+    locales: ClassVar[str | None] = None
+    migrations: ClassVar[str | None] = None
+
+    def __init__(self, bot: BotContext) -> None:
+        self.bot = bot
+
+    async def start(self) -> None:
+        """Called once storage, scheduler and transports are ready."""
+
+    async def stop(self) -> None:
+        """Called on shutdown."""
+
+
+def reaction(*keys: str) -> Callable[[AnyHandler], AnyHandler]:
+    """Handle reactions with one of `keys` (emoji), added or removed."""
+
+    def decorate(func: AnyHandler) -> AnyHandler:
+        setattr(func, REACTION_ATTR, frozenset(keys))
+        return func
+
+    return decorate
+
+
+def job(
+    kind: str, *, grace: timedelta = timedelta(minutes=5)
+) -> Callable[[AnyHandler], AnyHandler]:
+    """Handle scheduled jobs of `kind`; the payload is the dict given when scheduling."""
+
+    def decorate(func: AnyHandler) -> AnyHandler:
+        setattr(func, JOB_ATTR, JobSpec(kind, grace))
+        return func
+
+    return decorate
+
+
+def on_event(event_type: type[Event]) -> Callable[[AnyHandler], AnyHandler]:
+    """Handle every event of a type that no command or reaction handler consumed."""
+
+    def decorate(func: AnyHandler) -> AnyHandler:
+        setattr(func, EVENT_ATTR, event_type)
+        return func
+
+    return decorate
+
+
+def methods_with(plugin: Plugin, attr: str) -> list[tuple[Any, AnyHandler]]:
+    """(declared spec, bound method) for each method of `plugin` marked with `attr`."""
+    found = []
+    for name in dir(type(plugin)):
+        func = getattr(type(plugin), name, None)
+        spec = getattr(func, attr, None)
+        if spec is not None:
+            found.append((spec, getattr(plugin, name)))
+    return found

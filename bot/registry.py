@@ -1,0 +1,60 @@
+"""Everything plugins declared: commands by every name and alias, reactions, listeners, jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.commands import COMMAND_ATTR, CommandSpec
+from bot.events import Event
+from bot.permissions import Level
+from bot.plugin import (
+    EVENT_ATTR,
+    JOB_ATTR,
+    REACTION_ATTR,
+    AnyHandler,
+    JobSpec,
+    Plugin,
+    methods_with,
+)
+
+
+@dataclass(frozen=True)
+class BoundCommand:
+    spec: CommandSpec
+    handler: AnyHandler
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._commands: list[BoundCommand] = []
+        self._by_name: dict[str, BoundCommand] = {}
+        self.reactions: list[tuple[frozenset[str], AnyHandler]] = []
+        self.listeners: list[tuple[type[Event], AnyHandler]] = []
+        self.jobs: list[tuple[JobSpec, AnyHandler]] = []
+
+    def add_plugin(self, plugin: Plugin) -> None:
+        for spec, handler in methods_with(plugin, COMMAND_ATTR):
+            self._add_command(BoundCommand(spec, handler))
+        self.reactions += methods_with(plugin, REACTION_ATTR)
+        self.listeners += methods_with(plugin, EVENT_ATTR)
+        self.jobs += methods_with(plugin, JOB_ATTR)
+
+    def _add_command(self, command: BoundCommand) -> None:
+        for name in command.spec.all_names():
+            if name in self._by_name:
+                raise ValueError(f"command name {name!r} is declared twice")
+            self._by_name[name] = command
+        self._commands.append(command)
+
+    def find(self, name: str) -> BoundCommand | None:
+        """Any name in any language finds the command: `!ayuda` works in an English room."""
+        return self._by_name.get(name.lower())
+
+    def commands_for(self, level: Level) -> list[CommandSpec]:
+        return [c.spec for c in self._commands if c.spec.level <= level]
+
+    def listeners_for(self, event: Event) -> list[AnyHandler]:
+        return [handler for kind, handler in self.listeners if isinstance(event, kind)]
+
+    def reaction_handlers(self, key: str) -> list[AnyHandler]:
+        return [handler for keys, handler in self.reactions if key in keys]

@@ -1,0 +1,283 @@
+"""Async SQLite storage: one private file, WAL journal, versioned migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+Params = Sequence[object] | Mapping[str, object]
+
+BUSY_TIMEOUT_MS = 5000
+_PRIVATE_FILE = 0o600
+_MIGRATION_NAME = re.compile(r"(\d{4})_(\w+)\.sql")
+_SQLITE_SIBLINGS = ("", "-wal", "-shm", "-journal")
+
+_SCHEMA_MIGRATIONS = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    component TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    applied_at TEXT NOT NULL,
+    PRIMARY KEY (component, version)
+)
+"""
+
+
+class MigrationError(Exception):
+    """Migrations are malformed, failed to apply, or the database is newer than this code."""
+
+
+@dataclass(frozen=True)
+class MigrationSet:
+    """`package` holds `NNNN_description.sql` files for `component`, numbered from 0001."""
+
+    component: str
+    package: str
+
+
+@dataclass(frozen=True)
+class Migration:
+    component: str
+    version: int
+    name: str
+    sql: str
+
+
+CORE_MIGRATIONS = MigrationSet(component="core", package="bot.storage.migrations")
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    """ISO-8601 UTC with fixed width, so stored timestamps sort as text."""
+    moment = datetime.now(UTC) if moment is None else moment
+    if moment.tzinfo is None:
+        raise ValueError("refusing a naive datetime: its time zone is ambiguous")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def load_migrations(migration_set: MigrationSet) -> list[Migration]:
+    """The set's migrations in order; a gap, duplicate or misnamed file is an error."""
+    try:
+        entries = list(resources.files(migration_set.package).iterdir())
+    except ModuleNotFoundError as exc:
+        raise MigrationError(f"migration package {migration_set.package} not found") from exc
+    found = sorted(
+        _parse_migration(migration_set, entry.name, entry.read_text(encoding="utf-8"))
+        for entry in entries
+        if entry.is_file() and entry.name.endswith(".sql")
+    )
+    versions = [version for version, _, _ in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise MigrationError(
+            f"{migration_set.component} migrations in {migration_set.package} must be numbered "
+            f"0001, 0002, ... without gaps or duplicates; found {versions}"
+        )
+    return [Migration(migration_set.component, version, name, sql) for version, name, sql in found]
+
+
+def _parse_migration(migration_set: MigrationSet, filename: str, sql: str) -> tuple[int, str, str]:
+    match = _MIGRATION_NAME.fullmatch(filename)
+    if match is None:
+        raise MigrationError(
+            f"{migration_set.package}/{filename} is not named NNNN_description.sql"
+        )
+    return int(match.group(1)), filename, sql
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a script at statement ends, honouring quotes, comments and trigger bodies.
+
+    Needed because sqlite3's executescript() commits first, breaking one-transaction migrations.
+    """
+    statements: list[str] = []
+    start = 0
+    for index, char in enumerate(script):
+        if char == ";" and sqlite3.complete_statement(script[start : index + 1]):
+            statements.append(script[start : index + 1].strip())
+            start = index + 1
+    if script[start:].strip():
+        statements.append(script[start:].strip())
+    return statements
+
+
+class Transaction:
+    """Statements run on this object are atomic; valid only inside `Database.transaction()`."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._open = True
+
+    def _connection(self) -> aiosqlite.Connection:
+        if not self._open:
+            raise RuntimeError("this transaction has ended; open a new one")
+        return self._conn
+
+    def _end(self) -> None:
+        self._open = False
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._connection().execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        async with self._connection().executemany(sql, rows) as cursor:
+            return cursor.rowcount
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._connection().execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._connection().execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+class Database:
+    """One connection shared by all coroutines; every use is serialized by a lock, so a
+    statement from one coroutine can never land inside another coroutine's transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[object] | None = None
+
+    @classmethod
+    async def open(cls, path: Path, migrations: Sequence[MigrationSet]) -> Database:
+        plans = [load_migrations(migration_set) for migration_set in migrations]
+        _prepare_private_files(path)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await _configure(conn)
+            database = cls(conn, path)
+            for migration_set, plan in zip(migrations, plans, strict=True):
+                await database._migrate(migration_set.component, plan)
+        except BaseException:
+            await conn.close()
+            raise
+        return database
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._exclusive() as tx:
+            return await tx.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        async with self.transaction() as tx:
+            return await tx.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._exclusive() as tx:
+            return await tx.fetchone(sql, params)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._exclusive() as tx:
+            return await tx.fetchall(sql, params)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises (or is cancelled)."""
+        async with self._exclusive() as tx:
+            try:
+                await tx.execute("BEGIN IMMEDIATE")
+                yield tx
+                await tx.execute("COMMIT")
+            except BaseException:
+                await _rollback(tx)
+                raise
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[Transaction]:
+        current = asyncio.current_task()
+        if self._holder is not None and self._holder is current:
+            # asyncio.Lock is not reentrant; fail loudly instead of deadlocking.
+            raise RuntimeError("inside transaction(): use the Transaction object, not Database")
+        async with self._lock:
+            self._holder = current
+            tx = Transaction(self._conn)
+            try:
+                yield tx
+            finally:
+                tx._end()
+                self._holder = None
+
+    async def _migrate(self, component: str, plan: list[Migration]) -> None:
+        rows = await self.fetchall(
+            "SELECT version FROM schema_migrations WHERE component = ?", (component,)
+        )
+        applied = {int(row["version"]) for row in rows}
+        if applied and max(applied) > len(plan):
+            raise MigrationError(
+                f"database {self.path} has {component} schema version {max(applied)}, but this "
+                f"code only knows up to {len(plan)}; run a newer Vecinos release"
+            )
+        for migration in plan:
+            if migration.version not in applied:
+                await self._apply(migration)
+
+    async def _apply(self, migration: Migration) -> None:
+        try:
+            async with self.transaction() as tx:
+                # Re-checked under the write lock in case another process just applied it.
+                if await tx.fetchone(
+                    "SELECT 1 FROM schema_migrations WHERE component = ? AND version = ?",
+                    (migration.component, migration.version),
+                ):
+                    return
+                for statement in split_statements(migration.sql):
+                    await tx.execute(statement)
+                await tx.execute(
+                    "INSERT INTO schema_migrations (component, version, applied_at) "
+                    "VALUES (?, ?, ?)",
+                    (migration.component, migration.version, utc_timestamp()),
+                )
+        except sqlite3.Error as exc:
+            raise MigrationError(
+                f"{migration.component} migration {migration.name} failed and was rolled "
+                f"back: {exc}"
+            ) from exc
+
+
+async def _rollback(tx: Transaction) -> None:
+    """Unconditional: aiosqlite runs statements in order, so this also undoes a BEGIN or
+    statement whose await was cancelled but which still runs after we return."""
+    try:
+        await tx.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "no transaction is active" not in str(exc):
+            raise
+
+
+def _prepare_private_files(path: Path) -> None:
+    """Create the database file 0600 before SQLite does: SQLite then creates -wal/-shm with
+    the database's mode. Leftovers from a laxer run are tightened, as SQLite won't."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, _PRIVATE_FILE))
+    for suffix in _SQLITE_SIBLINGS:
+        sibling = path.with_name(path.name + suffix)
+        if sibling.exists():
+            os.chmod(sibling, _PRIVATE_FILE)
+
+
+async def _configure(conn: aiosqlite.Connection) -> None:
+    conn.row_factory = sqlite3.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows are overwritten, not left readable in free pages.
+    await conn.execute("PRAGMA secure_delete = ON")
+    async with conn.execute("PRAGMA journal_mode = WAL") as cursor:
+        row = await cursor.fetchone()
+    if row is None or str(row[0]).lower() != "wal":
+        raise sqlite3.OperationalError("could not switch the database to WAL journal mode")
+    await conn.execute(_SCHEMA_MIGRATIONS)

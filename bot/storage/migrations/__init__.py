@@ -1,0 +1,1 @@
+"""Core schema migrations, applied by `Database.open` as component "core"."""

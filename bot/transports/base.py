@@ -1,0 +1,48 @@
+"""What the core expects of a transport, and what a transport may ask of the core."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from bot.events import Event, OutgoingMessage
+
+
+class TransportHost(Protocol):
+    """The core, as a transport sees it."""
+
+    async def deliver(self, event: Event) -> None:
+        """Handle one incoming event; returns once it is handled (or skipped)."""
+
+    def invite_allowed(self, transport: str, inviter: str) -> bool:
+        """Whether an invite from `inviter` may be accepted."""
+
+    async def room_joined_at(self, transport: str, room_id: str, joined_at: datetime) -> datetime:
+        """When the bot joined `room_id`: recorded the first time, returned ever after."""
+
+    async def load_token(self, transport: str) -> str | None:
+        """The resume token saved after the last fully handled batch of events."""
+
+    async def save_token(self, transport: str, token: str) -> None:
+        """Persist the resume token; called only after every event before it was handled."""
+
+
+class Transport(Protocol):
+    name: str
+
+    @property
+    def own_user_id(self) -> str:
+        """The bot's own id on this transport."""
+
+    async def start(self, host: TransportHost) -> None:
+        """Connect and start receiving in the background."""
+
+    async def stop(self) -> None: ...
+
+    async def send(self, room_id: str, message: OutgoingMessage, *, key: str | None = None) -> str:
+        """Send `message`; returns its event id. The same `key` never posts twice."""
+
+    async def react(self, room_id: str, event_id: str, emoji: str) -> str: ...
+
+    async def power_level(self, room_id: str, user_id: str) -> int:
+        """The user's power in the room (0 where the transport has no such notion)."""

@@ -1,0 +1,87 @@
+"""A local terminal chat with the bot: no server, one room, any number of pretend people.
+
+Lines typed are messages from the current person; `/as NAME` switches person. Bot messages
+are printed as plain text, the way a notification or a Signal message would show them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.events import MessageEvent, OutgoingMessage, RoomRef, Sender
+from bot.transports.base import TransportHost
+
+TRANSPORT = "console"
+ROOM_ID = "console"
+BOT_ID = "vecinos"
+
+
+class ConsoleTransport:
+    name = TRANSPORT
+
+    def __init__(self, user: str = "you", write: Callable[[str], None] = print) -> None:
+        self.user = user
+        self._write = write
+        self._host: TransportHost | None = None
+        self._ids = itertools.count(1)
+
+    @property
+    def own_user_id(self) -> str:
+        return BOT_ID
+
+    @property
+    def room(self) -> RoomRef:
+        return RoomRef(TRANSPORT, ROOM_ID)
+
+    async def start(self, host: TransportHost) -> None:
+        self._host = host
+
+    async def stop(self) -> None:
+        self._host = None
+
+    async def say(self, line: str) -> str:
+        """Handle one typed line; returns the id of the message it became."""
+        if line.startswith("/as "):
+            self.user = line.removeprefix("/as ").strip() or self.user
+            self._write(f"(you are now {self.user})")
+            return ""
+        assert self._host is not None, "start() first"
+        event_id = f"c{next(self._ids)}"
+        await self._host.deliver(
+            MessageEvent(
+                room=self.room,
+                event_id=event_id,
+                sender=Sender(self.user, self.user),
+                timestamp=datetime.now(UTC),
+                # A local terminal: nothing crosses a network.
+                encrypted=True,
+                body=line,
+            )
+        )
+        return event_id
+
+    async def send(self, room_id: str, message: OutgoingMessage, *, key: str | None = None) -> str:
+        event_id = f"b{next(self._ids)}"
+        marker = "(edited) " if message.edit_of else ""
+        self._write(f"{BOT_ID}> {marker}{message.plain}")
+        return event_id
+
+    async def react(self, room_id: str, event_id: str, emoji: str) -> str:
+        self._write(f"{BOT_ID} reacted {emoji}")
+        return f"b{next(self._ids)}"
+
+    async def power_level(self, room_id: str, user_id: str) -> int:
+        return 0
+
+    async def read_stdin(self) -> None:
+        """Feed stdin lines to the bot until end of input."""
+        while True:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                return
+            if line.strip():
+                await self.say(line.rstrip("\n"))

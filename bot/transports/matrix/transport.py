@@ -1,0 +1,244 @@
+"""The Matrix transport: a manual sync loop on matrix-nio with end-to-end encryption.
+
+The loop saves the sync token only after every event of a batch was handed to the core and
+handled, so a crash replays the batch instead of losing it; the core's event ledger makes
+the replay harmless. Key uploads, queries and claims run between syncs, as nio's
+`sync_forever` would do them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import nio
+
+from bot.events import OutgoingMessage, RoomRef, Sender, UndecryptableEvent
+from bot.transports.base import TransportHost
+from bot.transports.matrix.convert import (
+    TRANSPORT,
+    reaction_content,
+    timestamp,
+    to_content,
+    to_normalized,
+)
+from bot.transports.matrix.pending_keys import PendingKeys
+
+log = logging.getLogger(__name__)
+
+LONG_POLL_MS = 30_000
+ROOM_WAIT_SECONDS = 30.0
+# Enough history per room to catch up on the commands sent while the bot was down.
+SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+# Deterministic transaction ids make a re-send after a crash a no-op on the homeserver.
+TXN_NAMESPACE = uuid.UUID("6a0c2f44-5b1e-4f61-9a8e-7d3c1b2a9e10")
+
+
+class SendError(Exception):
+    def __init__(self, status: str | None, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+class MatrixTransport:
+    name = TRANSPORT
+
+    def __init__(self, client: nio.AsyncClient, undecryptable_wait: timedelta) -> None:
+        self.client = client
+        self._pending = PendingKeys(client, undecryptable_wait.total_seconds())
+        self._host: TransportHost | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._live = asyncio.Event()
+        self.last_sync: datetime | None = None
+
+    @property
+    def own_user_id(self) -> str:
+        return str(self.client.user_id)
+
+    async def start(self, host: TransportHost) -> None:
+        """Start syncing; returns after the first sync was handled."""
+        self._host = host
+        self._task = asyncio.create_task(self._run(await host.load_token(self.name)))
+        live = asyncio.create_task(self._live.wait())
+        await asyncio.wait({self._task, live}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task.done():
+            live.cancel()
+            self._task.result()  # raises what stopped it
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.client.close()
+
+    async def _run(self, since: str | None) -> None:
+        first = True
+        failures = 0
+        while True:
+            try:
+                response = await self.client.sync(
+                    timeout=0 if first else self._poll_ms(),
+                    since=since,
+                    full_state=first,
+                    sync_filter=SYNC_FILTER,
+                )
+            except (TimeoutError, OSError, nio.ProtocolError) as error:
+                response = nio.SyncError(str(type(error).__name__))
+            if isinstance(response, nio.SyncError):
+                failures += 1
+                await self._backoff(failures, response)
+                continue
+            failures = 0
+            await self._handle_sync(response, first_ever=since is None)
+            assert self._host is not None
+            await self._host.save_token(self.name, response.next_batch)
+            since, first = response.next_batch, False
+            self.last_sync = datetime.now(UTC)
+            self._live.set()
+            await self._maintain_keys()
+
+    def _poll_ms(self) -> int:
+        next_deadline = self._pending.seconds_to_next_deadline()
+        if next_deadline is None:
+            return LONG_POLL_MS
+        return max(500, min(LONG_POLL_MS, int(next_deadline * 1000) + 100))
+
+    @staticmethod
+    async def _backoff(failures: int, response: nio.SyncError) -> None:
+        delay = min(60.0, 0.5 * 2**failures) * random.uniform(0.8, 1.2)
+        log.warning("sync failed (%s); retrying in %.1fs", response.status_code, delay)
+        await asyncio.sleep(delay)
+
+    async def _maintain_keys(self) -> None:
+        if self.client.outgoing_to_device_messages:
+            await self.client.send_to_device_messages()
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        if self.client.should_claim_keys:
+            await self.client.keys_claim(self.client.get_users_for_key_claiming())
+
+    async def _handle_sync(self, response: nio.SyncResponse, first_ever: bool) -> None:
+        await self._handle_invites(response)
+        await asyncio.gather(
+            *(
+                self._handle_room(room_id, info, first_ever)
+                for room_id, info in response.rooms.join.items()
+            )
+        )
+        await self._retry_pending()
+
+    async def _handle_invites(self, response: nio.SyncResponse) -> None:
+        assert self._host is not None
+        for room_id, info in response.rooms.invite.items():
+            inviter = self._inviter(info.invite_state)
+            if inviter is not None and self._host.invite_allowed(self.name, inviter):
+                result = await self.client.join(room_id)
+                log.info("accepted an invite (%s)", type(result).__name__)
+            else:
+                await self.client.room_leave(room_id)
+                log.info("rejected an invite from someone not allowed to invite the bot")
+
+    def _inviter(self, invite_state: list[Any]) -> str | None:
+        for event in invite_state:
+            if (
+                isinstance(event, nio.InviteMemberEvent)
+                and event.state_key == self.own_user_id
+                and event.membership == "invite"
+            ):
+                return str(event.sender)
+        return None
+
+    async def _handle_room(self, room_id: str, info: Any, first_ever: bool) -> None:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return
+        joined_at = await self._joined_at(room_id, info, first_ever)
+        for event in info.timeline.events:
+            if event.sender == self.own_user_id or timestamp(event) < joined_at:
+                continue  # our own echo, or history from before the bot was here
+            if isinstance(event, nio.MegolmEvent):
+                await self._pending.add(room, event)
+                continue
+            await self._deliver(room, event)
+
+    async def _joined_at(self, room_id: str, info: Any, first_ever: bool) -> datetime:
+        """When the bot joined; on the very first sync everything before now is history."""
+        assert self._host is not None
+        own_join = None
+        if not first_ever:
+            for event in [*info.state, *info.timeline.events]:
+                if (
+                    isinstance(event, nio.RoomMemberEvent)
+                    and event.state_key == self.own_user_id
+                    and event.membership == "join"
+                ):
+                    own_join = timestamp(event)
+        candidate = own_join or datetime.now(UTC)
+        return await self._host.room_joined_at(self.name, room_id, candidate)
+
+    async def _deliver(self, room: nio.MatrixRoom, event: nio.Event) -> None:
+        normalized = to_normalized(room, event)
+        if normalized is not None:
+            assert self._host is not None
+            await self._host.deliver(normalized)
+
+    async def _retry_pending(self) -> None:
+        for room, event in self._pending.decryptable():
+            await self._deliver(room, event)
+        assert self._host is not None
+        for room, event in self._pending.expired():
+            await self._host.deliver(
+                UndecryptableEvent(
+                    room=RoomRef(TRANSPORT, room.room_id),
+                    event_id=event.event_id,
+                    sender=Sender(event.sender, room.user_name(event.sender)),
+                    timestamp=timestamp(event),
+                    encrypted=True,
+                )
+            )
+
+    async def send(self, room_id: str, message: OutgoingMessage, *, key: str | None = None) -> str:
+        return await self._room_send(room_id, "m.room.message", to_content(message), key)
+
+    async def react(self, room_id: str, event_id: str, emoji: str) -> str:
+        return await self._room_send(room_id, "m.reaction", reaction_content(event_id, emoji), None)
+
+    async def _room_send(
+        self, room_id: str, event_type: str, content: dict[str, Any], key: str | None
+    ) -> str:
+        await self._wait_for_room(room_id)
+        response = await self.client.room_send(
+            room_id,
+            event_type,
+            content,
+            tx_id=str(uuid.uuid5(TXN_NAMESPACE, key)) if key else None,
+            ignore_unverified_devices=True,
+        )
+        if isinstance(response, nio.RoomSendError):
+            raise SendError(response.status_code, response.message)
+        return str(response.event_id)
+
+    async def _wait_for_room(self, room_id: str) -> None:
+        """A room joined a moment ago is only sendable once a sync has shown it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ROOM_WAIT_SECONDS
+        while room_id not in self.client.rooms:
+            if loop.time() > deadline:
+                raise SendError(None, "the bot is not in that room")
+            await asyncio.sleep(0.1)
+
+    async def power_level(self, room_id: str, user_id: str) -> int:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return 0
+        return int(room.power_levels.get_user_level(user_id))
+
+    def is_encrypted(self, room_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return bool(room is not None and room.encrypted)

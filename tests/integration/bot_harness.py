@@ -1,0 +1,143 @@
+"""Run the real Vecinos bot against the test Synapse, in-process or as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.app import Application
+from bot.config import Settings, load_settings
+from bot.local_synapse import LocalSynapse, RegisteredUser
+from bot.storage.keys import DataKey, write_key_file
+from bot.transports.factory import configured_transports
+from bot.transports.matrix.transport import MatrixTransport
+
+BOT_PASSWORD = "bot-password-123"
+
+
+@dataclass
+class BotSetup:
+    """A bot account plus the config and data dir it runs from."""
+
+    synapse: LocalSynapse
+    dir: Path
+    user: RegisteredUser
+    key: DataKey
+    allowed_users: list[str] = field(default_factory=list)
+    rooms: list[dict[str, Any]] = field(default_factory=list)
+    moderators: list[str] = field(default_factory=list)
+    admins: list[str] = field(default_factory=list)
+    bot_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / "config.toml"
+
+    @property
+    def user_id(self) -> str:
+        return self.user.user_id
+
+    def write_config(self) -> Path:
+        bot = {
+            "data_dir": str(self.dir / "data"),
+            "data_key_file": str(self.dir / "vecinos.key"),
+            "undecryptable_wait_seconds": 5,
+            **self.bot_options,
+        }
+        # Top-level keys come before the first table in TOML.
+        lines = [*_toml_items({"moderators": self.moderators, "admins": self.admins})]
+        lines += ["", "[bot]", *_toml_items(bot), "", "[matrix]"]
+        lines += _toml_items(
+            {
+                "homeserver": self.synapse.base_url,
+                "user_id": self.user.user_id,
+                "password": BOT_PASSWORD,
+            }
+        )
+        lines += ["", "[invites]", *_toml_items({"allowed_users": self.allowed_users})]
+        lines += [
+            "",
+            "[[areas]]",
+            'slug = "pilsen"',
+            'name_en = "Pilsen"',
+            'name_es = "Pilsen"',
+        ]
+        for room in self.rooms:
+            lines += ["", "[[rooms]]", *_toml_items({"areas": ["pilsen"], **room})]
+        self.config_path.write_text("\n".join(lines) + "\n")
+        return self.config_path
+
+    def settings(self) -> Settings:
+        return load_settings(self.write_config(), env={})
+
+
+def new_bot_setup(synapse: LocalSynapse, directory: Path, localpart: str) -> BotSetup:
+    directory.mkdir(parents=True, exist_ok=True)
+    user = synapse.register(localpart, BOT_PASSWORD)
+    key = DataKey.generate()
+    write_key_file(directory / "vecinos.key", key)
+    return BotSetup(synapse=synapse, dir=directory, user=user, key=key)
+
+
+class RunningBot:
+    """The bot running in this event loop, as `vecinos run` would run it."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+
+    @property
+    def matrix(self) -> MatrixTransport:
+        transport = self.app.bot.transports["matrix"]
+        assert isinstance(transport, MatrixTransport)
+        return transport
+
+    async def stop(self) -> None:
+        await self.app.stop()
+
+
+async def start_bot(setup: BotSetup, plugins: Sequence[type[Any]] = ()) -> RunningBot:
+    app = Application(setup.settings(), setup.key, plugins)
+    await app.open()
+    try:
+        await app.start(await configured_transports(app))
+    except BaseException:
+        await app.stop()
+        raise
+    return RunningBot(app)
+
+
+async def wait_until_joined(bot: RunningBot, room_id: str, timeout: float = 20) -> None:  # noqa: ASYNC109
+    async with asyncio.timeout(timeout):
+        while room_id not in bot.matrix.client.rooms:
+            await asyncio.sleep(0.05)
+
+
+def spawn_bot(setup: BotSetup, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`vecinos run` as a separate process, for tests that kill it."""
+    setup.write_config()
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "-c", str(setup.config_path)],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=open(setup.dir / "bot.log", "ab"),  # noqa: SIM115
+    )
+
+
+def _toml_items(values: Mapping[str, Any]) -> list[str]:
+    return [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

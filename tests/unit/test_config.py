@@ -1,0 +1,236 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, load_settings
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+SECRET = "correct-horse-battery-staple"
+
+MATRIX = """
+[matrix]
+homeserver = "https://matrix.example.org"
+user_id = "@vecinos:example.org"
+"""
+
+AREAS = """
+[[areas]]
+slug = "pilsen"
+name_en = "Pilsen"
+name_es = "Pilsen"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def config_error(path: Path | None, env: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as excinfo:
+        load_settings(path, env or {})
+    assert excinfo.value.__cause__ is None  # a chained pydantic error could print inputs
+    return str(excinfo.value)
+
+
+def test_example_loads() -> None:
+    settings = load_settings(EXAMPLE, {})
+    assert settings.matrix is not None
+    assert settings.matrix.homeserver == "https://matrix.example.org"
+    assert settings.area("little-village") is not None
+    assert settings.area("little-village").name("es") == "La Villita"  # type: ignore[union-attr]
+    roles = {room.role for room in settings.rooms}
+    assert roles == {"neighborhood", "moderation", "alerts", "watch"}
+    assert "es" in {room.language for room in settings.rooms}
+    assert settings.admins and settings.moderators and settings.invites.allowed_users
+
+
+def test_console_only_config_needs_no_file_and_no_matrix() -> None:
+    settings = load_settings(None, {})
+    assert settings.matrix is None
+    assert settings.bot.command_prefix == "!"
+    assert settings.bot.require_encryption is True
+
+
+def test_env_overrides_nested_key_and_secret(tmp_path: Path) -> None:
+    path = write(tmp_path, MATRIX + "[bot]\nrequire_encryption = true\nlog_level = 'ERROR'\n")
+    env = {"VECINOS_BOT__REQUIRE_ENCRYPTION": "false", "VECINOS_MATRIX__PASSWORD": SECRET}
+    settings = load_settings(path, env)
+    assert settings.bot.require_encryption is False
+    assert settings.bot.log_level == "ERROR"  # untouched file value survives the merge
+    assert settings.matrix is not None
+    assert settings.matrix.password_value() == SECRET
+
+
+def test_environment_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VECINOS_BOT__LOG_LEVEL", "debug")
+    assert load_settings(None).bot.log_level == "DEBUG"
+    assert load_settings(None, {}).bot.log_level == "INFO"  # a given mapping replaces it
+
+
+def test_init_args_beat_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VECINOS_BOT__COMMAND_PREFIX", "?")
+    assert Settings().bot.command_prefix == "?"
+    assert Settings(bot={"command_prefix": "#"}).bot.command_prefix == "#"  # type: ignore[arg-type]
+
+
+def test_password_file_is_read_relative_to_config_dir(tmp_path: Path) -> None:
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "pw").write_text(f"  {SECRET}\n", encoding="utf-8")
+    path = write(tmp_path, MATRIX + 'password_file = "secrets/pw"\n')
+    matrix = load_settings(path, {}).matrix
+    assert matrix is not None
+    assert matrix.password_value() == SECRET
+    assert matrix.access_token_value() is None
+
+
+def test_missing_password_file_names_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, MATRIX + 'password_file = "nope.txt"\n')
+    message = config_error(path)
+    assert message.startswith(f"{path}: matrix.password_file: cannot read ")
+    assert "nope.txt" in message
+
+
+def test_password_and_password_file_together_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("from-file", encoding="utf-8")
+    path = write(tmp_path, MATRIX + f'password = "{SECRET}"\npassword_file = "pw"\n')
+    message = config_error(path)
+    assert message == f"{path}: matrix.password: set either password or password_file, not both"
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, '[bot]\ncomand_prefix = "!"\n')
+    assert config_error(path) == f"{path}: bot.comand_prefix: unknown key"
+
+
+def test_wrong_enum_value_lists_allowed_values(tmp_path: Path) -> None:
+    rooms = '[[rooms]]\nid = "!a:x.org"\nrole = "watch"\nareas = ["pilsen"]\n'
+    rooms += '[[rooms]]\nid = "!b:x.org"\nrole = "alert"\nareas = ["pilsen"]\n'
+    path = write(tmp_path, MATRIX + AREAS + rooms)
+    assert config_error(path) == (
+        f"{path}: rooms[1].role: must be one of neighborhood, moderation, alerts, watch"
+        ' (got "alert")'
+    )
+
+
+def test_unknown_area_in_room_is_named(tmp_path: Path) -> None:
+    room = '[[rooms]]\nid = "!a:x.org"\nrole = "alerts"\nareas = ["pilsen", "pilzen"]\n'
+    path = write(tmp_path, MATRIX + AREAS + room)
+    assert config_error(path) == f'{path}: rooms[0].areas: unknown area "pilzen" (known: pilsen)'
+
+
+def test_room_without_area_and_duplicate_room_are_named(tmp_path: Path) -> None:
+    rooms = '[[rooms]]\nid = "!a:x.org"\nrole = "watch"\nareas = ["pilsen"]\n'
+    rooms += '[[rooms]]\nid = "!a:x.org"\nrole = "moderation"\nareas = ["pilsen"]\n'
+    rooms += '[[rooms]]\nid = "!c:x.org"\nrole = "watch"\n'
+    lines = config_error(write(tmp_path, MATRIX + AREAS + rooms)).splitlines()
+    assert [line.split(": ", 2)[1:] for line in lines] == [
+        ["rooms[2].areas", "a watch room needs at least one area"],
+    ]
+    rooms = rooms.rsplit("[[rooms]]", 1)[0]
+    lines = config_error(write(tmp_path, MATRIX + AREAS + rooms)).splitlines()
+    assert [line.split(": ", 2)[1:] for line in lines] == [
+        ["rooms[1].id", "same matrix room as rooms[0]"],
+    ]
+
+
+def test_bad_matrix_user_ids_are_named(tmp_path: Path) -> None:
+    text = 'admins = ["+15550100", "@bad"]\n' + MATRIX.replace("@vecinos:example.org", "vecinos")
+    lines = config_error(write(tmp_path, text)).splitlines()
+    assert [line.split(": ", 2)[1] for line in lines] == ["matrix.user_id", "admins[1]"]
+    assert all("must be a Matrix user id like @name:example.org" in line for line in lines)
+
+
+def test_toml_syntax_error_shows_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[bot]\ncommand_prefix = "!"\nlog_level = \n')
+    message = config_error(path)
+    assert message.startswith(f"{path}: invalid TOML: ")
+    assert "line 3" in message
+
+
+def test_missing_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "absent.toml"
+    assert config_error(path) == f"{path}: file not found"
+
+
+def test_environment_errors_name_the_variable(tmp_path: Path) -> None:
+    env = {"VECINOS_BOT__REQUIRE_ENCRYPTION": "maybe", "VECINOS_BOT__LOG_LEVEL": "loud"}
+    lines = config_error(write(tmp_path, ""), env).splitlines()
+    assert lines == [
+        "VECINOS_BOT__REQUIRE_ENCRYPTION: must be true or false",
+        'VECINOS_BOT__LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR (got "LOUD")',
+    ]
+
+
+def test_one_line_per_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, "[bot]\ncommand_prefix = 'a b'\ncommand_max_age_minutes = 0\n")
+    assert config_error(path).splitlines() == [
+        f"{path}: bot.command_prefix: must be 1 to 3 characters without spaces",
+        f"{path}: bot.command_max_age_minutes: must be at least 1",
+    ]
+
+
+def test_secrets_never_shown(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text(SECRET, encoding="utf-8")
+    path = write(tmp_path, MATRIX + 'access_token_file = "token"\n')
+    env = {"VECINOS_MATRIX__PASSWORD": SECRET}
+    settings = load_settings(path, env)
+    assert settings.matrix is not None
+    assert settings.matrix.access_token_value() == SECRET
+    assert SECRET not in repr(settings)
+    assert SECRET not in str(settings)
+    assert SECRET not in settings.model_dump_json()
+
+    broken = [
+        MATRIX + f'password = "{SECRET}"\npassword_file = "token"\n',  # conflict
+        MATRIX + f'passwrod = "{SECRET}"\n',  # typo key
+        MATRIX + f"password = {len(SECRET)}\n[bot]\nlog_level = 'LOUD'\n",  # wrong type
+    ]
+    for text in broken:
+        assert SECRET not in config_error(write(tmp_path, text), env)
+    # Direct construction raises pydantic's own error, which must not show inputs either.
+    matrix = {"homeserver": "https://x.org", "user_id": "@a:x.org", "password": [SECRET]}
+    with pytest.raises(ValueError) as excinfo:
+        Settings(matrix=matrix)  # type: ignore[arg-type]
+    assert SECRET not in str(excinfo.value)
+
+
+def test_relative_data_dir_resolves_against_config_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    monkeypatch.chdir(tmp_path)
+    path = write(config_dir, '[bot]\ndata_key_file = "keys/data.key"\n')
+    relative = Path("etc") / "config.toml"
+    settings = load_settings(relative, {})
+    assert settings.bot.data_dir == config_dir / "data"
+    assert settings.bot.data_key_file == config_dir / "keys" / "data.key"
+    env = {"VECINOS_BOT__DATA_DIR": "/srv/vecinos"}
+    assert load_settings(path, env).bot.data_dir == Path("/srv/vecinos")
+
+
+def test_invite_rules() -> None:
+    settings = Settings.model_validate(
+        {
+            "admins": ["@admin:elsewhere.net"],
+            "invites": {"allowed_users": ["@rosa:other.org"], "allowed_servers": ["example.org"]},
+        }
+    )
+    assert settings.invite_allowed("@rosa:other.org")
+    assert settings.invite_allowed("@anyone:example.org")
+    assert settings.invite_allowed("@admin:elsewhere.net")
+    assert not settings.invite_allowed("@stranger:evil.example")
+    assert not settings.invite_allowed("@mallory:evil.example.org")
+    assert not settings.invites.allows("@admin:elsewhere.net")
+
+
+def test_room_lookup_and_language_fallback() -> None:
+    settings = load_settings(EXAMPLE, {"VECINOS_BOT__DEFAULT_LANGUAGE": "es"})
+    watch = settings.room("matrix", "!whittier-watch:example.org")
+    assert watch is not None and watch.role == "watch" and watch.language is None
+    assert settings.room_language("matrix", "!whittier-watch:example.org") == "es"
+    assert settings.room_language("matrix", "!verificadores:example.org") == "en"
+    assert settings.room("signal", "!whittier-watch:example.org") is None
+    assert settings.room_language("console", "unknown") == "es"

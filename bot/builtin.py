@@ -40,7 +40,11 @@ class CorePlugin(Plugin):
 
     def _overview(self, ctx: CommandContext) -> Rich:
         rich = Rich().bold(ctx.t("core.help_title")).newline()
+        # "Commands you can use here": not those the dispatcher refuses in this room's role.
+        config = ctx.bot.room_config(ctx.room)
         for spec in self.bot.registry.commands_for(ctx.level):
+            if spec.roles is not None and (config is None or config.role not in spec.roles):
+                continue
             rich.code(ctx.usage(spec)).text(f" — {ctx.t(f'help.{spec.name}')}").newline()
         return rich.italic(ctx.t("core.help_more", help=ctx.help_command()))
 

@@ -52,12 +52,13 @@ class Param:
             except ValueError:
                 raise ArgumentError("error.args.number", param=self.name, value=raw) from None
         if self.kind == "choice":
-            value = raw.lower()
-            if value not in self.choices:
-                raise ArgumentError(
-                    "error.args.choice", param=self.name, choices=", ".join(self.choices)
-                )
-            return value
+            # Case-insensitive, but the handler gets the value as declared ("ne" -> "NE").
+            for choice in self.choices:
+                if choice.casefold() == raw.casefold():
+                    return choice
+            raise ArgumentError(
+                "error.args.choice", param=self.name, choices=", ".join(self.choices)
+            )
         return raw
 
 
@@ -76,10 +77,17 @@ class CommandSpec:
         return (self.aliases.get(lang) or (self.name,))[0]
 
     def all_names(self) -> set[str]:
-        names = {self.name}
+        names = {self.name.lower()}
         for lang in LANGUAGES:
-            names.update(self.aliases.get(lang, ()))
+            names.update(alias.lower() for alias in self.aliases.get(lang, ()))
         return names
+
+    def alias_language(self, name: str) -> Language | None:
+        """The language a name belongs to only (`ayuda` -> es; `ping` or `help` -> None)."""
+        for lang in LANGUAGES:
+            if name in self.aliases.get(lang, ()) and name != self.name:
+                return lang
+        return None
 
     def parse(self, text: str) -> dict[str, object]:
         """Map the text after the command name onto the parameters."""

@@ -166,6 +166,8 @@ class BotSection(_Section):
     require_encryption: bool = True
     command_max_age_minutes: int = Field(default=10, ge=1, le=1440)
     undecryptable_wait_seconds: int = Field(default=60, ge=1, le=3600)
+    # Per person, all commands together; a backlog after downtime counts too.
+    commands_per_minute: int = Field(default=20, ge=1, le=1000)
     log_level: LogLevel = "INFO"
 
     @field_validator("command_prefix")

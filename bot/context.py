@@ -12,7 +12,7 @@ from bot.commands import CommandSpec
 from bot.config import RoomConfig, Settings
 from bot.events import Event, MessageEvent, OutgoingMessage, RoomRef, SentMessage
 from bot.formatting import Rich, plain_message
-from bot.i18n import Catalog, Language, Translator
+from bot.i18n import Catalog, Language, Translator, parse_language
 from bot.permissions import Level
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database
@@ -58,14 +58,14 @@ class BotContext:
 
     async def language_for(self, room: RoomRef, user_id: str | None) -> Language:
         """The person's own choice (`!lang`), else the room's, else the bot's default."""
-        if user_id is not None:
-            row = await self.db.fetchone(
-                "SELECT language FROM person_prefs WHERE person = ?", (self.person(user_id),)
-            )
-            if row is not None and row["language"] in ("en", "es"):
-                lang: Language = row["language"]
-                return lang
-        return self.settings.room_language(room.transport, room.room_id)
+        chosen = None if user_id is None else await self.chosen_language(user_id)
+        return chosen or self.settings.room_language(room.transport, room.room_id)
+
+    async def chosen_language(self, user_id: str) -> Language | None:
+        row = await self.db.fetchone(
+            "SELECT language FROM person_prefs WHERE person = ?", (self.person(user_id),)
+        )
+        return parse_language(row["language"]) if row is not None else None
 
     async def set_language(self, user_id: str, lang: Language) -> None:
         await self.db.execute(

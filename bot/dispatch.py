@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 
 from bot.commands import ArgumentError, split_invocation
 from bot.context import BotContext, CommandContext, EventContext
 from bot.events import Event, MessageEvent, ReactionEvent, UndecryptableEvent
+from bot.i18n import Language
 from bot.ledger import EventLedger
 from bot.ratelimit import SlidingWindow
 from bot.registry import BoundCommand
 from bot.transport_state import TransportState
 
 log = logging.getLogger(__name__)
-
-COMMANDS_PER_MINUTE = 20
 
 
 class Dispatcher:
@@ -36,7 +36,7 @@ class Dispatcher:
         self._ledger = ledger
         self._state = state
         self._now = now
-        self._limits = SlidingWindow(COMMANDS_PER_MINUTE, 60.0)
+        self._limits = SlidingWindow(bot.settings.bot.commands_per_minute, 60.0)
         # One "slow down" a minute at most, or the warning itself becomes the flood.
         self._warnings = SlidingWindow(1, 60.0)
 
@@ -106,10 +106,12 @@ class Dispatcher:
         return EventContext(self.bot, event, lang)
 
     async def _command(self, event: MessageEvent, name: str, rest: str) -> None:
-        lang = await self.bot.language_for(event.room, event.sender.user_id)
+        bound = self.bot.registry.find(name)
+        lang = await self._command_language(event, name, bound)
         level = await self.bot.level_of(event.room, event.sender.user_id)
         ctx = CommandContext(self.bot, event, lang, level=level)
-        bound = self.bot.registry.find(name)
+        if not await self._within_rate_limit(ctx):
+            return
         if bound is None:
             await ctx.reply(ctx.t("core.unknown_command", name=name, help=ctx.help_command()))
             return
@@ -132,8 +134,16 @@ class Dispatcher:
             log.exception("command %s failed", bound.spec.name)
             await ctx.reply(ctx.t("core.error"))
 
+    async def _command_language(
+        self, event: MessageEvent, name: str, bound: BoundCommand | None
+    ) -> Language:
+        """Someone who typed `!ayuda` and never chose a language is answered in Spanish."""
+        chosen = await self.bot.chosen_language(event.sender.user_id)
+        alias = bound.spec.alias_language(name) if bound is not None else None
+        return chosen or alias or self.bot.settings.room_language(*astuple(event.room))
+
     async def _refused(self, ctx: CommandContext, bound: BoundCommand) -> bool:
-        """Answer and return True when this person may not run this command here, now."""
+        """Answer and return True when this person may not run this command here."""
         spec = bound.spec
         if ctx.level < spec.level:
             await ctx.reply(ctx.t("core.not_allowed", command=ctx.usage().split()[0]))
@@ -143,9 +153,13 @@ class Dispatcher:
             roles = ", ".join(ctx.t(f"role.{role}") for role in sorted(spec.roles))
             await ctx.reply(ctx.t("core.wrong_room", roles=roles))
             return True
+        return False
+
+    async def _within_rate_limit(self, ctx: CommandContext) -> bool:
+        """Every command counts, unknown and refused ones too: each of them gets an answer."""
         person = self.bot.person(ctx.event.sender.user_id)
-        if not self._limits.allow(person):
-            if self._warnings.allow(person):
-                await ctx.reply(ctx.t("core.slow_down"))
+        if self._limits.allow(person):
             return True
+        if self._warnings.allow(person):
+            await ctx.reply(ctx.t("core.slow_down"))
         return False

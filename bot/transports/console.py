@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -27,6 +28,8 @@ class ConsoleTransport:
         self.user = user
         self._write = write
         self._host: TransportHost | None = None
+        # Unique across runs: the event ledger outlives the process.
+        self._run = uuid.uuid4().hex[:8]
         self._ids = itertools.count(1)
 
     @property
@@ -50,7 +53,7 @@ class ConsoleTransport:
             self._write(f"(you are now {self.user})")
             return ""
         assert self._host is not None, "start() first"
-        event_id = f"c{next(self._ids)}"
+        event_id = f"c{self._run}-{next(self._ids)}"
         await self._host.deliver(
             MessageEvent(
                 room=self.room,
@@ -65,14 +68,14 @@ class ConsoleTransport:
         return event_id
 
     async def send(self, room_id: str, message: OutgoingMessage, *, key: str | None = None) -> str:
-        event_id = f"b{next(self._ids)}"
+        event_id = f"b{self._run}-{next(self._ids)}"
         marker = "(edited) " if message.edit_of else ""
         self._write(f"{BOT_ID}> {marker}{message.plain}")
         return event_id
 
     async def react(self, room_id: str, event_id: str, emoji: str) -> str:
         self._write(f"{BOT_ID} reacted {emoji}")
-        return f"b{next(self._ids)}"
+        return f"b{self._run}-{next(self._ids)}"
 
     async def power_level(self, room_id: str, user_id: str) -> int:
         return 0

@@ -112,7 +112,7 @@ async def start_bot(setup: BotSetup, plugins: Sequence[type[Any]] = ()) -> Runni
     return RunningBot(app)
 
 
-async def wait_until_joined(bot: RunningBot, room_id: str, timeout: float = 20) -> None:  # noqa: ASYNC109
+async def wait_until_joined(bot: RunningBot, room_id: str, timeout: float = 20) -> None:
     async with asyncio.timeout(timeout):
         while room_id not in bot.matrix.client.rooms:
             await asyncio.sleep(0.05)
@@ -125,7 +125,7 @@ def spawn_bot(setup: BotSetup, env: Mapping[str, str] | None = None) -> subproce
         [sys.executable, "-m", "bot", "run", "-c", str(setup.config_path)],
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=open(setup.dir / "bot.log", "ab"),  # noqa: SIM115
+        stderr=open(setup.dir / "bot.log", "ab"),
     )
 
 

@@ -29,6 +29,7 @@ from nio import (
     MegolmEvent,
     RoomCreateResponse,
     RoomInviteResponse,
+    RoomKeyEvent,
     RoomMessageNotice,
     RoomMessageText,
     RoomSendResponse,
@@ -102,6 +103,8 @@ class UserClient:
         self.client.add_event_callback(
             self._on_room_event, (RoomMessageText, RoomMessageNotice, MegolmEvent)
         )
+        # RoomKeyEvent covers ForwardedRoomKeyEvent (a subclass).
+        self.client.add_to_device_callback(self._on_room_key, RoomKeyEvent)
         self.client.add_response_callback(self._on_response, None)
         self._sync_task = asyncio.create_task(self._sync_loop(), name=f"sync {self.user_id}")
         await self._wait_for(lambda: self._synced_once or None, DEFAULT_TIMEOUT, "first sync")
@@ -140,7 +143,7 @@ class UserClient:
         await self._wait_for_room(room_id, DEFAULT_TIMEOUT)
         return room_id
 
-    async def join(self, room_id: str, timeout: float = DEFAULT_TIMEOUT) -> None:  # noqa: ASYNC109
+    async def join(self, room_id: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         await self._expect(self.client.join(room_id), "join", JoinResponse)
         await self._wait_for_room(room_id, timeout)
 
@@ -150,7 +153,7 @@ class UserClient:
     async def wait_for_invite(
         self,
         room_id: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> str:
         """Room id of a pending invite (`room_id`'s, or any one if None)."""
 
@@ -171,7 +174,7 @@ class UserClient:
         *,
         thread_root: str | None = None,
         msgtype: str = "m.text",
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> str:
         """Send a message (encrypted if the room is) and return its event id."""
         room = await self._wait_for_room(room_id, timeout)
@@ -200,7 +203,7 @@ class UserClient:
         self,
         room_id: str,
         predicate: MessagePredicate,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> TextEvent:
         """First message in `room_id`, already seen or yet to come, matching `predicate`."""
 
@@ -252,7 +255,7 @@ class UserClient:
 
     async def _on_room_event(self, room: MatrixRoom, event: TextEvent | MegolmEvent) -> None:
         if isinstance(event, MegolmEvent):
-            # Key not here yet; retried after each sync-loop response.
+            # Its key has not arrived yet; _on_room_key retries when it does.
             self._undecrypted[room.room_id].append(event)
         else:
             self._messages[room.room_id].append(event)
@@ -260,21 +263,21 @@ class UserClient:
 
     async def _on_response(self, _response: object) -> None:
         self._synced_once = True
-        self._retry_decryption()
         await self._notify()
 
-    def _retry_decryption(self) -> None:
-        for room_id, pending in self._undecrypted.items():
-            still_pending = []
-            for event in pending:
-                try:
-                    decrypted = self.client.decrypt_event(event)
-                except EncryptionError:
-                    still_pending.append(event)
-                    continue
-                if isinstance(decrypted, RoomMessageText | RoomMessageNotice):
-                    self._messages[room_id].append(decrypted)
-            pending[:] = still_pending
+    async def _on_room_key(self, event: RoomKeyEvent) -> None:
+        """A megolm key arrived after its messages: decrypt the ones waiting for it."""
+        pending = self._undecrypted[event.room_id]
+        waiting = [e for e in pending if e.session_id == event.session_id]
+        for megolm in waiting:
+            try:
+                decrypted = self.client.decrypt_event(megolm)
+            except EncryptionError:
+                continue
+            pending.remove(megolm)
+            if isinstance(decrypted, RoomMessageText | RoomMessageNotice):
+                self._messages[event.room_id].append(decrypted)
+        await self._notify()
 
     # -- waiting ------------------------------------------------------------------
 

@@ -91,9 +91,7 @@ async def _membership(synapse: LocalSynapse, user: UserClient, room_id: str, tar
     return str(response.content.get("membership"))
 
 
-async def test_unencrypted_room_is_refused_once(
-    setup: BotSetup, user_factory: UserFactory
-) -> None:
+async def test_unencrypted_room_is_refused_once(setup: BotSetup, user_factory: UserFactory) -> None:
     alice = await user_factory("alice")
     setup.allowed_users = [alice.user_id]
     bot = await start_bot(setup)
@@ -172,7 +170,7 @@ async def test_missing_crypto_store_fails_loudly(setup: BotSetup) -> None:
     bot = await start_bot(setup)
     await bot.stop()
     (setup.dir / "data" / "matrix-store" / "crypto.db").unlink()
-    with pytest.raises(SessionError, match="encryption store .* is missing"):
+    with pytest.raises(SessionError, match=r"encryption store .* is missing"):
         await start_bot(setup)
 
 
@@ -182,8 +180,8 @@ async def test_device_id_mismatch_is_refused(setup: BotSetup) -> None:
     setup.bot_options = {}
     config = setup.write_config().read_text()
     setup.config_path.write_text(config.replace("[matrix]", '[matrix]\ndevice_id = "OTHERDEVICE"'))
-    from bot.config import load_settings
     from bot.app import Application
+    from bot.config import load_settings
     from bot.transports.factory import configured_transports
 
     app = Application(load_settings(setup.config_path, env={}), setup.key)

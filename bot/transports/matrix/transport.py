@@ -159,6 +159,9 @@ class MatrixTransport:
         if room is None:
             return
         joined_at = await self._joined_at(room_id, info, first_ever)
+        log.debug(
+            "room batch: %d events, limited=%s", len(info.timeline.events), info.timeline.limited
+        )
         for event in info.timeline.events:
             if event.sender == self.own_user_id or timestamp(event) < joined_at:
                 continue  # our own echo, or history from before the bot was here

@@ -1,0 +1,97 @@
+"""The string catalog: both languages complete, same placeholders, English fallback."""
+
+from __future__ import annotations
+
+import logging
+from string import Formatter
+
+import pytest
+
+from bot.i18n import Catalog, Translator, parse_language
+
+
+@pytest.fixture
+def core() -> Catalog:
+    catalog = Catalog()
+    catalog.add_package("bot.locales")
+    return catalog
+
+
+def placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in Formatter().parse(template) if field is not None}
+
+
+def test_core_locales_have_the_same_keys(core: Catalog) -> None:
+    assert core.missing() == []
+    assert core.keys("en") == core.keys("es")
+    assert "core.pong" in core.keys("es")
+
+
+def test_core_locales_are_not_empty_and_differ(core: Catalog) -> None:
+    for key in core.keys("en"):
+        assert core.get("en", key).strip(), key
+        assert core.get("es", key).strip(), key
+    assert core.get("en", "core.pong") != core.get("es", "core.pong")
+
+
+def test_core_locales_use_the_same_placeholders(core: Catalog) -> None:
+    differing = {
+        key: (placeholders(core.get("en", key)), placeholders(core.get("es", key)))
+        for key in core.keys("en")
+        if placeholders(core.get("en", key)) != placeholders(core.get("es", key))
+    }
+    assert differing == {}
+
+
+def test_placeholders_are_filled(core: Catalog) -> None:
+    text = core.get("es", "core.unknown_command", name="foo", help="!ayuda")
+    assert text == "No conozco el comando foo. Envía !ayuda para ver lo que puedo hacer."
+
+
+def test_user_text_with_braces_is_not_formatted_twice(core: Catalog) -> None:
+    assert core.get("en", "error.args.extra", extra="{name} {0}") == (
+        'I did not understand: "{name} {0}".'
+    )
+
+
+def test_missing_spanish_string_falls_back_to_english() -> None:
+    catalog = Catalog()
+    catalog.add("en", {"demo.hello": "Hello {name}", "demo.bye": "Bye"})
+    catalog.add("es", {"demo.bye": "Adiós"})
+    assert catalog.missing() == [("es", "demo.hello")]
+    assert Translator(catalog, "es")("demo.hello", name="Rosa") == "Hello Rosa"
+    assert Translator(catalog, "es")("demo.bye") == "Adiós"
+
+
+def test_unknown_key_returns_the_key_and_logs(caplog: pytest.LogCaptureFixture) -> None:
+    catalog = Catalog()
+    with caplog.at_level(logging.ERROR, logger="bot.i18n"):
+        assert catalog.get("es", "nowhere.key") == "nowhere.key"
+    assert "nowhere.key" in caplog.text
+
+
+def test_missing_lists_keys_lacking_in_english_too() -> None:
+    catalog = Catalog()
+    catalog.add("es", {"demo.solo": "Solo en español"})
+    assert catalog.missing() == [("en", "demo.solo")]
+
+
+def test_duplicate_keys_across_packages_are_refused(core: Catalog) -> None:
+    with pytest.raises(ValueError, match=r"core\.pong"):
+        core.add_package("bot.locales")
+
+
+def test_duplicate_key_from_a_plugin_is_refused(core: Catalog) -> None:
+    with pytest.raises(ValueError, match="duplicate string keys"):
+        core.add("es", {"plugin.ok": "bien", "core.error": "otro error"})
+
+
+def test_nested_tables_become_dotted_keys(core: Catalog) -> None:
+    assert core.get("en", "error.args.missing", param="where") == "Missing: where."
+    assert core.has("error.args.missing")
+    assert not core.has("error.args")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("es", "es"), (" EN ", "en"), ("fr", None)])
+def test_parse_language(raw: str, expected: str | None) -> None:
+    assert parse_language(raw) == expected

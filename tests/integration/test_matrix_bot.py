@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +19,7 @@ from integration.bot_harness import (
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
 
 from bot.local_synapse import LocalSynapse
+from bot.logs import setup_logging
 from bot.transports.matrix.session import SessionError
 
 pytestmark = pytest.mark.integration
@@ -219,3 +222,30 @@ async def test_rate_limited_replies_are_delayed_not_dropped(
     assert {e.source["content"]["m.relates_to"]["event_id"] for e in pongs} == set(commands)
     assert len(pongs) == len(commands)
     assert any("429" in r.getMessage() for r in caplog.records), "no 429 was ever answered"
+
+
+async def test_logs_at_info_hold_no_bodies_or_user_ids(
+    setup: BotSetup, user_factory: UserFactory
+) -> None:
+    alice = await user_factory("alice")
+    setup.allowed_users = [alice.user_id]
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    output = io.StringIO()
+    setup_logging("INFO", output)
+    try:
+        bot = await start_bot(setup)
+        try:
+            room_id = await room_with_bot(alice, setup)
+            await wait_until_joined(bot, room_id)
+            await alice.send_text(room_id, "Unmarked van at 18th & Ashland")
+            await alice.send_text(room_id, "!lang xx-secret")
+            await alice.wait_for_message(room_id, from_bot(setup, "must be one of"))
+        finally:
+            await bot.stop()
+    finally:
+        root.handlers, root.level = saved_handlers, saved_level
+    written = output.getvalue()
+    assert "Vecinos is running" in written, "the capture saw nothing"
+    for secret in ("18th & Ashland", "xx-secret", alice.user_id, setup.user_id, "alice-"):
+        assert secret not in written

@@ -1,0 +1,42 @@
+"""The log handler scrubs identifiers from records at INFO and above, libraries' included."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.logs import setup_logging
+
+
+@pytest.fixture
+def output() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    setup_logging("DEBUG", stream)
+    yield stream
+    root.handlers, root.level = saved
+
+
+def test_identifiers_are_scrubbed_at_info_and_above(output: io.StringIO) -> None:
+    log = logging.getLogger("nio.crypto")
+    log.warning("no session for %s on device X", "@ana:example.org")
+    logging.getLogger("bot.test").error("signal user +1 555 000 2222 or ana@example.org failed")
+    written = output.getvalue()
+    assert "@ana:example.org" not in written
+    assert "555 000 2222" not in written
+    assert "ana@example.org" not in written
+    assert written.count("[redacted]") == 3
+
+
+def test_debug_records_are_left_alone_for_local_debugging(output: io.StringIO) -> None:
+    logging.getLogger("bot.test").debug("event from %s", "@ana:example.org")
+    assert "@ana:example.org" in output.getvalue()
+
+
+def test_noisy_libraries_are_quiet_below_warning(output: io.StringIO) -> None:
+    logging.getLogger("nio.rooms").info("room state for !room:example.org")
+    assert output.getvalue() == ""

@@ -280,4 +280,7 @@ async def _configure(conn: aiosqlite.Connection) -> None:
         row = await cursor.fetchone()
     if row is None or str(row[0]).lower() != "wal":
         raise sqlite3.OperationalError("could not switch the database to WAL journal mode")
+    # In WAL mode NORMAL survives a process crash (kill -9) and only risks the last commits
+    # on power loss; FULL would fsync every event-ledger write.
+    await conn.execute("PRAGMA synchronous = NORMAL")
     await conn.execute(_SCHEMA_MIGRATIONS)

@@ -49,13 +49,17 @@ async def test_ping_round_trip_in_encrypted_room(
     alice = await user_factory("alice")
     setup.allowed_users = [alice.user_id]
     bot = await start_bot(setup)
+    round_trips = []
     try:
         room_id = await room_with_bot(alice, setup)
         await wait_until_joined(bot, room_id)
-        started = time.monotonic()
-        command_id = await alice.send_text(room_id, "!ping")
-        pong = await alice.wait_for_message(room_id, from_bot(setup, "Pong"))
-        round_trip = time.monotonic() - started
+        for _ in range(10):
+            started = time.monotonic()
+            command_id = await alice.send_text(room_id, "!ping")
+            pong = await alice.wait_for_message(
+                room_id, lambda e, c=command_id: from_bot(setup, "Pong")(e) and _in_thread(e, c)
+            )
+            round_trips.append(time.monotonic() - started)
     finally:
         await bot.stop()
     content = pong.source["content"]
@@ -64,7 +68,8 @@ async def test_ping_round_trip_in_encrypted_room(
     assert content["m.relates_to"]["rel_type"] == "m.thread"
     assert content["m.relates_to"]["event_id"] == command_id
     assert content["m.mentions"] == {"user_ids": []}
-    print(f"!ping round trip: {round_trip * 1000:.0f} ms")
+    ms = sorted(t * 1000 for t in round_trips)
+    print(f"!ping round trip: first {round_trips[0] * 1000:.0f} ms, median {ms[5]:.0f} ms")
 
 
 async def test_invites_only_from_allowed_users(

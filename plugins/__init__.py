@@ -1,0 +1,3 @@
+from bot.plugin import Plugin
+
+DEFAULT_PLUGINS: tuple[type[Plugin], ...] = ()

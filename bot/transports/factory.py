@@ -10,6 +10,8 @@ from bot.transports.matrix.session import open_client
 from bot.transports.matrix.transport import MatrixTransport
 
 MATRIX_STORE_DIR = "matrix-store"
+# The secrets-table name of the bot's stored Matrix login.
+MATRIX_SESSION = "matrix.session"
 
 
 async def matrix_transport(app: Application) -> MatrixTransport:
@@ -18,7 +20,7 @@ async def matrix_transport(app: Application) -> MatrixTransport:
     client = await open_client(
         settings.matrix,
         settings.bot.data_dir / MATRIX_STORE_DIR,
-        SecretSessions(app.state, "matrix.session"),
+        SecretSessions(app.state, MATRIX_SESSION),
         # nio pickles olm/megolm secrets with this; derived so the data key protects them too.
         pickle_key=app.bot.cipher.keyed_hash("crypto store", "nio pickle key"),
     )

@@ -1,0 +1,253 @@
+"""The `vecinos` command without a homeserver: console, config errors, checks, demo files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from bot.app import Application, SecretSessions
+from bot.config import load_settings
+from bot.demo import ADMIN, BOT, MODERATOR, PEOPLE, ROOMS, Demo, toml_document, write_files
+from bot.local_synapse import RegisteredUser
+from bot.storage.keys import DataKey, load_data_key, write_key_file
+
+CONSOLE_SCRIPT = "!ping\n!help\n!lang es\n!ping\n"
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without VECINOS_* variables, so a developer's setup cannot leak in."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("VECINOS_")}
+
+
+@pytest.fixture(autouse=True)
+def _no_vecinos_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in os.environ:
+        if name.startswith("VECINOS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    # In-process runs must not replace the root handlers pytest captures logs with.
+    monkeypatch.setattr(cli, "setup_logging", lambda level: None)
+
+
+def write_config(tmp_path: Path, text: str, with_key: bool = True) -> Path:
+    if with_key:
+        write_key_file(tmp_path / "vecinos.key", DataKey.generate())
+        text = f'[bot]\ndata_key_file = "vecinos.key"\n{text}'
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_console_answers_in_english_then_spanish(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input=CONSOLE_SCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=clean_env(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Ctrl-D" in out and "/as NAME" in out  # the banner
+    replies = [line for line in out.splitlines() if line.startswith("vecinos> ")]
+    assert replies[0] == "vecinos> Pong! Vecinos is here."
+    assert replies[1] == "vecinos> Commands you can use here:"
+    assert "!ping — Check that the bot is alive." in out
+    assert replies[2] == "vecinos> Listo: te hablaré en español."
+    assert replies[3] == "vecinos> ¡Pong! Vecinos está aquí."
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_a_bad_key_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, 'log_levle = "INFO"\n')
+    assert cli.main(["run", "-c", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"error: {path}: bot.log_levle: unknown key"]
+
+
+def test_run_without_a_data_key_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    matrix = '[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@bot:localhost"\n'
+    path = write_config(tmp_path, matrix, with_key=False)
+    assert cli.main(["-c", str(path), "run"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: no data key: $VECINOS_DATA_KEY is not set")
+
+
+async def store_fake_login(config: Path) -> None:
+    settings = load_settings(config, {})
+    app = Application(settings, load_data_key(settings.bot.data_key_file, {}))
+    await app.open()
+    login = {"user_id": "@bot:localhost", "device_id": "DEV", "access_token": "t"}
+    await SecretSessions(app.state, cli.MATRIX_SESSION).save(login)
+    await app.stop()
+
+
+def test_a_data_key_that_does_not_match_the_data_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    matrix = '[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@bot:localhost"\n'
+    path = write_config(tmp_path, matrix)
+    asyncio.run(store_fake_login(path))
+    (tmp_path / "vecinos.key").unlink()
+    write_key_file(tmp_path / "vecinos.key", DataKey.generate())
+
+    assert cli.main(["run", "-c", str(path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: {cli.WRONG_KEY}"]
+    assert cli.main(["check", "-c", str(path)]) == 1
+    login = capsys.readouterr().out.splitlines()[-2]
+    assert login.startswith("FAILED  login") and cli.WRONG_KEY in login
+
+
+def test_run_without_matrix_says_there_is_nothing_to_connect_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, "")
+    assert cli.main(["run", "-c", str(path)]) == 2
+    assert "no [matrix] section" in capsys.readouterr().err
+
+
+def test_run_without_any_config_points_to_init(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["run"]) == 2
+    assert "vecinos init" in capsys.readouterr().err
+
+
+def test_no_command_runs_the_config_if_there_is_one_else_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, Path | None]] = []
+
+    def run_bot(path: Path) -> int:
+        calls.append(("run", path))
+        return 0
+
+    def demo(directory: Path | None, port_file: Path | None) -> int:
+        calls.append(("demo", directory))
+        return 0
+
+    monkeypatch.setattr(cli, "_run_bot", run_bot)
+    monkeypatch.setattr(cli, "_demo", demo)
+
+    assert cli.main([]) == 0
+    monkeypatch.setenv(cli.CONFIG_ENV, "from-env.toml")
+    assert cli.main([]) == 0
+    assert cli.main(["-c", "given.toml"]) == 0
+    monkeypatch.delenv(cli.CONFIG_ENV)
+    (tmp_path / "config.toml").write_text("")
+    assert cli.main([]) == 0
+
+    assert calls == [
+        ("demo", None),
+        ("run", Path("from-env.toml")),
+        ("run", Path("given.toml")),
+        ("run", Path("config.toml")),
+    ]
+
+
+def test_console_settings_make_the_one_person_an_admin_in_a_console_room(
+    tmp_path: Path,
+) -> None:
+    settings = cli.console_settings(tmp_path)
+    room = settings.room("console", "console")
+    assert room is not None and room.role == "neighborhood"
+    assert settings.area("demo") is not None
+    assert settings.admins == (cli.CONSOLE_USER,)
+    assert settings.bot.data_dir == tmp_path
+    assert settings.matrix is None
+
+
+def test_check_reports_a_bad_config_and_skips_what_needs_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, "[bot]\ncommand_prefix = 'too long'\n", with_key=False)
+    assert cli.main(["check", "-c", str(path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("FAILED  config")
+    assert "bot.command_prefix" in lines[0]
+    assert [line.split()[0] for line in lines[1:]] == ["skipped"] * 5
+
+
+def test_check_passes_for_a_console_only_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, "")
+    assert cli.main(["check", "-c", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["ok"] * 6
+    assert all("not used" in line for line in lines[3:])
+    assert (tmp_path / "data" / "vecinos.db").exists()
+
+
+def test_check_reports_a_wrong_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path, "")
+    (tmp_path / "vecinos.key").chmod(0o644)
+    assert cli.main(["check", "-c", str(path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("FAILED  data key") and "chmod 600" in lines[1]
+    assert lines[2].startswith("skipped database")
+
+
+def test_init_refuses_to_overwrite_before_asking_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config.toml").write_text("# mine\n")
+    assert cli.main(["init"]) == 2  # would block on input() if it asked first
+    assert "config.toml already exists" in capsys.readouterr().err
+    assert (tmp_path / "config.toml").read_text() == "# mine\n"
+    assert not (tmp_path / "vecinos.key").exists()
+
+
+def test_init_refuses_a_data_dir_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "vecinos.db").write_text("")
+    assert cli.main(["init", "--homeserver", "http://127.0.0.1:1", "--user", "@b:x"]) == 2
+    assert "is not empty" in capsys.readouterr().err
+
+
+def test_toml_document_round_trips() -> None:
+    data = {
+        "admins": ["@ana:example.org"],
+        "bot": {"data_dir": "data", "require_encryption": True, "command_max_age_minutes": 5},
+        "rooms": [{"id": '!a"b\\c', "areas": ["x"]}, {"id": "Escuela – vigilancia"}],
+    }
+    assert tomllib.loads(toml_document(data)) == data
+
+
+def fake_demo() -> Demo:
+    def user(name: str) -> RegisteredUser:
+        return RegisteredUser(f"@{name}:localhost", f"pw-{name}", "token", "DEVICE")
+
+    room_ids = {room.name: f"!{index}:localhost" for index, room in enumerate(ROOMS)}
+    return Demo("http://127.0.0.1:8008", user(BOT), {n: user(n) for n in PEOPLE}, room_ids)
+
+
+def test_demo_files_make_a_loadable_config_with_private_secrets(tmp_path: Path) -> None:
+    config = write_files(fake_demo(), tmp_path)
+    settings = load_settings(config, {})
+    assert {room.role for room in settings.rooms} == {
+        "neighborhood",
+        "moderation",
+        "alerts",
+        "watch",
+    }
+    assert "es" in {room.language for room in settings.rooms}
+    assert settings.admins == (f"@{ADMIN}:localhost",)
+    assert settings.moderators == (f"@{MODERATOR}:localhost",)
+    assert settings.invite_allowed(f"@{ADMIN}:localhost")
+    assert settings.matrix is not None and settings.matrix.password_value() == f"pw-{BOT}"
+    for secret in ("vecinos.key", "bot-password", "demo.json"):
+        assert stat.S_IMODE((tmp_path / secret).stat().st_mode) == 0o600

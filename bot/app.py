@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -109,13 +109,17 @@ class Application:
             await self._bot.scheduler.stop()
             await self._bot.db.close()
 
-    async def run_until_signalled(self, transports: Sequence[Transport]) -> None:
+    async def run_until_signalled(
+        self, transports: Sequence[Transport], on_started: Callable[[], None] | None = None
+    ) -> None:
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
         try:
             await self.start(transports)
+            if on_started is not None:
+                on_started()
             await stopping.wait()
             log.info("stopping")
         finally:

@@ -14,10 +14,14 @@ import pytest
 
 from bot import cli
 from bot.app import Application, SecretSessions
+from bot.cli import console, init, run
+from bot.cli.common import WRONG_KEY
+from bot.cli.console import CONSOLE_USER, console_settings
 from bot.config import load_settings
 from bot.demo import ADMIN, BOT, MODERATOR, PEOPLE, ROOMS, Demo, toml_document, write_files
 from bot.local_synapse import RegisteredUser
 from bot.storage.keys import DataKey, load_data_key, write_key_file
+from bot.transports.factory import MATRIX_SESSION
 
 CONSOLE_SCRIPT = "!ping\n!help\n!lang es\n!ping\n"
 
@@ -34,7 +38,8 @@ def _no_vecinos_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     # In-process runs must not replace the root handlers pytest captures logs with.
-    monkeypatch.setattr(cli, "setup_logging", lambda level: None)
+    for module in (run, init, console):
+        monkeypatch.setattr(module, "setup_logging", lambda level: None)
 
 
 def write_config(tmp_path: Path, text: str, with_key: bool = True) -> Path:
@@ -93,7 +98,7 @@ async def store_fake_login(config: Path) -> None:
     app = Application(settings, load_data_key(settings.bot.data_key_file, {}))
     await app.open()
     login = {"user_id": "@bot:localhost", "device_id": "DEV", "access_token": "t"}
-    await SecretSessions(app.state, cli.MATRIX_SESSION).save(login)
+    await SecretSessions(app.state, MATRIX_SESSION).save(login)
     await app.stop()
 
 
@@ -107,10 +112,10 @@ def test_a_data_key_that_does_not_match_the_data_is_one_clear_line(
     write_key_file(tmp_path / "vecinos.key", DataKey.generate())
 
     assert cli.main(["run", "-c", str(path)]) == 2
-    assert capsys.readouterr().err.splitlines() == [f"error: {cli.WRONG_KEY}"]
+    assert capsys.readouterr().err.splitlines() == [f"error: {WRONG_KEY}"]
     assert cli.main(["check", "-c", str(path)]) == 1
     login = capsys.readouterr().out.splitlines()[-2]
-    assert login.startswith("FAILED  login") and cli.WRONG_KEY in login
+    assert login.startswith("FAILED  login") and WRONG_KEY in login
 
 
 def test_run_without_matrix_says_there_is_nothing_to_connect_to(
@@ -139,8 +144,8 @@ def test_no_command_runs_the_config_if_there_is_one_else_the_demo(
         calls.append(("demo", directory))
         return 0
 
-    monkeypatch.setattr(cli, "_run_bot", run_bot)
-    monkeypatch.setattr(cli, "_demo", demo)
+    monkeypatch.setattr(cli, "run_bot", run_bot)
+    monkeypatch.setattr(cli, "run_demo", demo)
 
     assert cli.main([]) == 0
     monkeypatch.setenv(cli.CONFIG_ENV, "from-env.toml")
@@ -161,11 +166,11 @@ def test_no_command_runs_the_config_if_there_is_one_else_the_demo(
 def test_console_settings_make_the_one_person_an_admin_in_a_console_room(
     tmp_path: Path,
 ) -> None:
-    settings = cli.console_settings(tmp_path)
+    settings = console_settings(tmp_path)
     room = settings.room("console", "console")
     assert room is not None and room.role == "neighborhood"
     assert settings.area("demo") is not None
-    assert settings.admins == (cli.CONSOLE_USER,)
+    assert settings.admins == (CONSOLE_USER,)
     assert settings.bot.data_dir == tmp_path
     assert settings.matrix is None
 

@@ -1,0 +1,187 @@
+"""`vecinos check`: the config, data key, database, homeserver and login, one line each."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.app import DATABASE_FILE, Application, SecretSessions
+from bot.cli.common import (
+    CONFIG_ENV,
+    EXIT_FAILURE,
+    PASSWORD_ENV,
+    WRONG_KEY,
+    CliError,
+    config_path,
+)
+from bot.config import ConfigError, Settings, load_settings
+from bot.storage.cipher import DecryptionError
+from bot.storage.database import MigrationError
+from bot.storage.keys import ENV_VAR as DATA_KEY_ENV
+from bot.storage.keys import DataKey, DataKeyError, load_data_key
+from bot.transports.factory import MATRIX_SESSION, MATRIX_STORE_DIR
+from bot.transports.matrix.session import CRYPTO_STORE
+from plugins import DEFAULT_PLUGINS
+
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
+
+
+class _CheckFailed(Exception):
+    def __init__(self, problem: str, hint: str = "") -> None:
+        super().__init__(f"{problem} (hint: {hint})" if hint else problem)
+
+
+@dataclass
+class _Checkup:
+    """What the checks found so far; each check needs those listed before it."""
+
+    path: Path
+    loaded: Settings | None = None
+    key: DataKey | None = None
+    app: Application | None = None
+    login: dict[str, str] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        assert self.loaded is not None, "the config check runs first"
+        return self.loaded
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = config_path(args.config)
+    if path is None:
+        raise CliError([f"no config: give -c FILE or set ${CONFIG_ENV}"])
+    return 0 if asyncio.run(_run_checks(_Checkup(path))) else EXIT_FAILURE
+
+
+async def _run_checks(checkup: _Checkup) -> bool:
+    passed: set[str] = set()
+    try:
+        for name, needs, check in _CHECKS:
+            missing = [need for need in needs if need not in passed]
+            if missing:
+                _report("skipped", name, f"needs {', '.join(missing)}")
+                continue
+            try:
+                detail = await check(checkup)
+            except _CheckFailed as failure:
+                _report("FAILED", name, str(failure))
+            else:
+                _report("ok", name, detail)
+                passed.add(name)
+    finally:
+        if checkup.app is not None:
+            await checkup.app.stop()
+    return len(passed) == len(_CHECKS)
+
+
+def _report(status: str, name: str, detail: str) -> None:
+    print(f"{status:<8}{name:<12}{detail}", flush=True)
+
+
+async def _check_config(checkup: _Checkup) -> str:
+    try:
+        checkup.loaded = load_settings(checkup.path)
+    except ConfigError as error:
+        raise _CheckFailed("; ".join(error.problems), "see config.example.toml") from None
+    settings = checkup.settings
+    return f"{checkup.path}: {len(settings.areas)} areas, {len(settings.rooms)} rooms"
+
+
+async def _check_key(checkup: _Checkup) -> str:
+    key_file = checkup.settings.bot.data_key_file
+    try:
+        checkup.key = load_data_key(key_file)
+    except DataKeyError as error:
+        raise _CheckFailed(str(error)) from None
+    return f"from ${DATA_KEY_ENV}" if DATA_KEY_ENV in os.environ else f"from {key_file}"
+
+
+async def _check_database(checkup: _Checkup) -> str:
+    assert checkup.key is not None
+    checkup.app = Application(checkup.settings, checkup.key, DEFAULT_PLUGINS)
+    path = checkup.settings.bot.data_dir / DATABASE_FILE
+    try:
+        await checkup.app.open()
+    except (MigrationError, sqlite3.Error, OSError) as error:
+        raise _CheckFailed(f"{path}: {error}", "is bot.data_dir right and writable?") from None
+    return f"{path}: opens, migrations applied"
+
+
+async def _check_homeserver(checkup: _Checkup) -> str:
+    matrix = checkup.settings.matrix
+    if matrix is None:
+        return "not used (no [matrix] section)"
+    url = f"{matrix.homeserver}/_matrix/client/versions"
+    status, body = await _get_json(url)
+    versions = body.get("versions")
+    if status != 200 or not isinstance(versions, list) or not versions:
+        raise _CheckFailed(f"{url} answered HTTP {status}", "is matrix.homeserver right?")
+    return f"{matrix.homeserver} answers (Matrix {versions[-1]})"
+
+
+async def _check_login(checkup: _Checkup) -> str:
+    if checkup.settings.matrix is None:
+        return "not used (no [matrix] section)"
+    assert checkup.app is not None
+    try:
+        checkup.login = await SecretSessions(checkup.app.state, MATRIX_SESSION).load()
+    except DecryptionError:
+        raise _CheckFailed(WRONG_KEY) from None
+    if checkup.login is None:
+        hint = f"run `vecinos init`, or `vecinos run` once with ${PASSWORD_ENV} set"
+        raise _CheckFailed("no stored login", hint)
+    store = checkup.settings.bot.data_dir / MATRIX_STORE_DIR / CRYPTO_STORE
+    if not store.exists():
+        raise _CheckFailed(f"the encryption store {store} is missing", "restore it from backup")
+    return f"device {checkup.login['device_id']}, with its encryption store"
+
+
+async def _check_session(checkup: _Checkup) -> str:
+    matrix, login = checkup.settings.matrix, checkup.login
+    if matrix is None or login is None:
+        return "not used (no [matrix] section)"
+    url = f"{matrix.homeserver}/_matrix/client/v3/account/whoami"
+    status, body = await _get_json(url, token=login["access_token"])
+    if status != 200:
+        raise _CheckFailed(
+            f"the homeserver rejected the stored login ({body.get('errcode', status)})",
+            "if the device was logged out, move data_dir away and log in again",
+        )
+    if (body.get("user_id"), body.get("device_id")) != (matrix.user_id, login["device_id"]):
+        raise _CheckFailed("the stored login belongs to another account or device")
+    return f"the homeserver accepts device {login['device_id']}"
+
+
+async def _get_json(url: str, token: str | None = None) -> tuple[int, dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
+            http.get(url, headers=headers) as response,
+        ):
+            body = await response.json(content_type=None)
+            return response.status, body if isinstance(body, dict) else {}
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        problem = str(error) or type(error).__name__
+        raise _CheckFailed(f"{url}: {problem}", "is the homeserver up and reachable?") from None
+
+
+_CheckFn = Callable[[_Checkup], Awaitable[str]]
+# (name, checks it needs, check), in order.
+_CHECKS: tuple[tuple[str, tuple[str, ...], _CheckFn], ...] = (
+    ("config", (), _check_config),
+    ("data key", ("config",), _check_key),
+    ("database", ("data key",), _check_database),
+    ("homeserver", ("config",), _check_homeserver),
+    ("login", ("database",), _check_login),
+    ("session", ("login", "homeserver"), _check_session),
+)

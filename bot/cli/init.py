@@ -1,0 +1,175 @@
+"""`vecinos init`: write a starter config and a new data key, then log in once."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import shutil
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app import Application
+from bot.cli.common import CONFIG_ENV, DEFAULT_CONFIG, PASSWORD_ENV, CliError, read_settings
+from bot.cli.run import connect
+from bot.config import Settings
+from bot.demo import KEY_FILE, toml_value, write_private_file
+from bot.logs import setup_logging
+from bot.storage.keys import ENV_VAR as DATA_KEY_ENV
+from bot.storage.keys import DataKey, write_key_file
+from plugins import DEFAULT_PLUGINS
+
+STARTER_CONFIG = """\
+# Vecinos configuration, written by `vecinos init`. config.example.toml explains every key;
+# any key can be overridden by a VECINOS_<SECTION>__<KEY> environment variable.
+#
+# Next: add the admins, moderators, areas and rooms, say whose invites the bot accepts,
+# invite the bot to the rooms, then run `vecinos check -c {config}`.
+
+# Matrix ids of the people who configure the bot (their invites are always accepted).
+admins = []
+# Trained verifiers (anyone with power level >= 50 in a moderation room also counts).
+moderators = []
+
+[bot]
+data_dir = {data_dir}
+# Without this key nothing in data_dir can be read: keep a backup of it somewhere safe.
+data_key_file = {key_file}
+
+[matrix]
+homeserver = {homeserver}
+user_id = {user_id}
+# `vecinos init` used the password once to log in; the login is kept, encrypted, in data_dir.
+
+[invites]
+allowed_users = []
+allowed_servers = []
+
+# [[areas]]
+# slug = "pilsen"
+# name_en = "Pilsen"
+# name_es = "Pilsen"
+#
+# [[rooms]]
+# id = "!roomid:example.org"
+# role = "neighborhood"  # neighborhood, moderation, alerts or watch
+# areas = ["pilsen"]
+# language = "es"
+"""
+
+
+@dataclass(frozen=True)
+class _InitPlan:
+    config: Path
+    key_file: Path
+    data_dir: Path
+    data_dir_setting: str
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> _InitPlan:
+        config = args.config or Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+        base = config.absolute().parent
+        return cls(config, base / KEY_FILE, base / Path(args.data_dir).expanduser(), args.data_dir)
+
+    def refuse_unsafe(self) -> None:
+        """init creates a new bot: it never overwrites a config, a key or someone's data."""
+        if DATA_KEY_ENV in os.environ:
+            raise CliError([f"${DATA_KEY_ENV} is set and would replace the key file; unset it"])
+        if not self.config.absolute().parent.is_dir():
+            raise CliError([f"the directory of {self.config} does not exist"])
+        for path in (self.config, self.key_file):
+            if path.exists():
+                raise CliError([f"{path} already exists; init never overwrites it"])
+        if self.data_dir.exists() and any(self.data_dir.iterdir()):
+            raise CliError([f"the data directory {self.data_dir} is not empty"])
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    plan = _InitPlan.of(args)
+    plan.refuse_unsafe()
+    homeserver = _ask("Homeserver URL (like https://matrix.example.org): ", args.homeserver)
+    user_id = _ask("The bot's Matrix id (like @vecinos:example.org): ", args.user)
+    password = _password(args.password_file, user_id)
+    _create(plan, _starter_config(plan, homeserver, user_id), password)
+    print(
+        f"Wrote {plan.config} and {plan.key_file} (keep a backup of the key: without it "
+        f"nothing in {plan.data_dir} can be read).\n"
+        f"Logged in; the login and the encryption store are in {plan.data_dir}. "
+        "The password was not saved.\n"
+        f"Next: add areas and rooms to {plan.config}, invite the bot, then "
+        f"`vecinos check -c {plan.config}` and `vecinos run -c {plan.config}`."
+    )
+    return 0
+
+
+def _ask(prompt: str, given: str | None) -> str:
+    if given:
+        return given
+    try:
+        answer = input(prompt).strip()
+    except EOFError:
+        answer = ""
+    if not answer:
+        raise CliError([f"no answer to: {prompt.strip()}"])
+    return answer
+
+
+def _password(password_file: Path | None, user_id: str) -> str:
+    if password_file is None:
+        text = getpass.getpass(f"Password of {user_id} (used once to log in, not saved): ")
+    else:
+        try:
+            text = password_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise CliError([f"cannot read {password_file}: {error.strerror}"]) from None
+    if not text:
+        raise CliError(["the password is empty"])
+    return text
+
+
+def _starter_config(plan: _InitPlan, homeserver: str, user_id: str) -> str:
+    return STARTER_CONFIG.format(
+        config=plan.config,
+        data_dir=toml_value(plan.data_dir_setting),
+        key_file=toml_value(KEY_FILE),
+        homeserver=toml_value(homeserver),
+        user_id=toml_value(user_id),
+    )
+
+
+def _create(plan: _InitPlan, config_text: str, password: str) -> None:
+    """Write the config and a new key, then log in; on failure, remove all of it again."""
+    key = DataKey.generate()
+    with ExitStack() as undo:
+        undo.callback(_remove_new_data_dir, plan.data_dir, plan.data_dir.exists())
+        write_private_file(plan.config, config_text)
+        undo.callback(plan.config.unlink)
+        write_key_file(plan.key_file, key)
+        undo.callback(plan.key_file.unlink)
+        # The password reaches the login the way an operator's would: as an override.
+        settings = read_settings(plan.config, {**os.environ, PASSWORD_ENV: password})
+        setup_logging(settings.bot.log_level)
+        asyncio.run(_log_in_once(settings, key))
+        undo.pop_all()
+
+
+async def _log_in_once(settings: Settings, key: DataKey) -> None:
+    """The same login as `run`, then stop: the token and encryption store stay saved."""
+    app = Application(settings, key, DEFAULT_PLUGINS)
+    for transport in await connect(app):
+        await transport.stop()
+    await app.stop()
+
+
+def _remove_new_data_dir(data_dir: Path, existed: bool) -> None:
+    # init checked that it was empty or absent, so everything in it is init's own.
+    if not existed:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        return
+    for child in data_dir.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()

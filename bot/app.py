@@ -98,9 +98,12 @@ class Application:
             bot.transports[transport.name] = transport
             self.transports.append(transport)
             await transport.start(self)
+        await bot.outbox.start()
         log.info("Vecinos is running on %s", ", ".join(t.name for t in transports) or "nothing")
 
     async def stop(self) -> None:
+        if self._bot is not None:
+            await self._bot.outbox.stop()
         for transport in reversed(self.transports):
             await transport.stop()
         if self._bot is not None:

@@ -13,6 +13,7 @@ from bot.config import RoomConfig, Settings
 from bot.events import Event, MessageEvent, OutgoingMessage, RoomRef, SentMessage
 from bot.formatting import Rich, plain_message
 from bot.i18n import Catalog, Language, Translator, parse_language
+from bot.outbox import Outbox
 from bot.permissions import Level
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database
@@ -35,6 +36,14 @@ class BotContext:
     scheduler: Scheduler
     registry: Registry
     transports: dict[str, Transport] = field(default_factory=dict)
+    # Messages that must arrive (alerts) go through the durable outbox, not `send`.
+    outbox: Outbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outbox = Outbox(self.db, self.cipher, self._send_keyed)
+
+    async def _send_keyed(self, room: RoomRef, message: OutgoingMessage, key: str) -> SentMessage:
+        return await self.send(room, message, key=key)
 
     def transport(self, name: str) -> Transport:
         return self.transports[name]

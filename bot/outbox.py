@@ -1,0 +1,200 @@
+"""The durable outbox: messages that must arrive, exactly once, whatever happens.
+
+Each delivery (a message to one room) is a row before anything is sent. A worker sends due
+rows with bounded concurrency; a failure is retried with exponential backoff, and a
+delivery still pending at a crash is sent after the restart. Every send carries the row's
+key as its idempotency key (a Matrix transaction id), so a retry of a message that did
+reach the homeserver before the crash is dropped there instead of posted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.events import OutgoingMessage, RoomRef, SentMessage
+from bot.storage.cipher import FieldCipher
+from bot.storage.database import Database, utc_timestamp
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[RoomRef, OutgoingMessage, str], Awaitable[SentMessage]]
+MESSAGE_CONTEXT = "outbox.message"
+MAX_ATTEMPTS = 12
+BACKOFF_CAP = timedelta(minutes=5)
+# Deliveries waiting for another one (an edit of an alert not yet sent) look again after:
+DEPENDENCY_WAIT = timedelta(seconds=1)
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class Delivery:
+    key: str
+    room: RoomRef
+    message: OutgoingMessage
+    # Resolved when sending: the event id of the delivery with this key.
+    edit_of_key: str | None = None
+    reply_to_key: str | None = None
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        cipher: FieldCipher,
+        send: Sender,
+        concurrency: int = 10,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        first_retry: timedelta = timedelta(seconds=2),
+    ) -> None:
+        self._db = db
+        self._cipher = cipher
+        self._send = send
+        self._slots = asyncio.Semaphore(concurrency)
+        self._now = now
+        self._first_retry = first_retry
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
+        """Record deliveries atomically; a key already recorded is left as it is."""
+        now = utc_timestamp(self._now())
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "INSERT OR IGNORE INTO outbox (key, transport, room_id, message, state,"
+                " next_attempt_at, edit_of_key, reply_to_key, created_at)"
+                " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                [
+                    (
+                        d.key,
+                        d.room.transport,
+                        d.room.room_id,
+                        self._cipher.encrypt_json(_to_json(d.message), MESSAGE_CONTEXT),
+                        now,
+                        d.edit_of_key,
+                        d.reply_to_key,
+                        now,
+                    )
+                    for d in deliveries
+                ],
+            )
+        self._wake.set()
+
+    async def sent_event(self, key: str) -> str | None:
+        row = await self._db.fetchone(
+            "SELECT event_id FROM outbox WHERE key = ? AND state = 'sent'", (key,)
+        )
+        return None if row is None else str(row["event_id"])
+
+    async def backlog(self) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
+        return 0 if row is None else int(row["n"])
+
+    async def _run(self) -> None:
+        while True:
+            rows = await self._db.fetchall(
+                "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
+                " ORDER BY created_at LIMIT ?",
+                (utc_timestamp(self._now()), BATCH),
+            )
+            if rows:
+                await asyncio.gather(*(self._deliver(row) for row in rows))
+                continue
+            self._wake.clear()
+            await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        row = await self._db.fetchone(
+            "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE state = 'pending'"
+        )
+        delay = 3600.0
+        if row is not None and row["due"] is not None:
+            due = datetime.fromisoformat(row["due"])
+            delay = max(0.0, (due - self._now()).total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _deliver(self, row: Any) -> None:
+        stored = _from_json(self._cipher.decrypt_json(row["message"], MESSAGE_CONTEXT))
+        message = await self._resolve(row, stored)
+        if message is None:
+            await self._postpone(row["key"], DEPENDENCY_WAIT, count_attempt=False)
+            return
+        room = RoomRef(row["transport"], row["room_id"])
+        async with self._slots:
+            try:
+                sent = await self._send(room, message, row["key"])
+            except Exception as error:
+                await self._failed(row, error)
+                return
+        await self._db.execute(
+            "UPDATE outbox SET state = 'sent', event_id = ?, sent_at = ? WHERE key = ?",
+            (sent.event_id, utc_timestamp(self._now()), row["key"]),
+        )
+
+    async def _resolve(self, row: Any, message: OutgoingMessage) -> OutgoingMessage | None:
+        """Fill in the event ids of the deliveries this one edits or replies to."""
+        found: dict[str, str] = {}
+        for field, key in (("edit_of", row["edit_of_key"]), ("reply_to", row["reply_to_key"])):
+            if key is None:
+                continue
+            event_id = await self.sent_event(key)
+            if event_id is None:
+                return None
+            found[field] = event_id
+        return replace(
+            message,
+            edit_of=found.get("edit_of", message.edit_of),
+            reply_to=found.get("reply_to", message.reply_to),
+        )
+
+    async def _failed(self, row: Any, error: Exception) -> None:
+        attempts = row["attempts"] + 1
+        if attempts >= MAX_ATTEMPTS:
+            log.warning(
+                "gave up on a delivery after %d attempts (%s)", attempts, type(error).__name__
+            )
+            await self._db.execute(
+                "UPDATE outbox SET state = 'failed', attempts = ? WHERE key = ?",
+                (attempts, row["key"]),
+            )
+            return
+        backoff = self._first_retry * 2 ** (attempts - 1)
+        delay = min(BACKOFF_CAP, backoff) * random.uniform(0.8, 1.2)
+        log.info(
+            "delivery failed (%s); retry %d in %.0fs",
+            type(error).__name__,
+            attempts,
+            delay.total_seconds(),
+        )
+        await self._postpone(row["key"], delay, count_attempt=True)
+
+    async def _postpone(self, key: str, delay: timedelta, count_attempt: bool) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + ? WHERE key = ?",
+            (utc_timestamp(self._now() + delay), int(count_attempt), key),
+        )
+
+
+def _to_json(message: OutgoingMessage) -> dict[str, Any]:
+    data = asdict(message)
+    data["mentions"] = list(message.mentions)
+    return data
+
+
+def _from_json(data: dict[str, Any]) -> OutgoingMessage:
+    return OutgoingMessage(**{**data, "mentions": tuple(data.get("mentions", ()))})

@@ -1,0 +1,143 @@
+"""The durable outbox: every delivery sent once, retried on failure, resumed after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.events import OutgoingMessage, RoomRef, SentMessage
+from bot.outbox import MAX_ATTEMPTS, Delivery, Outbox
+from bot.storage.cipher import FieldCipher
+from bot.storage.database import CORE_MIGRATIONS, Database
+from bot.storage.keys import DataKey
+
+ROOM = RoomRef("matrix", "!alerts:example.org")
+
+
+class FakeSender:
+    """Records sends; fails the first `failures` attempts of every key."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.attempts: dict[str, int] = {}
+        self.sent: list[tuple[str, OutgoingMessage]] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def __call__(self, room: RoomRef, message: OutgoingMessage, key: str) -> SentMessage:
+        await self.gate.wait()
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        if self.attempts[key] <= self.failures:
+            raise ConnectionError("homeserver unreachable")
+        self.sent.append((key, message))
+        return SentMessage(room, f"$event-{key}")
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "bot.db", [CORE_MIGRATIONS])
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def cipher() -> FieldCipher:
+    return FieldCipher(DataKey.generate())
+
+
+async def run_outbox(outbox: Outbox, until: Callable[[], object], timeout: float = 5) -> None:
+    await outbox.start()
+    try:
+        async with asyncio.timeout(timeout):
+            while not until():
+                await asyncio.sleep(0.01)
+    finally:
+        await outbox.stop()
+
+
+def delivery(key: str, text: str = "alert", **refs: str) -> Delivery:
+    return Delivery(key, ROOM, OutgoingMessage(plain=text, mentions=("@a:x",)), **refs)
+
+
+async def test_each_delivery_is_sent_once_even_if_enqueued_twice(
+    db: Database, cipher: FieldCipher
+) -> None:
+    sender = FakeSender()
+    outbox = Outbox(db, cipher, sender)
+    await outbox.enqueue([delivery("a"), delivery("b")])
+    await outbox.enqueue([delivery("a")])
+    await run_outbox(outbox, lambda: len(sender.sent) == 2)
+    await asyncio.sleep(0.05)
+    assert sorted(key for key, _ in sender.sent) == ["a", "b"]
+    assert sender.sent[0][1].mentions == ("@a:x",)
+    assert await outbox.sent_event("a") == "$event-a"
+    assert await outbox.backlog() == 0
+
+
+async def test_failures_are_retried_with_backoff(db: Database, cipher: FieldCipher) -> None:
+    sender = FakeSender(failures=2)
+    outbox = Outbox(db, cipher, sender, first_retry=timedelta(milliseconds=20))
+    await outbox.enqueue([delivery("a")])
+    await run_outbox(outbox, lambda: sender.sent)
+    assert sender.attempts["a"] == 3
+
+
+async def test_a_delivery_is_given_up_after_max_attempts(db: Database, cipher: FieldCipher) -> None:
+    sender = FakeSender(failures=MAX_ATTEMPTS)
+    outbox = Outbox(db, cipher, sender, first_retry=timedelta(milliseconds=1))
+    await outbox.enqueue([delivery("a")])
+
+    async def failed() -> bool:
+        row = await db.fetchone("SELECT state FROM outbox WHERE key = 'a'")
+        return row is not None and row["state"] == "failed"
+
+    await outbox.start()
+    try:
+        async with asyncio.timeout(10):
+            while not await failed():
+                await asyncio.sleep(0.02)
+    finally:
+        await outbox.stop()
+    assert sender.attempts["a"] == MAX_ATTEMPTS
+    assert not sender.sent
+
+
+async def test_an_edit_waits_for_the_message_it_edits(db: Database, cipher: FieldCipher) -> None:
+    sender = FakeSender()
+    outbox = Outbox(db, cipher, sender)
+    await outbox.enqueue([delivery("edit", "updated", edit_of_key="alert")])
+    await outbox.enqueue([delivery("alert"), delivery("follow", "update", reply_to_key="alert")])
+    await run_outbox(outbox, lambda: len(sender.sent) == 3)
+    order = [key for key, _ in sender.sent]
+    assert order.index("alert") < order.index("edit")
+    sent = dict(sender.sent)
+    assert sent["edit"].edit_of == "$event-alert"
+    assert sent["follow"].reply_to == "$event-alert"
+
+
+async def test_pending_deliveries_survive_a_restart(db: Database, cipher: FieldCipher) -> None:
+    stuck = FakeSender()
+    stuck.gate.clear()  # the first process never gets to send
+    first = Outbox(db, cipher, stuck)
+    await first.enqueue([delivery("a"), delivery("b")])
+    await first.start()
+    await asyncio.sleep(0.05)
+    await first.stop()
+
+    sender = FakeSender()
+    await run_outbox(Outbox(db, cipher, sender), lambda: len(sender.sent) == 2)
+    assert not stuck.sent
+
+
+async def test_messages_are_encrypted_at_rest(
+    db: Database, cipher: FieldCipher, tmp_path: Path
+) -> None:
+    await Outbox(db, cipher, FakeSender()).enqueue([delivery("a", "2 agents at 18th & Ashland")])
+    await db.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("bot.db*"))
+    assert b"18th & Ashland" not in raw
+    assert b"@a:x" not in raw

@@ -5,12 +5,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import nio
 
 log = logging.getLogger(__name__)
+
+# (room, sender, session) groups already told, remembered so a later batch is not told again.
+TOLD_MEMORY = 10_000
 
 
 @dataclass
@@ -30,6 +34,7 @@ class PendingKeys:
         self._wait = wait
         self._clock = clock
         self._pending: list[_Pending] = []
+        self._told: OrderedDict[tuple[str, str, str], None] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -58,13 +63,14 @@ class PendingKeys:
         now = self._clock()
         gone = [p for p in self._pending if p.deadline <= now]
         self._pending = [p for p in self._pending if p.deadline > now]
-        seen: set[tuple[str, str, str]] = set()
         firsts = []
         for item in gone:
             group = (item.room.room_id, item.event.sender, item.event.session_id)
-            if group not in seen:
-                seen.add(group)
+            if group not in self._told:
+                self._told[group] = None
                 firsts.append((item.room, item.event))
+        while len(self._told) > TOLD_MEMORY:
+            self._told.popitem(last=False)
         return firsts
 
     def seconds_to_next_deadline(self) -> float | None:

@@ -15,6 +15,7 @@ from bot.context import BotContext
 from bot.dispatch import Dispatcher
 from bot.events import Event
 from bot.i18n import Catalog
+from bot.identity import Seen
 from bot.ledger import EventLedger
 from bot.plugin import Plugin
 from bot.registry import Registry
@@ -154,6 +155,21 @@ class Application:
     async def save_token(self, transport: str, token: str) -> None:
         assert self._state is not None
         await self._state.save_token(transport, token)
+
+    async def identity_seen(self, transport: str, user_id: str, master_key: str) -> None:
+        bot = self.bot
+        if await bot.identities.seen(user_id, master_key) is not Seen.CHANGED:
+            return
+        if not await bot.moderates(transport, user_id):
+            return
+        log.warning("a moderator's identity key changed: moderator rights held until !trust")
+        await bot.tell_moderators(
+            "core.identity_changed",
+            # Once per new key, even if a crash makes the bot learn it again.
+            key=f"identity:{bot.person(user_id)}:{master_key}",
+            user=user_id,
+            prefix=bot.settings.bot.command_prefix,
+        )
 
     @property
     def state(self) -> TransportState:

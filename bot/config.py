@@ -6,11 +6,15 @@ names the file (or environment variable) and the dotted key, and never echoes a 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import tomllib
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, cast
 from urllib.parse import urlsplit
@@ -36,6 +40,8 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
+from bot.watch_windows import WindowError, parse_window
+
 __all__ = [
     "DEFAULT_DATA_DIR",
     "ENV_PREFIX",
@@ -45,10 +51,16 @@ __all__ = [
     "InvitesSection",
     "Language",
     "MatrixSection",
+    "ReportsSection",
+    "ResourcesSection",
     "RoomConfig",
     "RoomRole",
+    "RostersSection",
     "Settings",
+    "SignalSection",
+    "SiteConfig",
     "Transport",
+    "TrustPolicy",
     "load_settings",
 ]
 
@@ -64,9 +76,13 @@ _PATH_KEYS = {
 _PROBLEMS = "config_problems"
 
 Language = Literal["en", "es"]
+# How the bot talks to signal-cli's JSON-RPC daemon (its --http or --tcp option).
+SignalMode = Literal["http", "tcp"]
 Transport = Literal["matrix", "signal", "console"]
 RoomRole = Literal["neighborhood", "moderation", "alerts", "watch"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+# Which devices get the bot's room keys; see bot/transports/matrix/trust.py.
+TrustPolicy = Literal["tofu", "cross-signed-only"]
 
 Loc = tuple[str | int, ...]
 _Problem = tuple[Loc, str]
@@ -87,6 +103,8 @@ _SERVER_NAME_RE = re.compile(_SERVER_NAME)
 # Localparts may use the historical (wider) character set: printable ASCII except ':'.
 _MATRIX_USER_RE = re.compile(rf"@[\x21-\x39\x3b-\x7e]+:{_SERVER_NAME}")
 _SLUG_RE = re.compile(r"[a-z0-9-]{1,32}")
+_PHONE_RE = re.compile(r"\+[1-9][0-9]{6,14}")
+_SIGNAL_GROUP_ID_BYTES = 32
 _PREFIX_RE = re.compile(r"\S{1,3}")
 
 
@@ -117,6 +135,30 @@ def _slug(value: str) -> str:
     return value
 
 
+def _time_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone like America/Chicago") from None
+    return value
+
+
+def _window(value: str) -> str:
+    try:
+        parse_window(value)
+    except WindowError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _clock_time(value: str) -> str:
+    try:
+        time.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a time of day like 18:00") from None
+    return value
+
+
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -124,11 +166,34 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _phone_number(value: str) -> str:
+    if not _PHONE_RE.fullmatch(value):
+        raise ValueError("must be a phone number in international format like +15551234567")
+    return value
+
+
+def _daemon_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL like http://127.0.0.1:8080")
+    return value.rstrip("/")
+
+
+def _is_signal_group_id(value: str) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == _SIGNAL_GROUP_ID_BYTES
+    except binascii.Error:
+        return False
+
+
 MatrixUserId = Annotated[str, AfterValidator(_matrix_user_id)]
 UserId = Annotated[str, AfterValidator(_any_user_id)]
 ServerName = Annotated[str, AfterValidator(_server_name)]
 Slug = Annotated[str, AfterValidator(_slug)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+WindowText = Annotated[str, AfterValidator(_window)]
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
 
 
 def _problems_error(problems: list[_Problem]) -> PydanticCustomError:
@@ -194,6 +259,7 @@ class MatrixSection(_Section):
     password_file: Path | None = None
     access_token: SecretStr | None = None
     access_token_file: Path | None = None
+    trust_policy: TrustPolicy = "tofu"
 
     _password: SecretStr | None = PrivateAttr(default=None)
     _access_token: SecretStr | None = PrivateAttr(default=None)
@@ -224,6 +290,111 @@ class MatrixSection(_Section):
 
     def access_token_value(self) -> str | None:
         return self._access_token.get_secret_value() if self._access_token else None
+
+
+class SignalSection(_Section):
+    """``[signal]``: the bot's Signal account, served by a signal-cli JSON-RPC daemon."""
+
+    account: Annotated[str, AfterValidator(_phone_number)]
+    mode: SignalMode = "http"
+    # mode = "http": the daemon's --http address.
+    url: Annotated[str, AfterValidator(_daemon_url)] = "http://127.0.0.1:8080"
+    # mode = "tcp": the daemon's --tcp address.
+    host: Text = "127.0.0.1"
+    port: int = Field(default=7583, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _check_mode(self) -> Self:
+        other = "tcp" if self.mode == "http" else "http"
+        unused = ("host", "port") if self.mode == "http" else ("url",)
+        problems: list[_Problem] = [
+            ((key,), f'only used with mode = "{other}"')
+            for key in unused
+            if key in self.model_fields_set
+        ]
+        if problems:
+            raise _problems_error(problems)
+        return self
+
+
+class ResourcesSection(_Section):
+    """``[resources]``: the texts of `!rights` and `!hotline`; built-in ones when unset."""
+
+    rights_en: Text | None = None
+    rights_es: Text | None = None
+    hotline: Text | None = None
+
+    def rights(self, lang: str) -> str | None:
+        return self.rights_es if lang == "es" else self.rights_en
+
+
+class ReportsSection(_Section):
+    """``[reports]``: sighting reports and their moderation."""
+
+    # Undecided reports (new / needs info) expire after this long without a decision.
+    expire_hours: int = Field(default=4, ge=1, le=72)
+    # Closed reports are erased this long after they were closed.
+    retention_days: int = Field(default=7, ge=1, le=365)
+    # A sighting observed longer ago than this is flagged stale (still accepted).
+    stale_minutes: int = Field(default=30, ge=1, le=1440)
+    # Reports one person may file per window; more get a polite "please wait".
+    per_person_limit: int = Field(default=5, ge=1, le=100)
+    per_person_window_minutes: int = Field(default=10, ge=1, le=1440)
+    # A guided report dialog is dropped after this long without an answer.
+    dialog_timeout_minutes: int = Field(default=10, ge=1, le=120)
+    # Local time of the areas: "when: 14:05" is read, and times are shown, in this zone.
+    timezone: TimeZone = "UTC"
+
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class RostersSection(_Section):
+    """``[rosters]``: school watch rosters; the schools themselves are ``[[sites]]``."""
+
+    # Shifts are created this many days ahead.
+    days_ahead: int = Field(default=14, ge=1, le=60)
+    # Past shifts, with who claimed and checked in, are erased this long after they ended.
+    retention_days: int = Field(default=14, ge=1, le=365)
+    # Site-local time of the reminder on the evening before a shift.
+    evening_reminder: ClockTime = "18:00"
+    # The second reminder comes this many minutes before the start.
+    reminder_minutes: int = Field(default=30, ge=1, le=240)
+    # A shift below its need is announced, with the backup pool, this many hours ahead.
+    coverage_hours: tuple[Annotated[int, Field(ge=1, le=72)], ...] = (24, 2)
+    # The site's coordinators are told when nobody checked in this long after the start.
+    checkin_minutes: int = Field(default=10, ge=1, le=120)
+
+    def evening_time(self) -> time:
+        return time.fromisoformat(self.evening_reminder)
+
+
+class SiteConfig(_Section):
+    """``[[sites]]``: a school that a watch room covers, with its shift windows."""
+
+    slug: Slug
+    name: Text
+    area: Slug
+    timezone: TimeZone
+    # The id of a watch room in [[rooms]].
+    room: Text
+    windows: tuple[WindowText, ...] = ()
+    # Dates without shifts (holidays), in the site's calendar.
+    skip: tuple[date, ...] = ()
+    coordinators: tuple[UserId, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_window_names(self) -> Self:
+        first: dict[str, int] = {}
+        problems: list[_Problem] = []
+        for index, text in enumerate(self.windows):
+            name = parse_window(text).name
+            if name in first:
+                problems.append((("windows", index), f'window "{name}" is defined twice'))
+            first.setdefault(name, index)
+        if problems:
+            raise _problems_error(problems)
+        return self
 
 
 class InvitesSection(_Section):
@@ -267,6 +438,9 @@ class RoomConfig(_Section):
             problems.append((("areas",), f"a {self.role} room needs at least one area"))
         if self.transport == "matrix" and not self.id.startswith("!"):
             problems.append((("id",), "must be a Matrix room id like !abc:example.org"))
+        if self.transport == "signal" and not _is_signal_group_id(self.id):
+            message = "must be a Signal group id (base64, as signal-cli listGroups shows it)"
+            problems.append((("id",), message))
         if problems:
             raise _problems_error(problems)
         return self
@@ -292,9 +466,14 @@ class Settings(BaseSettings):
 
     bot: BotSection = Field(default_factory=BotSection)
     matrix: MatrixSection | None = None
+    signal: SignalSection | None = None
     invites: InvitesSection = Field(default_factory=InvitesSection)
+    reports: ReportsSection = Field(default_factory=ReportsSection)
+    resources: ResourcesSection = Field(default_factory=ResourcesSection)
+    rosters: RostersSection = Field(default_factory=RostersSection)
     areas: tuple[Area, ...] = ()
     rooms: tuple[RoomConfig, ...] = ()
+    sites: tuple[SiteConfig, ...] = ()
     moderators: tuple[UserId, ...] = ()
     admins: tuple[UserId, ...] = ()
 
@@ -303,7 +482,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:
-        problems = [*self._area_problems(), *self._room_problems()]
+        problems = [*self._area_problems(), *self._room_problems(), *self._site_problems()]
         if problems:
             raise _problems_error(problems)
         self._areas_by_slug = {area.slug: area for area in self.areas}
@@ -327,9 +506,7 @@ class Settings(BaseSettings):
         for index, room in enumerate(self.rooms):
             for slug in room.areas:
                 if slug not in known:
-                    listing = ", ".join(sorted(known)) or "none defined"
-                    message = f'unknown area "{slug}" (known: {listing})'
-                    problems.append((("rooms", index, "areas"), message))
+                    problems.append((("rooms", index, "areas"), _unknown_area(slug, known)))
             key = (room.transport, room.id)
             if key in first:
                 message = f"same {room.transport} room as rooms[{first[key]}]"
@@ -337,6 +514,25 @@ class Settings(BaseSettings):
             first.setdefault(key, index)
             if room.transport == "matrix" and self.matrix is None:
                 problems.append((("rooms", index, "transport"), "needs a [matrix] section"))
+            if room.transport == "signal" and self.signal is None:
+                problems.append((("rooms", index, "transport"), "needs a [signal] section"))
+        return problems
+
+    def _site_problems(self) -> list[_Problem]:
+        known = {area.slug for area in self.areas}
+        watch_rooms = {room.id for room in self.rooms if room.role == "watch"}
+        first: dict[str, int] = {}
+        problems: list[_Problem] = []
+        for index, site in enumerate(self.sites):
+            if site.area not in known:
+                problems.append((("sites", index, "area"), _unknown_area(site.area, known)))
+            if site.room not in watch_rooms:
+                message = f'"{site.room}" is not a room with role = "watch" in [[rooms]]'
+                problems.append((("sites", index, "room"), message))
+            if site.slug in first:
+                message = f"duplicate of sites[{first[site.slug]}]"
+                problems.append((("sites", index, "slug"), message))
+            first.setdefault(site.slug, index)
         return problems
 
     def area(self, slug: str) -> Area | None:
@@ -353,6 +549,10 @@ class Settings(BaseSettings):
 
     def invite_allowed(self, user_id: str) -> bool:
         return user_id in self.admins or self.invites.allows(user_id)
+
+
+def _unknown_area(slug: str, known: set[str]) -> str:
+    return f'unknown area "{slug}" (known: {", ".join(sorted(known)) or "none defined"})'
 
 
 # --- loading -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ There is no global state: everything a handler needs comes through these objects
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -13,6 +14,7 @@ from bot.config import RoomConfig, Settings
 from bot.events import Event, MessageEvent, OutgoingMessage, RoomRef, SentMessage
 from bot.formatting import Rich, plain_message
 from bot.i18n import Catalog, Language, Translator, parse_language
+from bot.identity import IdentityRegistry
 from bot.outbox import Outbox
 from bot.permissions import Level
 from bot.storage.cipher import FieldCipher
@@ -22,6 +24,8 @@ from bot.transports.base import Transport
 if TYPE_CHECKING:
     from bot.registry import Registry
     from bot.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
 
 MODERATOR_POWER = 50
 E = TypeVar("E", bound=Event)
@@ -86,29 +90,65 @@ class BotContext:
     def translator(self, lang: Language) -> Translator:
         return Translator(self.catalog, lang)
 
+    @property
+    def identities(self) -> IdentityRegistry:
+        return IdentityRegistry(self.db, self.person)
+
     async def level_of(self, room: RoomRef, user_id: str) -> Level:
-        """Decided here, server-side, from config and room power levels only."""
+        """Decided here, server-side, from config, room power levels and identity flags."""
         if user_id in self.settings.admins:
-            return Level.ADMIN
-        if user_id in self.settings.moderators or await self._moderates_by_power(room, user_id):
-            return Level.MODERATOR
+            level = Level.ADMIN
+        elif user_id in self.settings.moderators or await self._moderates_by_power(
+            room.transport, user_id
+        ):
+            level = Level.MODERATOR
+        else:
+            return self._member_level(room)
+        # A changed identity may be someone else holding the account: no rights until an
+        # admin has checked (`!trust`).
+        if await self.identities.flagged(user_id):
+            return self._member_level(room)
+        return level
+
+    def _member_level(self, room: RoomRef) -> Level:
         config = self.room_config(room)
         if config is None:
             return Level.GUEST
         return Level.VOLUNTEER if config.role == "watch" else Level.NEIGHBOR
 
-    async def _moderates_by_power(self, room: RoomRef, user_id: str) -> bool:
-        transport = self.transports.get(room.transport)
+    async def moderates(self, transport: str, user_id: str) -> bool:
+        """Admin or moderator by config or power level, identity flags aside."""
+        return (
+            user_id in self.settings.admins
+            or user_id in self.settings.moderators
+            or await self._moderates_by_power(transport, user_id)
+        )
+
+    async def _moderates_by_power(self, transport_name: str, user_id: str) -> bool:
+        transport = self.transports.get(transport_name)
         if transport is None:
             return False
         for config in self.settings.rooms:
             if (
                 config.role == "moderation"
-                and config.transport == room.transport
+                and config.transport == transport_name
                 and await transport.power_level(config.id, user_id) >= MODERATOR_POWER
             ):
                 return True
         return False
+
+    async def tell_moderators(self, string_key: str, *, key: str, **params: object) -> None:
+        """A notice in every moderation room, each in its language; `key` keeps it single."""
+        for config in self.settings.rooms:
+            if config.role != "moderation" or config.transport not in self.transports:
+                continue
+            room = RoomRef(config.transport, config.id)
+            lang = self.settings.room_language(config.transport, config.id)
+            text = self.translator(lang)(string_key, **params)
+            try:
+                await self.send(room, plain_message(text), key=f"{key}:{config.id}")
+            except Exception:
+                log.exception("could not tell a moderation room")
 
 
 @dataclass

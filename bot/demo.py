@@ -60,6 +60,14 @@ ROOMS = (
     DemoRoom("Alertas", "alerts", ("pilsen", "little-village"), language="es"),
     DemoRoom("Escuela Jungman – vigilancia", "watch", ("pilsen",), ("ana", "beto")),
 )
+# The school the watch room covers, so `!roster` / `!turnos` work out of the box.
+WATCH_SITE = {
+    "slug": "jungman",
+    "name": "Escuela Jungman",
+    "area": "pilsen",
+    "timezone": "America/Chicago",
+    "windows": ["entrada mon-fri 07:30-08:15 need 2 max 4", "salida mon-fri 14:45-15:30 need 2"],
+}
 
 
 @dataclass(frozen=True)
@@ -145,7 +153,12 @@ def demo_config(demo: Demo) -> dict[str, Any]:
         "invites": {"allowed_users": [admin]},
         "areas": list(AREAS),
         "rooms": [_room_config(room, demo.room_ids[room.name]) for room in ROOMS],
+        "sites": [{**WATCH_SITE, "room": _watch_room_id(demo), "coordinators": [admin]}],
     }
+
+
+def _watch_room_id(demo: Demo) -> str:
+    return next(demo.room_ids[room.name] for room in ROOMS if room.role == "watch")
 
 
 def _room_config(room: DemoRoom, room_id: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ MAX_ATTEMPTS = 12
 BACKOFF_CAP = timedelta(minutes=5)
 # Deliveries waiting for another one (an edit of an alert not yet sent) look again after:
 DEPENDENCY_WAIT = timedelta(seconds=1)
+# Deliveries started per look at the table; the semaphore bounds how many send at once.
 BATCH = 200
 
 
@@ -61,14 +62,16 @@ class Outbox:
         self._first_retry = first_retry
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        tasks = [t for t in (self._task, *self._in_flight.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
         """Record deliveries atomically; a key already recorded is left as it is."""
@@ -106,20 +109,37 @@ class Outbox:
 
     async def _run(self) -> None:
         while True:
-            rows = await self._db.fetchall(
-                "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-                " ORDER BY created_at LIMIT ?",
-                (utc_timestamp(self._now()), BATCH),
-            )
-            if rows:
-                await asyncio.gather(*(self._deliver(row) for row in rows))
-                continue
             self._wake.clear()
-            await self._sleep_until_due()
+            if not await self._start_due():
+                await self._sleep_until_due()
+
+    async def _start_due(self) -> int:
+        """Start every due delivery not already under way; each runs on its own, so one slow
+        send never holds back the ones queued after it."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
+            " ORDER BY created_at LIMIT ?",
+            (utc_timestamp(self._now()), BATCH + len(self._in_flight)),
+        )
+        fresh = [row for row in rows if row["key"] not in self._in_flight]
+        for row in fresh:
+            self._in_flight[row["key"]] = asyncio.create_task(self._deliver_then_wake(row))
+        return len(fresh)
+
+    async def _deliver_then_wake(self, row: Any) -> None:
+        try:
+            await self._deliver(row)
+        finally:
+            del self._in_flight[row["key"]]
+            # A delivery may unblock another (an edit waits for its alert).
+            self._wake.set()
 
     async def _sleep_until_due(self) -> None:
+        busy = list(self._in_flight)
         row = await self._db.fetchone(
             "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE state = 'pending'"
+            f" AND key NOT IN ({', '.join('?' * len(busy))})",
+            busy,
         )
         delay = 3600.0
         if row is not None and row["due"] is not None:

@@ -31,8 +31,10 @@ class Registry:
         self.reactions: list[tuple[frozenset[str], AnyHandler]] = []
         self.listeners: list[tuple[type[Event], AnyHandler]] = []
         self.jobs: list[tuple[JobSpec, AnyHandler]] = []
+        self._plugins: dict[str, Plugin] = {}
 
     def add_plugin(self, plugin: Plugin) -> None:
+        self._plugins[plugin.name] = plugin
         for spec, handler in methods_with(plugin, COMMAND_ATTR):
             self._add_command(BoundCommand(spec, handler))
         self.reactions += methods_with(plugin, REACTION_ATTR)
@@ -45,6 +47,10 @@ class Registry:
                 raise ValueError(f"command name {name!r} is declared twice")
             self._by_name[name] = command
         self._commands.append(command)
+
+    def plugin(self, name: str) -> Plugin | None:
+        """A loaded plugin by name: for plugins that build on another (a relay on reports)."""
+        return self._plugins.get(name)
 
     def find(self, name: str) -> BoundCommand | None:
         """Any name in any language finds the command: `!ayuda` works in an English room."""

@@ -1,3 +1,4 @@
 from bot.plugin import Plugin
+from plugins.admin import AdminPlugin
 
-DEFAULT_PLUGINS: tuple[type[Plugin], ...] = ()
+DEFAULT_PLUGINS: tuple[type[Plugin], ...] = (AdminPlugin,)

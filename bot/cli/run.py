@@ -22,6 +22,7 @@ from bot.storage.cipher import DecryptionError
 from bot.transports.base import Transport
 from bot.transports.factory import configured_transports
 from bot.transports.matrix.session import SessionError
+from bot.transports.signal.transport import SignalSetupError
 from plugins import DEFAULT_PLUGINS
 
 
@@ -35,9 +36,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def run_bot(path: Path, on_started: Callable[[], None] | None = None) -> int:
     """Run the config at `path` with every plugin; `on_started` once its transports are live."""
     settings = read_settings(path)
-    if settings.matrix is None:
+    if settings.matrix is None and settings.signal is None:
         raise CliError(
-            [f"{path}: no [matrix] section, nothing to connect to (`vecinos console` is local)"]
+            [
+                f"{path}: no [matrix] section (nor [signal]), nothing to connect to"
+                " (`vecinos console` is local)"
+            ]
         )
     key = read_key(settings)
     setup_logging(settings.bot.log_level)
@@ -47,7 +51,10 @@ def run_bot(path: Path, on_started: Callable[[], None] | None = None) -> int:
 
 
 async def _serve(app: Application, on_started: Callable[[], None] | None) -> None:
-    await app.run_until_signalled(await connect(app), on_started)
+    try:
+        await app.run_until_signalled(await connect(app), on_started)
+    except SignalSetupError as error:
+        raise CliError([str(error)], EXIT_FAILURE) from None
 
 
 async def connect(app: Application) -> list[Transport]:

@@ -26,6 +26,13 @@ class TransportHost(Protocol):
     async def save_token(self, transport: str, token: str) -> None:
         """Persist the resume token; called only after every event before it was handled."""
 
+    async def identity_seen(self, transport: str, user_id: str, master_key: str) -> None:
+        """The user's identity key (Matrix: cross-signing master key) as just learned.
+
+        Remembered on first sight; a different key later flags the person (see
+        `bot.identity`). Called before the events of the same sync are delivered.
+        """
+
 
 class Transport(Protocol):
     name: str

@@ -34,6 +34,11 @@ class BotSetup:
     moderators: list[str] = field(default_factory=list)
     admins: list[str] = field(default_factory=list)
     bot_options: dict[str, Any] = field(default_factory=dict)
+    # Areas besides "pilsen" (named after their slug).
+    extra_areas: list[str] = field(default_factory=list)
+    matrix_options: dict[str, Any] = field(default_factory=dict)
+    rosters_options: dict[str, Any] = field(default_factory=dict)
+    sites: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def config_path(self) -> Path:
@@ -58,9 +63,11 @@ class BotSetup:
                 "homeserver": self.synapse.base_url,
                 "user_id": self.user.user_id,
                 "password": BOT_PASSWORD,
+                **self.matrix_options,
             }
         )
         lines += ["", "[invites]", *_toml_items({"allowed_users": self.allowed_users})]
+        lines += ["", "[rosters]", *_toml_items(self.rosters_options)]
         lines += [
             "",
             "[[areas]]",
@@ -68,8 +75,16 @@ class BotSetup:
             'name_en = "Pilsen"',
             'name_es = "Pilsen"',
         ]
+        for slug in self.extra_areas:
+            lines += [
+                "",
+                "[[areas]]",
+                *_toml_items({"slug": slug, "name_en": slug, "name_es": slug}),
+            ]
         for room in self.rooms:
             lines += ["", "[[rooms]]", *_toml_items({"areas": ["pilsen"], **room})]
+        for site in self.sites:
+            lines += ["", "[[sites]]", *_toml_items({"area": "pilsen", **site})]
         self.config_path.write_text("\n".join(lines) + "\n")
         return self.config_path
 
@@ -116,6 +131,16 @@ async def wait_until_joined(bot: RunningBot, room_id: str, timeout: float = 20) 
     async with asyncio.timeout(timeout):
         while room_id not in bot.matrix.client.rooms:
             await asyncio.sleep(0.05)
+
+
+async def wait_until_member(
+    synapse: LocalSynapse, token: str, room_id: str, member: str, timeout: float = 60
+) -> None:
+    """Until `member` has joined `room_id`, as the server sees it (for a bot in a subprocess)."""
+    path = f"/_matrix/client/v3/rooms/{room_id}/joined_members"
+    async with asyncio.timeout(timeout):
+        while member not in synapse.admin_request("GET", path, token=token)["joined"]:
+            await asyncio.sleep(0.2)
 
 
 def spawn_bot(setup: BotSetup, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:

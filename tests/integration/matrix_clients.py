@@ -192,6 +192,10 @@ class UserClient:
         )
         return str(response.event_id)
 
+    def undecrypted(self, room_id: str) -> list[MegolmEvent]:
+        """Encrypted events in `room_id` whose key has not arrived (yet)."""
+        return list(self._undecrypted[room_id])
+
     def messages(self, room_id: str) -> list[TextEvent]:
         """Text/notice messages seen in `room_id` so far, in arrival order.
 

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from integration.bot_harness import BotSetup, new_bot_setup, spawn_bot
+from integration.bot_harness import BotSetup, new_bot_setup, spawn_bot, wait_until_member
 from integration.matrix_clients import UserClient, UserFactory
 
 from bot.local_synapse import LocalSynapse
@@ -23,13 +23,6 @@ COMMANDS = 40
 @pytest.fixture
 def setup(synapse: LocalSynapse, tmp_path: Path, unique: str) -> BotSetup:
     return new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
-
-
-async def _bot_joined(synapse: LocalSynapse, user: UserClient, room_id: str, bot_id: str) -> None:
-    path = f"/_matrix/client/v3/rooms/{room_id}/joined_members"
-    async with asyncio.timeout(60):
-        while bot_id not in synapse.admin_request("GET", path, token=user.access_token)["joined"]:
-            await asyncio.sleep(0.2)
 
 
 def _answers(user: UserClient, room_id: str, bot_id: str) -> Counter[str]:
@@ -56,7 +49,7 @@ async def test_kill_during_catch_up_answers_every_command_exactly_once(
     bot = spawn_bot(setup)
     try:
         room_id = await alice.create_encrypted_room(invite=[setup.user_id])
-        await _bot_joined(synapse, alice, room_id, setup.user_id)
+        await wait_until_member(synapse, alice.access_token, room_id, setup.user_id)
         await alice.send_text(room_id, "!ping")
         await alice.wait_for_message(room_id, lambda e: e.sender == setup.user_id)
         _stop(bot, signal.SIGTERM)

@@ -234,3 +234,151 @@ def test_room_lookup_and_language_fallback() -> None:
     assert settings.room_language("matrix", "!verificadores:example.org") == "en"
     assert settings.room("signal", "!whittier-watch:example.org") is None
     assert settings.room_language("console", "unknown") == "es"
+
+
+def test_trust_policy_defaults_to_tofu_and_is_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, MATRIX)
+    matrix = load_settings(path, {}).matrix
+    assert matrix is not None and matrix.trust_policy == "tofu"
+    strict = load_settings(path, {"VECINOS_MATRIX__TRUST_POLICY": "cross-signed-only"}).matrix
+    assert strict is not None and strict.trust_policy == "cross-signed-only"
+    path = write(tmp_path, MATRIX + 'trust_policy = "verified"\n')
+    assert config_error(path) == (
+        f'{path}: matrix.trust_policy: must be one of tofu, cross-signed-only (got "verified")'
+    )
+    example = load_settings(EXAMPLE, {}).matrix
+    assert example is not None and example.trust_policy == "tofu"
+
+
+def test_reports_section_defaults_and_checks(tmp_path: Path) -> None:
+    reports = load_settings(None, {}).reports
+    assert (reports.expire_hours, reports.retention_days, reports.stale_minutes) == (4, 7, 30)
+    assert (reports.per_person_limit, reports.per_person_window_minutes) == (5, 10)
+    assert (reports.dialog_timeout_minutes, reports.timezone) == (10, "UTC")
+    assert load_settings(EXAMPLE, {}).reports.timezone == "America/Chicago"
+    path = write(tmp_path, '[reports]\ntimezone = "Mars/Olympus"\nretention_days = 0\n')
+    assert config_error(path) == (
+        f"{path}: reports.retention_days: must be at least 1\n"
+        f"{path}: reports.timezone: must be an IANA time zone like America/Chicago"
+    )
+    assert config_error(None, {"VECINOS_REPORTS__EXPIRE_HOURS": "100"}) == (
+        "VECINOS_REPORTS__EXPIRE_HOURS: must be at most 72"
+    )
+
+
+SIGNAL_GROUP = "Pmpi+EfPWmsxiomLe9Nx2XF9HOE483p6iKiFj65iMwI="
+
+
+def test_signal_section_modes_and_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path, '[signal]\naccount = "+15550001111"\n')
+    signal = load_settings(path, {}).signal
+    assert signal is not None
+    assert (signal.account, signal.mode) == ("+15550001111", "http")
+    assert signal.url == "http://127.0.0.1:8080"
+    tcp = load_settings(path, {"VECINOS_SIGNAL__MODE": "tcp", "VECINOS_SIGNAL__PORT": "7600"})
+    assert tcp.signal is not None and (tcp.signal.host, tcp.signal.port) == ("127.0.0.1", 7600)
+    assert load_settings(None, {}).signal is None
+
+
+def test_signal_section_errors_are_named(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[signal]\naccount = "5550001111"\nurl = "localhost:8080"\nport = 7583\n',
+    )
+    assert config_error(path) == (
+        f"{path}: signal.account: must be a phone number in international format like "
+        "+15551234567\n"
+        f"{path}: signal.url: must be an http(s) URL like http://127.0.0.1:8080"
+    )
+    path = write(tmp_path, '[signal]\naccount = "+15550001111"\nport = 7583\n')
+    assert config_error(path) == f'{path}: signal.port: only used with mode = "tcp"'
+    path = write(tmp_path, '[signal]\naccount = "+15550001111"\nmode = "tcp"\nurl = "http://x"\n')
+    assert config_error(path) == f'{path}: signal.url: only used with mode = "http"'
+
+
+def test_signal_rooms_need_a_group_id_and_the_signal_section(tmp_path: Path) -> None:
+    room = '[[rooms]]\nid = "{}"\ntransport = "signal"\nrole = "alerts"\nareas = ["pilsen"]\n'
+    path = write(tmp_path, AREAS + room.format(SIGNAL_GROUP))
+    assert config_error(path) == f"{path}: rooms[0].transport: needs a [signal] section"
+    signal = '[signal]\naccount = "+15550001111"\n'
+    path = write(tmp_path, signal + AREAS + room.format(SIGNAL_GROUP) + room.format("!a:b.c"))
+    assert config_error(path) == (
+        f"{path}: rooms[1].id: must be a Signal group id (base64, as signal-cli listGroups "
+        "shows it)"
+    )
+    path = write(tmp_path, signal + AREAS + room.format(SIGNAL_GROUP))
+    settings = load_settings(path, {})
+    assert settings.room("signal", SIGNAL_GROUP) is not None
+
+
+WATCH_ROOM = """
+[[rooms]]
+id = "!watch:example.org"
+role = "watch"
+areas = ["pilsen"]
+
+[[rooms]]
+id = "!hood:example.org"
+role = "neighborhood"
+areas = ["pilsen"]
+"""
+
+SITE = """
+[[sites]]
+slug = "whittier"
+name = "Whittier Elementary"
+area = "pilsen"
+timezone = "America/Chicago"
+room = "!watch:example.org"
+"""
+
+
+def test_sites_and_rosters_defaults(tmp_path: Path) -> None:
+    windows = (
+        'windows = ["dropoff mon-fri 07:30-08:15 need 2 max 4",'
+        ' "pickup lun-vie 14:45-15:30 necesita 3"]\n'
+    )
+    path = write(tmp_path, MATRIX + AREAS + WATCH_ROOM + SITE + windows + "skip = [2026-12-24]\n")
+    settings = load_settings(path, {})
+    [site] = settings.sites
+    assert (site.slug, site.timezone, len(site.windows)) == ("whittier", "America/Chicago", 2)
+    assert [day.isoformat() for day in site.skip] == ["2026-12-24"]
+    rosters = settings.rosters
+    assert (rosters.days_ahead, rosters.retention_days, rosters.reminder_minutes) == (14, 14, 30)
+    assert (rosters.evening_reminder, rosters.coverage_hours, rosters.checkin_minutes) == (
+        "18:00",
+        (24, 2),
+        10,
+    )
+    [example] = load_settings(EXAMPLE, {}).sites
+    assert example.room == "!whittier-watch:example.org"
+
+
+def test_site_errors_are_one_line_each(tmp_path: Path) -> None:
+    bad = SITE.replace('"pilsen"', '"pilsn"').replace("!watch:", "!hood:")
+    path = write(tmp_path, MATRIX + AREAS + WATCH_ROOM + bad + SITE)
+    assert config_error(path) == (
+        f'{path}: sites[0].area: unknown area "pilsn" (known: pilsen)\n'
+        f'{path}: sites[0].room: "!hood:example.org" is not a room with role = "watch" in '
+        "[[rooms]]\n"
+        f"{path}: sites[1].slug: duplicate of sites[0]"
+    )
+
+
+def test_bad_windows_and_times_name_the_key(tmp_path: Path) -> None:
+    windows = (
+        'windows = ["dropoff mon-fri 08:15-07:30 need 2", "x mon 07:00-08:00 need 1",'
+        ' "x tue 09:00-10:00 need 1"]\n'
+    )
+    site = SITE.replace("America/Chicago", "Chicago") + windows
+    rosters = '[rosters]\nevening_reminder = "6pm"\ncoverage_hours = [24, 0]\n'
+    path = write(tmp_path, MATRIX + rosters + AREAS + WATCH_ROOM + site)
+    assert config_error(path) == (
+        f"{path}: rosters.evening_reminder: must be a time of day like 18:00\n"
+        f"{path}: rosters.coverage_hours[1]: must be at least 1\n"
+        f"{path}: sites[0].timezone: must be an IANA time zone like America/Chicago\n"
+        f'{path}: sites[0].windows[0]: "08:15-07:30": the end must be after the start'
+    )
+    fixed = windows.replace("08:15-07:30", "07:30-08:15")
+    path = write(tmp_path, MATRIX + AREAS + WATCH_ROOM + SITE + fixed)
+    assert config_error(path) == f'{path}: sites[0].windows[2]: window "x" is defined twice'

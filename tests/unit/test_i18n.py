@@ -8,12 +8,17 @@ from string import Formatter
 import pytest
 
 from bot.i18n import Catalog, Translator, parse_language
+from plugins import DEFAULT_PLUGINS
 
 
 @pytest.fixture
 def core() -> Catalog:
+    """The core's strings and those of every plugin the bot runs by default."""
     catalog = Catalog()
     catalog.add_package("bot.locales")
+    for plugin in DEFAULT_PLUGINS:
+        if plugin.locales:
+            catalog.add_package(plugin.locales)
     return catalog
 
 

@@ -141,3 +141,33 @@ async def test_messages_are_encrypted_at_rest(
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("bot.db*"))
     assert b"18th & Ashland" not in raw
     assert b"@a:x" not in raw
+
+
+async def test_a_slow_send_does_not_hold_back_later_deliveries(
+    db: Database, cipher: FieldCipher
+) -> None:
+    release = asyncio.Event()
+    sent: list[str] = []
+
+    async def send(room: RoomRef, message: OutgoingMessage, key: str) -> SentMessage:
+        if key == "slow":
+            await release.wait()
+        sent.append(key)
+        return SentMessage(room, f"$event-{key}")
+
+    outbox = Outbox(db, cipher, send)
+    await outbox.enqueue([delivery("slow")])
+    await outbox.start()
+    try:
+        await asyncio.sleep(0.05)
+        await outbox.enqueue([delivery("alert")])
+        async with asyncio.timeout(5):
+            while "alert" not in sent:
+                await asyncio.sleep(0.01)
+        assert sent == ["alert"]
+        release.set()
+        async with asyncio.timeout(5):
+            while "slow" not in sent:
+                await asyncio.sleep(0.01)
+    finally:
+        await outbox.stop()

@@ -16,6 +16,7 @@ from typing import Protocol
 import nio
 
 from bot.config import MatrixSection
+from bot.transports.matrix.store import MemoryTrustStore
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def client_config(pickle_key: str) -> nio.AsyncClientConfig:
         # Vecinos saves the sync token itself, after events are handled.
         store_sync_tokens=False,
         store_name=CRYPTO_STORE,
+        # Device trust is derived from cross-signing, never written out in plaintext.
+        store=MemoryTrustStore,
         pickle_key=pickle_key,
         # Honour every 429 (retry_after_ms) rather than giving up on a message.
         max_limit_exceeded=None,

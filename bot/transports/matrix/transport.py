@@ -3,7 +3,9 @@
 The loop saves the sync token only after every event of a batch was handed to the core and
 handled, so a crash replays the batch instead of losing it; the core's event ledger makes
 the replay harmless. Key uploads, queries and claims run between syncs, as nio's
-`sync_forever` would do them.
+`sync_forever` would do them, but before the batch's events are handled, so that commands
+are judged with the senders' current identities. Room keys go only to the devices that the
+trust policy allows (see `trust.py`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import nio
 
 from bot.events import OutgoingMessage, RoomRef, Sender, UndecryptableEvent
 from bot.transports.base import TransportHost
+from bot.transports.matrix.api import ApiError
 from bot.transports.matrix.convert import (
     TRANSPORT,
     reaction_content,
@@ -27,6 +31,7 @@ from bot.transports.matrix.convert import (
     to_normalized,
 )
 from bot.transports.matrix.pending_keys import PendingKeys
+from bot.transports.matrix.trust import DeviceTrust
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +52,11 @@ class SendError(Exception):
 class MatrixTransport:
     name = TRANSPORT
 
-    def __init__(self, client: nio.AsyncClient, undecryptable_wait: timedelta) -> None:
+    def __init__(
+        self, client: nio.AsyncClient, undecryptable_wait: timedelta, trust: DeviceTrust
+    ) -> None:
         self.client = client
+        self.trust = trust
         self._pending = PendingKeys(client, undecryptable_wait.total_seconds())
         self._host: TransportHost | None = None
         self._task: asyncio.Task[None] | None = None
@@ -93,13 +101,14 @@ class MatrixTransport:
                 await self._backoff(failures, response)
                 continue
             failures = 0
+            # Keys first: commands are judged with the senders' latest identities known.
+            await self._maintain_keys(response)
             await self._handle_sync(response, first_ever=since is None)
             assert self._host is not None
             await self._host.save_token(self.name, response.next_batch)
             since, first = response.next_batch, False
             self.last_sync = datetime.now(UTC)
             self._live.set()
-            await self._maintain_keys()
 
     def _poll_ms(self) -> int:
         next_deadline = self._pending.seconds_to_next_deadline()
@@ -113,15 +122,27 @@ class MatrixTransport:
         log.warning("sync failed (%s); retrying in %.1fs", response.status_code, delay)
         await asyncio.sleep(delay)
 
-    async def _maintain_keys(self) -> None:
-        if self.client.outgoing_to_device_messages:
-            await self.client.send_to_device_messages()
-        if self.client.should_upload_keys:
-            await self.client.keys_upload()
-        if self.client.should_query_keys:
-            await self.client.keys_query()
-        if self.client.should_claim_keys:
-            await self.client.keys_claim(self.client.get_users_for_key_claiming())
+    async def _maintain_keys(self, response: nio.SyncResponse) -> None:
+        try:
+            await self.trust.answer_key_requests(response.to_device_events)
+            if self.client.should_upload_keys:
+                await self.client.keys_upload()
+            if self.client.should_query_keys:
+                # Not nio's keys_query: it drops the cross-signing keys.
+                await self.trust.query(self.client.users_for_key_query)
+            if self.client.should_claim_keys:
+                await self.client.keys_claim(self.client.get_users_for_key_claiming())
+            if self.client.outgoing_to_device_messages:
+                await self.client.send_to_device_messages()
+        except (ApiError, aiohttp.ClientError, TimeoutError) as error:
+            # Retried after the next sync: the users stay in nio's to-query set.
+            log.warning("key maintenance failed: %s", type(error).__name__)
+        await self._report_identities()
+
+    async def _report_identities(self) -> None:
+        assert self._host is not None
+        for user_id, master_key in self.trust.take_master_keys().items():
+            await self._host.identity_seen(self.name, user_id, master_key)
 
     async def _handle_sync(self, response: nio.SyncResponse, first_ever: bool) -> None:
         await self._handle_invites(response)
@@ -216,16 +237,41 @@ class MatrixTransport:
         self, room_id: str, event_type: str, content: dict[str, Any], key: str | None
     ) -> str:
         await self._wait_for_room(room_id)
+        tx_id = str(uuid.uuid5(TXN_NAMESPACE, key)) if key else None
+        try:
+            response = await self._encrypted_send(room_id, event_type, content, tx_id)
+        except ApiError as error:
+            raise SendError(str(error.status), str(error)) from error
+        if isinstance(response, nio.RoomSendError):
+            raise SendError(response.status_code, response.message)
+        return str(response.event_id)
+
+    async def _encrypted_send(
+        self, room_id: str, event_type: str, content: dict[str, Any], tx_id: str | None
+    ) -> nio.RoomSendResponse | nio.RoomSendError:
+        try:
+            return await self._send_once(room_id, event_type, content, tx_id)
+        except nio.OlmUnverifiedDeviceError:
+            # A device appeared between prepare() and sharing: decide on it, and again.
+            return await self._send_once(room_id, event_type, content, tx_id)
+
+    async def _send_once(
+        self, room_id: str, event_type: str, content: dict[str, Any], tx_id: str | None
+    ) -> nio.RoomSendResponse | nio.RoomSendError:
+        """room_send, with the room's devices trusted or blacklisted by policy first."""
+        encrypted = self.is_encrypted(room_id)
+        if encrypted:
+            await self.trust.prepare(room_id)
         response = await self.client.room_send(
             room_id,
             event_type,
             content,
-            tx_id=str(uuid.uuid5(TXN_NAMESPACE, key)) if key else None,
-            ignore_unverified_devices=True,
+            tx_id=tx_id,
+            ignore_unverified_devices=self.trust.ignore_unverified,
         )
-        if isinstance(response, nio.RoomSendError):
-            raise SendError(response.status_code, response.message)
-        return str(response.event_id)
+        if encrypted:
+            self.trust.remember_shared(room_id)
+        return response
 
     async def _wait_for_room(self, room_id: str) -> None:
         """A room joined a moment ago is only sendable once a sync has shown it."""

@@ -1,0 +1,323 @@
+"""The Signal transport: Signal groups (and one-to-one chats) as rooms, via signal-cli.
+
+Events are handed to the core one at a time, in the order signal-cli sends them; the next
+is read only once the core has handled the last. When the daemon goes away the transport
+reconnects with backoff; what arrived for the account meanwhile waits on the Signal server
+(with signal-cli receiving only while the bot is connected, as the README's daemon command
+line has it) and comes after the reconnection. The core's event ledger drops any repeat.
+
+Limits of signal-cli's push design, not of this code: an envelope signal-cli has already
+written to a connection that then dies (the bot crashing, say) is not sent again. On a
+clean stop the transport reads and handles what is still in flight before closing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncGenerator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.events import Event, MessageEvent, OutgoingMessage
+from bot.transports.base import TransportHost
+from bot.transports.signal.convert import TRANSPORT, Converter
+from bot.transports.signal.ids import MessageRef
+from bot.transports.signal.people import People
+from bot.transports.signal.rpc import (
+    INVALID_PARAMS,
+    Daemon,
+    DaemonUnavailable,
+    Payload,
+    RpcError,
+    call_retrying,
+)
+from bot.transports.signal.store import SignalStore
+
+log = logging.getLogger(__name__)
+
+GROUP_ADMIN_POWER = 50
+STOP_GRACE_SECONDS = 10.0
+# On a clean stop, events keep being read until none came for this long.
+DRAIN_IDLE_SECONDS = 0.5
+# A connection that lasted this long was healthy: the backoff starts over.
+HEALTHY_SECONDS = 60.0
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class SignalSetupError(Exception):
+    """signal-cli is reachable but cannot serve the configured account."""
+
+
+class SendError(Exception):
+    """signal-cli refused a send; `code` is its JSON-RPC error code."""
+
+    def __init__(self, error: RpcError) -> None:
+        super().__init__(str(error))
+        self.code = error.code
+
+
+class SignalTransport:
+    name = TRANSPORT
+
+    def __init__(self, daemon: Daemon, converter: Converter, store: SignalStore) -> None:
+        self.daemon = daemon
+        self.converter = converter
+        self._store = store
+        self._host: TransportHost | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._in_flight: dict[str, asyncio.Future[str]] = {}
+        self._people = People(daemon)
+
+    @property
+    def own_user_id(self) -> str:
+        return self.converter.account
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def start(self, host: TransportHost) -> None:
+        """Start receiving; returns once signal-cli answered for the account."""
+        self._host = host
+        self._stopping.clear()
+        await self._store.prune(datetime.now(UTC))
+        self._task = asyncio.create_task(self._receive_forever())
+        try:
+            version = await self._wait_for_daemon()
+        except BaseException:
+            await self._cancel()
+            raise
+        log.info("signal-cli %s serves the bot's account", version)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            _, running = await asyncio.wait({self._task}, timeout=STOP_GRACE_SECONDS)
+            if running:
+                log.warning("Signal events were still being handled at stop")
+            await self._cancel()
+        await self.daemon.close()
+
+    async def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _wait_for_daemon(self) -> str:
+        failures = 0
+        while True:
+            try:
+                answer = await self.daemon.call("version")
+            except RpcError as error:
+                if error.code == INVALID_PARAMS:
+                    raise SignalSetupError(
+                        "signal-cli does not know the account of [signal] account: "
+                        "register or link it with signal-cli first"
+                    ) from None
+                raise
+            except DaemonUnavailable as error:
+                failures += 1
+                await self._backoff(failures, error)
+                continue
+            return str(answer.get("version", "?") if isinstance(answer, dict) else "?")
+
+    # --- receiving --------------------------------------------------------------------
+
+    async def _receive_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        failures = 0
+        while not self._stopping.is_set():
+            opened = loop.time()
+            try:
+                await self._consume(self.daemon.events())
+                return  # stopped cleanly
+            except Exception as error:
+                if self._stopping.is_set():
+                    return
+                if not isinstance(error, DaemonUnavailable):
+                    log.exception("receiving from signal-cli failed")
+                failures = 1 if loop.time() - opened > HEALTHY_SECONDS else failures + 1
+                await self._backoff(failures, error)
+
+    async def _consume(self, events: AsyncGenerator[Payload, None]) -> None:
+        try:
+            while True:
+                payload = await self._next(events)
+                if payload is None:
+                    return
+                await self._handle(payload)
+        finally:
+            with contextlib.suppress(DaemonUnavailable):
+                await events.aclose()
+
+    async def _next(self, iterator: AsyncGenerator[Payload, None]) -> Payload | None:
+        """The next event; None once stopping and nothing more came for a moment."""
+        reading = asyncio.ensure_future(anext(iterator))
+        try:
+            await self._read_or_stop(reading)
+            if not reading.done():
+                # Stopping: what is still in flight is taken, until a moment passes idle.
+                await asyncio.wait({reading}, timeout=DRAIN_IDLE_SECONDS)
+        finally:
+            # Cancelled or drained: the generator must not be left running.
+            if not reading.done():
+                reading.cancel()
+                await asyncio.gather(reading, return_exceptions=True)
+        return None if reading.cancelled() else self._payload_of(reading)
+
+    async def _read_or_stop(self, reading: asyncio.Future[Payload]) -> None:
+        stopping: asyncio.Future[Any] = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+
+    @staticmethod
+    def _payload_of(reading: asyncio.Future[Payload]) -> Payload | None:
+        try:
+            return reading.result()
+        except StopAsyncIteration:
+            raise DaemonUnavailable("signal-cli ended the event stream") from None
+
+    async def _handle(self, payload: Payload) -> None:
+        try:
+            event = self.converter.to_event(payload)
+        except (KeyError, TypeError, ValueError) as error:
+            # Never the envelope itself: it holds a message and its sender.
+            log.warning("skipped a malformed Signal envelope (%s)", type(error).__name__)
+            return
+        if event is None:
+            return
+        try:
+            event = await self._threaded(event)
+            await self._report_identity(event.sender.user_id)
+            assert self._host is not None
+            await self._host.deliver(event)
+        except Exception:
+            # The core could not take it (its storage failing, say): keep receiving.
+            log.exception("handing a Signal %s to the core failed", type(event).__name__)
+
+    async def _threaded(self, event: Event) -> Event:
+        """Signal has quotes, not threads: a quote continues the quoted message's thread."""
+        if not isinstance(event, MessageEvent) or event.reply_to is None:
+            return event
+        root = await self._store.thread_of(event.reply_to) or event.reply_to
+        await self._store.remember_thread(event.event_id, root)
+        return replace(event, thread_root=root)
+
+    async def _report_identity(self, user_id: str) -> None:
+        """The sender's identity key, so a moderator whose key changed loses their rights."""
+        fingerprint = await self._people.identity_key(user_id)
+        if fingerprint is not None:
+            assert self._host is not None
+            await self._host.identity_seen(self.name, user_id, fingerprint)
+
+    async def _backoff(self, failures: int, error: Exception) -> None:
+        delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures) * random.uniform(0.8, 1.2)
+        log.warning("signal-cli unavailable (%s); retrying in %.1fs", error, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+
+    # --- sending ----------------------------------------------------------------------
+
+    async def send(self, room_id: str, message: OutgoingMessage, *, key: str | None = None) -> str:
+        """Send; with a `key`, a send that already succeeded returns its id instead.
+
+        The key is recorded once signal-cli has answered: a crash between its answer and
+        that record (a few milliseconds) sends the message again on retry.
+        """
+        if key is None:
+            return await self._send(room_id, message)
+        # Concurrent sends with one key share the first one's outcome.
+        sending = self._in_flight.get(key)
+        if sending is None:
+            sending = asyncio.ensure_future(self._send_once(key, room_id, message))
+            self._in_flight[key] = sending
+            sending.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(sending)
+
+    async def _send_once(self, key: str, room_id: str, message: OutgoingMessage) -> str:
+        timestamp = await self._store.sent_timestamp(key)
+        if timestamp is not None:
+            return self._own_id(timestamp)
+        timestamp = await self._send_timestamp(room_id, message)
+        await self._store.remember_sent(key, timestamp)
+        return self._own_id(timestamp)
+
+    async def _send(self, room_id: str, message: OutgoingMessage) -> str:
+        return self._own_id(await self._send_timestamp(room_id, message))
+
+    async def _send_timestamp(self, room_id: str, message: OutgoingMessage) -> int:
+        params = self.converter.send_params(room_id, message)
+        timestamp = await self._timestamp_of("send", params)
+        root = message.thread_root or message.reply_to
+        if root is not None:
+            await self._store.remember_thread(self._own_id(timestamp), root)
+        return timestamp
+
+    async def react(self, room_id: str, event_id: str, emoji: str) -> str:
+        return await self.reaction(room_id, event_id, emoji)
+
+    async def reaction(
+        self, room_id: str, event_id: str, emoji: str, *, remove: bool = False
+    ) -> str:
+        """React to a message (or take the bot's reaction back)."""
+        target = self._target_message(event_id)
+        params = {
+            **self.converter.target(room_id),
+            "emoji": emoji,
+            "targetAuthor": target.author,
+            "targetTimestamp": target.timestamp,
+            "remove": remove,
+        }
+        return self._own_id(await self._timestamp_of("sendReaction", params))
+
+    async def delete(self, room_id: str, event_id: str) -> None:
+        """Delete one of the bot's own messages for everyone (Signal's remote delete)."""
+        target = self._target_message(event_id)
+        if target.author != self.own_user_id:
+            raise ValueError("the bot can only delete its own messages")
+        params = {**self.converter.target(room_id), "targetTimestamp": target.timestamp}
+        await self._timestamp_of("remoteDelete", params)
+
+    async def _timestamp_of(self, method: str, params: Payload) -> int:
+        try:
+            result = await call_retrying(self.daemon, method, params)
+        except RpcError as error:
+            raise SendError(error) from None
+        timestamp = result.get("timestamp") if isinstance(result, dict) else None
+        if not isinstance(timestamp, int):
+            raise DaemonUnavailable(f"signal-cli {method}: an answer without a timestamp")
+        _warn_partial(method, result)
+        return timestamp
+
+    def _target_message(self, event_id: str) -> MessageRef:
+        target = self.converter.open(event_id)
+        if target is None:
+            raise ValueError("not a Signal message id")
+        return target
+
+    def _own_id(self, timestamp: int) -> str:
+        return self.converter.sealer.event_id(self.own_user_id, timestamp)
+
+    # --- permissions ------------------------------------------------------------------
+
+    async def power_level(self, room_id: str, user_id: str) -> int:
+        """Group admins count as power 50 (moderators, in a moderation room)."""
+        if self.converter.sealer.open_chat(room_id) is not None:
+            return 0
+        admins = await self._people.group_admins(room_id)
+        return GROUP_ADMIN_POWER if user_id in admins else 0
+
+
+def _warn_partial(method: str, result: Any) -> None:
+    """A group send can reach some members and fail for others (signal-cli answers success)."""
+    results = result.get("results") if isinstance(result, dict) else None
+    results = results if isinstance(results, list) else []
+    failed = [r for r in results if isinstance(r, dict) and r.get("type") != "SUCCESS"]
+    if failed:
+        log.warning("signal-cli %s: %d of %d recipients failed", method, len(failed), len(results))

@@ -1,0 +1,413 @@
+"""A fake signal-cli 0.13.19 JSON-RPC daemon, over HTTP (+ SSE) and TCP, for tests.
+
+What it copies from the real daemon (multi-account mode, receiving while a client is
+connected, as `--receive-mode on-connection` does), as
+recorded by `tests/integration/test_signal_cli_contract.py` against signal-cli 0.13.19:
+- HTTP: `POST /api/v1/rpc` (415 unless the Content-Type starts with application/json, 405
+  for other methods, 201 with an empty body for a request without id, batches);
+  `GET /api/v1/events?account=` as server-sent events (`event:receive`, `data:` payload,
+  a `:` keepalive; no headers at all before the first event or keepalive; 400 for an
+  unknown account); `GET /api/v1/check` 200.
+- TCP: one JSON object per line; every connection subscribed to every envelope; answers
+  may come out of order. (`--receive-mode manual`, whose notifications differ, is not
+  faked: the bot does not use it.)
+- Errors: -32700 parse, -32600 invalid request, -32601 unknown method, -32602 unknown or
+  missing account, -5 rate limits (injected with `fail_next`).
+- Delivery: envelopes wait (as on the Signal server) while nobody is subscribed, and go to
+  every subscriber in order; a subscriber that does not read holds delivery back, as
+  signal-cli's blocking writes do.
+
+What is made up: the texts of user errors (-1), and everything about sending (there is no
+Signal network: sends are recorded in `sent`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from signal_fake.envelopes import Group, Payload, Person, send_result
+
+VERSION = "0.13.19"
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+USER_ERROR = -1
+RATE_LIMIT = -5
+RATE_LIMIT_MESSAGE = "Failed to send message due to rate limiting"
+SEND_METHODS = ("send", "sendReaction", "remoteDelete")
+# Methods that run for one account and so need one.
+ACCOUNT_METHODS = (*SEND_METHODS, "listGroups", "listIdentities", "version")
+
+
+class RpcFailure(Exception):
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.error = {"code": code, "message": message, "data": data}
+
+
+@dataclass
+class Sent:
+    method: str
+    params: Payload
+    timestamp: int
+
+
+class _Subscriber:
+    """One stream of notifications: an SSE response or a TCP connection."""
+
+    def __init__(self, write: Callable[[Payload], Awaitable[None]]) -> None:
+        self.write = write
+        self.closed = asyncio.Event()
+
+
+@dataclass
+class FakeSignalDaemon:
+    account: str
+    me: Person
+    keepalive_seconds: float = 15.0
+    groups: dict[str, Group] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+    calls: list[tuple[str, Payload]] = field(default_factory=list)
+    http_port: int = 0
+    tcp_port: int = 0
+
+    def __post_init__(self) -> None:
+        self._inbox: deque[Payload] = deque()
+        self._arrived = asyncio.Event()
+        self._subscribers: list[_Subscriber] = []
+        self._failures: dict[str, deque[RpcFailure]] = {}
+        # Sent timestamps: milliseconds, from now on, never twice the same.
+        self._clock = itertools.count(int(time.time() * 1000))
+        self._runner: web.AppRunner | None = None
+        self._tcp: asyncio.Server | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
+        self._pump_task: asyncio.Task[None] | None = None
+
+    # --- test controls ------------------------------------------------------------------
+
+    def add_group(self, group: Group) -> None:
+        self.groups[group.id] = group
+        for person in group.members:
+            self.add_person(person)
+
+    def add_person(self, person: Person, fingerprint: str | None = None) -> None:
+        self.people[person.uuid] = person
+        self.fingerprints[person.uuid] = fingerprint or person.uuid.replace("-", "")[:32] * 2
+
+    def receive(self, payload: Payload) -> None:
+        """An envelope arrives from the Signal network."""
+        self._inbox.append(payload)
+        self._arrived.set()
+
+    def fail_next(self, method: str, code: int, message: str, data: Any = None) -> None:
+        self._failures.setdefault(method, deque()).append(RpcFailure(code, message, data))
+
+    def now(self) -> int:
+        return next(self._clock)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    @property
+    def waiting(self) -> int:
+        """Envelopes not yet handed to any subscriber."""
+        return len(self._inbox)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen on loopback (the same ports again after a `stop`)."""
+        app = web.Application()
+        app.router.add_route("*", "/api/v1/rpc", self._http_rpc)
+        app.router.add_route("*", "/api/v1/events", self._http_events)
+        app.router.add_route("*", "/api/v1/check", self._http_check)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.http_port, reuse_address=True)
+        await site.start()
+        self.http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._tcp = await asyncio.start_server(
+            self._tcp_connection, "127.0.0.1", self.tcp_port, reuse_address=True
+        )
+        self.tcp_port = self._tcp.sockets[0].getsockname()[1]
+        self._pump_task = asyncio.create_task(self._pump())
+
+    async def stop(self) -> None:
+        """Go away abruptly, as a killed daemon does; queued envelopes stay queued."""
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            await asyncio.gather(self._pump_task, return_exceptions=True)
+        for subscriber in self._subscribers:
+            subscriber.closed.set()
+        self._subscribers.clear()
+        if self._tcp is not None:
+            self._tcp.close()
+            for writer in list(self._connections):
+                writer.transport.abort()
+            await self._tcp.wait_closed()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    # --- delivery -----------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        while True:
+            while not (self._inbox and self._subscribers):
+                self._arrived.clear()
+                await self._arrived.wait()
+            payload = self._inbox.popleft()
+            for subscriber in list(self._subscribers):
+                try:
+                    await subscriber.write(payload)
+                except (ConnectionError, RuntimeError, OSError):
+                    self._unsubscribe(subscriber)
+
+    def _subscribe(self, subscriber: _Subscriber) -> None:
+        self._subscribers.append(subscriber)
+        self._arrived.set()
+
+    def _unsubscribe(self, subscriber: _Subscriber) -> None:
+        if subscriber in self._subscribers:
+            self._subscribers.remove(subscriber)
+        subscriber.closed.set()
+
+    # --- JSON-RPC -----------------------------------------------------------------------
+
+    async def handle_text(self, text: str) -> Any:
+        """The answer to one request line or body (None: nothing to answer)."""
+        if not text.strip():
+            return _error(PARSE_ERROR, "Empty input line", None)
+        try:
+            message = json.loads(text)
+        except ValueError as error:
+            return _error(PARSE_ERROR, str(error), None)
+        if isinstance(message, list):
+            if not message:
+                return _error(INVALID_REQUEST, "invalid request", None)
+            answers = [self._handle(item) for item in message]
+            return [answer for answer in answers if answer is not None] or None
+        return self._handle(message)
+
+    def _handle(self, message: Any) -> Any:
+        if not isinstance(message, dict) or not isinstance(message.get("method"), str):
+            return _error(INVALID_REQUEST, "invalid request", None)
+        known = {"jsonrpc", "method", "id", "params"}
+        if set(message) - known:
+            return _error(INVALID_REQUEST, "Unrecognized field", message.get("id"))
+        request_id = message.get("id")
+        try:
+            result = self._call(message["method"], message.get("params") or {})
+        except RpcFailure as failure:
+            if request_id is None:
+                return None
+            return {"jsonrpc": "2.0", "error": failure.error, "id": request_id}
+        if request_id is None:
+            return None
+        return {"jsonrpc": "2.0", "result": result, "id": request_id}
+
+    def _call(self, method: str, params: Any) -> Any:
+        if not isinstance(params, dict):
+            raise RpcFailure(INVALID_REQUEST, "Cannot deserialize params")
+        self.calls.append((method, params))
+        if method == "listAccounts":
+            return [{"number": self.account}]
+        handler = self._methods().get(method)
+        if handler is None:
+            raise RpcFailure(METHOD_NOT_FOUND, "Method not implemented")
+        self._check_account(method, params)
+        failures = self._failures.get(method)
+        if failures:
+            raise failures.popleft()
+        return handler(params)
+
+    def _methods(self) -> dict[str, Callable[[Payload], Any]]:
+        return {
+            "version": lambda _: {"version": VERSION},
+            "send": self._send,
+            "sendReaction": self._send,
+            "remoteDelete": self._send,
+            "listGroups": self._list_groups,
+            "listIdentities": self._list_identities,
+        }
+
+    def _check_account(self, method: str, params: Payload) -> None:
+        account = params.get("account")
+        if account is None and method != "version":
+            raise RpcFailure(INVALID_PARAMS, "Method requires valid account parameter")
+        if account is not None and account != self.account:
+            raise RpcFailure(INVALID_PARAMS, "Specified account does not exist")
+
+    def _send(self, params: Payload) -> Payload:
+        group = self._group(params)
+        recipients = group.members if group else [self._person(r) for r in params["recipient"]]
+        timestamp = self.now()
+        self.sent.append(Sent(self.calls[-1][0], params, timestamp))
+        others = [person for person in recipients if person.uuid != self.me.uuid]
+        return send_result(timestamp, others, group)
+
+    def _group(self, params: Payload) -> Group | None:
+        group_id = params.get("groupId")
+        if group_id is None:
+            return None
+        if group_id not in self.groups:
+            raise RpcFailure(USER_ERROR, "Failed to send to group: Group not found")
+        return self.groups[group_id]
+
+    def _person(self, recipient: str) -> Person:
+        for person in self.people.values():
+            if recipient in (person.uuid, person.number):
+                return person
+        raise RpcFailure(USER_ERROR, "Failed to send message: unknown recipient")
+
+    def _list_groups(self, params: Payload) -> list[Payload]:
+        wanted = params.get("groupId")
+        wanted = [wanted] if isinstance(wanted, str) else wanted
+        return [
+            {
+                "id": group.id,
+                "name": group.name,
+                "description": "",
+                "isMember": True,
+                "isBlocked": False,
+                "messageExpirationTime": 0,
+                "members": [person.member() for person in group.members],
+                "pendingMembers": [],
+                "requestingMembers": [],
+                "admins": [person.member() for person in group.admins],
+                "banned": [],
+                "permissionAddMember": "EVERY_MEMBER",
+                "permissionEditDetails": "EVERY_MEMBER",
+                "permissionSendMessage": "EVERY_MEMBER",
+                "groupInviteLink": None,
+            }
+            for group in self.groups.values()
+            if wanted is None or group.id in wanted
+        ]
+
+    def _list_identities(self, params: Payload) -> list[Payload]:
+        wanted = params.get("number")
+        return [
+            {
+                "number": person.number,
+                "uuid": person.uuid,
+                "fingerprint": self.fingerprints[uuid],
+                "safetyNumber": "12345 " * 12,
+                "scannableSafetyNumber": "",
+                "trustLevel": "TRUSTED_UNVERIFIED",
+                "addedTimestamp": 1_700_000_000_000,
+            }
+            for uuid, person in self.people.items()
+            if wanted is None or wanted in (person.uuid, person.number)
+        ]
+
+    # --- HTTP ---------------------------------------------------------------------------
+
+    async def _http_rpc(self, request: web.Request) -> web.StreamResponse:
+        if request.method != "POST":
+            return web.Response(status=405)
+        if not request.headers.get("Content-Type", "").startswith("application/json"):
+            return web.Response(status=415)
+        answer = await self.handle_text(await request.text())
+        if answer is None:
+            return web.Response(status=201)
+        return web.Response(body=_dumps(answer), content_type="application/json")
+
+    async def _http_check(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(status=200 if request.method == "GET" else 405)
+
+    async def _http_events(self, request: web.Request) -> web.StreamResponse:
+        if request.method != "GET":
+            return web.Response(status=405)
+        account = request.query.get("account")
+        if account and account != self.account:
+            return web.Response(status=400)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        lock = asyncio.Lock()
+
+        async def write(chunk: bytes) -> None:
+            async with lock:
+                # signal-cli 0.13.19 sends its headers only with the first bytes.
+                if not response.prepared:
+                    await response.prepare(request)
+                await response.write(chunk)
+
+        async def write_event(payload: Payload) -> None:
+            await write(b"event:receive\ndata:" + _dumps(payload) + b"\n\n")
+
+        subscriber = _Subscriber(write_event)
+        self._subscribe(subscriber)
+        try:
+            while not subscriber.closed.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(subscriber.closed.wait(), self.keepalive_seconds)
+                    break
+                await write(b":\n")
+        except (ConnectionError, RuntimeError, OSError):
+            pass
+        finally:
+            self._unsubscribe(subscriber)
+        return response
+
+    # --- TCP ----------------------------------------------------------------------------
+
+    async def _tcp_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self._connections.add(writer)
+        lock = asyncio.Lock()
+
+        async def send_line(message: Any) -> None:
+            async with lock:
+                writer.write(_dumps(message) + b"\n")
+                await writer.drain()
+
+        async def notify(payload: Payload) -> None:
+            await send_line({"jsonrpc": "2.0", "method": "receive", "params": payload})
+
+        subscriber = _Subscriber(notify)
+        self._subscribe(subscriber)
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while line := await reader.readline():
+                task = asyncio.create_task(self._tcp_request(line, send_line))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self._unsubscribe(subscriber)
+            self._connections.discard(writer)
+            writer.close()
+
+    async def _tcp_request(self, line: bytes, send_line: Callable[[Any], Awaitable[None]]) -> None:
+        answer = await self.handle_text(line.decode("utf-8", "replace"))
+        if answer is not None:
+            with contextlib.suppress(ConnectionError, OSError):
+                await send_line(answer)
+
+
+def _error(code: int, message: str, request_id: Any) -> Payload:
+    error = {"code": code, "message": message, "data": None}
+    return {"jsonrpc": "2.0", "error": error, "id": request_id}
+
+
+def _dumps(message: Any) -> bytes:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

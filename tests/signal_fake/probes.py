@@ -1,0 +1,147 @@
+"""Requests with the answers real signal-cli 0.13.19 gives them without any account.
+
+Recorded from the real daemon; test_signal_cli_contract.py checks them against real
+signal-cli every run, and test_signal_fake_probes.py checks the fake gives the same answers.
+`ANY` stands for an error message that quotes a Java parser's internals.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+ANY = object()
+UNKNOWN_ACCOUNT = "+15559999999"
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    body: str
+    status: int = 200
+    answer: Any = None  # the JSON answer; None: an empty body
+    method: str = "POST"
+    content_type: str = "application/json"
+
+
+def _error(code: int, message: object, request_id: object) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "error": {"code": code, "message": message, "data": None},
+        "id": request_id,
+    }
+
+
+def _request(method: str, request_id: object = None, **params: Any) -> str:
+    request: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if params:
+        request["params"] = params
+    if request_id is not None:
+        request["id"] = request_id
+    return json.dumps(request)
+
+
+VERSION = {"jsonrpc": "2.0", "result": {"version": "0.13.19"}, "id": 1}
+SEND = {"groupId": "abc=", "message": "hi"}
+
+HTTP_PROBES = (
+    Probe("version", _request("version", 1), answer=VERSION),
+    Probe(
+        "charset content type",
+        _request("version", 1),
+        answer=VERSION,
+        content_type="application/json; charset=utf-8",
+    ),
+    Probe(
+        "unknown account",
+        _request("send", 3, account=UNKNOWN_ACCOUNT, **SEND),
+        answer=_error(-32602, "Specified account does not exist", 3),
+    ),
+    Probe(
+        "version for an unknown account",
+        _request("version", 4, account=UNKNOWN_ACCOUNT),
+        answer=_error(-32602, "Specified account does not exist", 4),
+    ),
+    Probe(
+        "no account",
+        _request("send", 5, **SEND),
+        answer=_error(-32602, "Method requires valid account parameter", 5),
+    ),
+    Probe("malformed JSON", '{"jsonrpc":', answer=_error(-32700, ANY, None)),
+    Probe(
+        "unknown method",
+        _request("frobnicate", "x"),
+        answer=_error(-32601, "Method not implemented", "x"),
+    ),
+    Probe(
+        "unknown field",
+        '{"jsonrpc":"2.0","method":"version","id":1,"foo":1}',
+        answer=_error(-32600, ANY, 1),
+    ),
+    Probe("empty batch", "[]", answer=_error(-32600, "invalid request", None)),
+    Probe(
+        "batch",
+        f"[{_request('version', 1)},{_request('version', 2)}]",
+        answer=[VERSION, {**VERSION, "id": 2}],
+    ),
+    Probe("no id", _request("version"), status=201),
+    Probe("wrong content type", _request("version", 1), status=415, content_type="text/plain"),
+    Probe("GET", "", status=405, method="GET"),
+)
+
+# (line sent, answer) on a TCP connection; None: no answer at all.
+TCP_PROBES: tuple[tuple[str, Any], ...] = (
+    (_request("version", 1), VERSION),
+    ("", _error(-32700, "Empty input line", None)),
+    ('{"jsonrpc":', _error(-32700, ANY, None)),
+    (_request("frobnicate", 7), _error(-32601, "Method not implemented", 7)),
+    (
+        _request("send", 8, account=UNKNOWN_ACCOUNT, **SEND),
+        _error(-32602, "Specified account does not exist", 8),
+    ),
+    (_request("version"), None),
+)
+
+
+def matches(expected: Any, actual: Any) -> bool:
+    """Equal, where `ANY` in `expected` matches anything."""
+    if expected is ANY:
+        return True
+    if isinstance(expected, dict):
+        return (
+            isinstance(actual, dict)
+            and expected.keys() == actual.keys()
+            and all(matches(value, actual[key]) for key, value in expected.items())
+        )
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(matches(e, a) for e, a in zip(expected, actual, strict=True))
+        )
+    return bool(expected == actual)
+
+
+async def http_answer(base_url: str, probe: Probe) -> tuple[int, Any]:
+    """(status, JSON answer or None for an empty body) of one probe."""
+    headers = {"Content-Type": probe.content_type}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(
+            probe.method, f"{base_url}/api/v1/rpc", data=probe.body.encode(), headers=headers
+        ) as response,
+    ):
+        body = await response.read()
+        return response.status, _in_id_order(json.loads(body)) if body else None
+
+
+def _in_id_order(answer: Any) -> Any:
+    """JSON-RPC lets a batch's answers come in any order (signal-cli's do vary)."""
+    if isinstance(answer, list):
+        return sorted(
+            answer, key=lambda item: str(item.get("id")) if isinstance(item, dict) else ""
+        )
+    return answer

@@ -1,4 +1,5 @@
 from bot.plugin import Plugin
 from plugins.admin import AdminPlugin
+from plugins.sightings import Sightings
 
-DEFAULT_PLUGINS: tuple[type[Plugin], ...] = (AdminPlugin,)
+DEFAULT_PLUGINS: tuple[type[Plugin], ...] = (AdminPlugin, Sightings)

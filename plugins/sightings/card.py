@@ -1,0 +1,186 @@
+"""How reports look: the moderator card, the reporter's acknowledgement, the `!reports` list.
+
+The moderation view shows every field; the neighbors' view never shows the plate nor the
+attachments. All user text goes through `Rich`, which escapes it for the HTML body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from bot.formatting import Rich
+from bot.i18n import Translator
+from plugins.sightings.lifecycle import UNDECIDED, Action, Status
+from plugins.sightings.model import Problem, Report
+from plugins.sightings.store import Decision, StoredReport
+
+BADGES: dict[Status, str] = {
+    Status.NEW: "🟡",
+    Status.NEEDS_INFO: "❓",
+    Status.CONFIRMED: "🔴",
+    Status.FALSE_ALARM: "❌",
+    Status.UNVERIFIABLE: "⚪",
+    Status.DUPLICATE: "🔁",
+    Status.ALL_CLEAR: "🟢",
+    Status.RETRACTED: "↩️",
+    Status.EXPIRED: "⌛",
+}
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything rendering needs besides the report: language, time zone, names."""
+
+    t: Translator
+    zone: tzinfo
+    area_name: Callable[[str], str]
+    # A command as typed in this language, prefix included: "confirm" -> "!confirmar".
+    command: Callable[[str], str]
+    stale_minutes: int
+
+    def time(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def card(stored: StoredReport, view: View) -> Rich:
+    t = view.t
+    rich = Rich().bold(f"{BADGES[stored.status]} {stored.id} · {t(_status(stored.status))}")
+    rich.newline()
+    _field_lines(rich, stored.report, view, moderation=True)
+    rich.line(t("sightings.card.corroborations", count=stored.corroborations))
+    if stored.duplicate_of:
+        rich.line(t("sightings.card.duplicate_of", original=stored.duplicate_of))
+    if stored.history:
+        rich.bold(t("sightings.card.history")).newline()
+        for decision in stored.history:
+            rich.line(_history_line(decision, view))
+    return rich.italic(next_steps(stored, view))
+
+
+def acknowledgement(report_id: str, report: Report, view: View) -> Rich:
+    t = view.t
+    rich = Rich().bold(t("sightings.ack.title", id=report_id)).newline()
+    rich.line(t("sightings.ack.unconfirmed"))
+    _field_lines(rich, report, view, moderation=False)
+    if report.plate or report.attachments:
+        rich.line(t("sightings.ack.private_parts"))
+    return rich.italic(t("sightings.ack.seen_hint", seen=f"{view.command('seen')} {report_id}"))
+
+
+def listing(reports: Iterable[StoredReport], view: View) -> Rich:
+    rows = list(reports)
+    if not rows:
+        return Rich().text(view.t("sightings.list.empty"))
+    rich = Rich().bold(view.t("sightings.list.title", count=len(rows))).newline()
+    for stored in rows:
+        report = stored.report
+        parts = [
+            f"{BADGES[stored.status]} {stored.id}",
+            view.t(_status(stored.status)),
+            view.area_name(stored.area),
+            view.time(report.observed_at),
+            report.location,
+            view.t(f"sightings.activity.{report.activity.value}"),
+            view.t("sightings.card.corroborations", count=stored.corroborations),
+        ]
+        if report.stale:
+            parts.append(view.t("sightings.list.stale"))
+        rich.line(" · ".join(parts))
+    return rich
+
+
+def problem_text(problem: Problem, t: Translator) -> str:
+    params = dict(problem.params)
+    if problem.field:
+        params["field"] = t(f"sightings.field.{problem.field}")
+    return t(f"sightings.problem.{problem.key}", **params)
+
+
+def _status(status: Status) -> str:
+    return f"sightings.status.{status.value}"
+
+
+def _field_lines(rich: Rich, report: Report, view: View, *, moderation: bool) -> None:
+    t = view.t
+    lines: list[tuple[str, str]] = [
+        ("area", view.area_name(report.area)),
+        ("location", report.location + (f" ({report.geo})" if report.geo else "")),
+        ("what", _activity(report, t)),
+        ("when", view.time(report.observed_at)),
+        ("source", t(f"sightings.source.{report.source.value}")),
+    ]
+    lines += _optional_lines(report, t, moderation)
+    for name, value in lines:
+        label = t(f"sightings.field.{name}")
+        rich.bold(f"{label[:1].upper()}{label[1:]}: ").line(value)
+    if report.stale:
+        rich.bold(t("sightings.card.stale", minutes=view.stale_minutes)).newline()
+
+
+def _optional_lines(report: Report, t: Translator, moderation: bool) -> list[tuple[str, str]]:
+    unknown = t("sightings.unknown")
+    lines = [
+        ("agents", unknown if report.agents is None else str(report.agents)),
+        ("vehicles", _vehicles(report, unknown)),
+    ]
+    if report.markings:
+        marks = ", ".join(t(f"sightings.marking.{m.value}") for m in report.markings)
+        lines.append(("markings", marks))
+    if report.direction:
+        lines.append(("direction", t(f"sightings.direction.{report.direction.value}")))
+    if report.notes:
+        lines.append(("notes", report.notes))
+    if moderation and report.plate:
+        lines.append(("plate", report.plate))
+    if moderation and report.attachments:
+        names = (_attachment(a.kind, a.name, t) for a in report.attachments)
+        lines.append(("attachments", "; ".join(names)))
+    return lines
+
+
+def _attachment(kind: str, name: str | None, t: Translator) -> str:
+    label = t(f"sightings.attachment.{kind}")
+    return f"{label} “{name}”" if name else label
+
+
+def _activity(report: Report, t: Translator) -> str:
+    label = t(f"sightings.activity.{report.activity.value}")
+    return f"{label} — “{report.description}”" if report.description else label
+
+
+def _vehicles(report: Report, unknown: str) -> str:
+    count = unknown if report.vehicles is None else str(report.vehicles)
+    return f"{count} ({report.vehicle})" if report.vehicle else count
+
+
+def _history_line(decision: Decision, view: View) -> str:
+    t = view.t
+    if decision.actor is not None:
+        who = decision.actor.name
+    elif decision.action is Action.ANSWER:
+        who = t("sightings.card.reporter")
+    else:
+        who = t("sightings.card.nobody")
+    line = t(
+        "sightings.card.history_line",
+        time=view.time(decision.at),
+        action=t(f"sightings.action.{decision.action.value}"),
+        who=who,
+    )
+    return f"{line}: {decision.note}" if decision.note else line
+
+
+def next_steps(stored: StoredReport, view: View) -> str:
+    """What moderators can do with the report now."""
+    names: tuple[str, ...]
+    if stored.status in UNDECIDED:
+        names = ("confirm", "false", "unverifiable", "needinfo", "dup")
+        key = "sightings.card.decide"
+    elif stored.status is Status.CONFIRMED:
+        names = ("update", "clear", "retract")
+        key = "sightings.card.live"
+    else:
+        return view.t("sightings.card.closed")
+    return view.t(key, **{name: f"{view.command(name)} {stored.id}" for name in names})

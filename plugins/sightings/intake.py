@@ -1,0 +1,103 @@
+"""Taking a report in: the rules it is checked against, the rate limit, and filing it.
+
+Filing stores the report, acknowledges it in the reporter's thread as UNCONFIRMED and posts
+the moderator cards. A replay of the same event after a crash finds the stored report and
+re-sends only what the homeserver has not got yet (the sends are keyed).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.context import BotContext
+from bot.events import RoomRef
+from bot.i18n import Language
+from plugins.sightings.card import acknowledgement
+from plugins.sightings.model import IntakeRules, Report
+from plugins.sightings.notify import Notifier
+from plugins.sightings.store import Origin, ReportStore
+from plugins.sightings.vocabulary import fold
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Filing:
+    """A report ready to file, and where it came from."""
+
+    report: Report
+    room: RoomRef
+    # The reporter's thread: answers and decisions are posted there.
+    thread_root: str
+    user_id: str
+    lang: Language
+    # The event that filed it; the same event never files twice.
+    event_id: str
+
+
+class Intake:
+    def __init__(
+        self,
+        bot: BotContext,
+        store: ReportStore,
+        notifier: Notifier,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.bot = bot
+        self._store = store
+        self._notifier = notifier
+        self._now = now
+
+    def rules(self, room: RoomRef) -> IntakeRules:
+        settings = self.bot.settings
+        config = self.bot.room_config(room)
+        areas = settings.areas
+        aliases = {fold(name): a.slug for a in areas for name in (a.name_en, a.name_es)}
+        listing = ", ".join(
+            a.name_en if a.name_en == a.name_es else f"{a.name_en} / {a.name_es}" for a in areas
+        )
+        return IntakeRules(
+            now=self._now(),
+            zone=settings.reports.zone(),
+            # Commands that file reports only run in configured rooms, which have areas.
+            default_area=config.areas[0] if config is not None else "",
+            areas=frozenset(a.slug for a in areas),
+            area_aliases=aliases,
+            area_listing=listing,
+            stale_after=timedelta(minutes=settings.reports.stale_minutes),
+        )
+
+    async def minutes_to_wait(self, user_id: str) -> int | None:
+        """None while the person is within their report limit, else minutes to wait."""
+        limits = self.bot.settings.reports
+        window = timedelta(minutes=limits.per_person_window_minutes)
+        now = self._now()
+        recent = await self._store.filed_since(self.bot.person(user_id), now - window)
+        if len(recent) < limits.per_person_limit:
+            return None
+        # The oldest report that still counts leaves the window first.
+        freed_at = recent[-limits.per_person_limit] + window
+        return max(1, math.ceil((freed_at - now).total_seconds() / 60))
+
+    async def file(self, filing: Filing) -> str:
+        """Store, acknowledge and send to the moderators; the report's id."""
+        room = filing.room
+        origin = Origin(room.transport, room.room_id, filing.thread_root, filing.user_id)
+        report_id = await self._store.insert(
+            filing.report, self.bot.person(filing.user_id), origin, filing.event_id, self._now()
+        )
+        stored = await self._store.get(report_id)
+        assert stored is not None
+        view = self._notifier.view(filing.lang)
+        ack = acknowledgement(report_id, stored.report, view)
+        if not self._notifier.moderation_rooms(stored.area):
+            ack.newline().bold(view.t("sightings.ack.no_moderators"))
+        # Cards first: they are only queued, and then durable before anything else happens.
+        await self._notifier.post_cards(stored)
+        await self._notifier.in_thread(filing.room, filing.thread_root, ack, f"{stored.key}:ack")
+        log.debug("filed report %s", report_id)
+        return report_id

@@ -1,0 +1,72 @@
+"""The report lifecycle of SPEC section 2: which action may move a report from which status.
+
+new -> needs_info -> new
+new -> confirmed | false_alarm | unverifiable | duplicate
+confirmed -> confirmed (updated) -> all_clear
+confirmed -> retracted
+new/needs_info -> expired
+closed -> purged (the row is deleted)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    NEW = "new"
+    NEEDS_INFO = "needs_info"
+    CONFIRMED = "confirmed"
+    FALSE_ALARM = "false_alarm"
+    UNVERIFIABLE = "unverifiable"
+    DUPLICATE = "duplicate"
+    ALL_CLEAR = "all_clear"
+    RETRACTED = "retracted"
+    EXPIRED = "expired"
+
+
+UNDECIDED = frozenset({Status.NEW, Status.NEEDS_INFO})
+# Listed by `!reports`: still needing a decision, or confirmed and live.
+OPEN = UNDECIDED | {Status.CONFIRMED}
+CLOSED = frozenset(Status) - OPEN
+
+
+class Action(StrEnum):
+    CONFIRM = "confirm"
+    FALSE = "false"
+    UNVERIFIABLE = "unverifiable"
+    NEED_INFO = "needinfo"
+    DUPLICATE = "dup"
+    UPDATE = "update"
+    CLEAR = "clear"
+    RETRACT = "retract"
+    ANSWER = "answer"  # the reporter answered a moderator's question
+    EXPIRE = "expire"  # nobody decided in time
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed_from: frozenset[Status]
+    to: Status
+
+
+RULES: dict[Action, Rule] = {
+    Action.CONFIRM: Rule(UNDECIDED, Status.CONFIRMED),
+    Action.FALSE: Rule(UNDECIDED, Status.FALSE_ALARM),
+    Action.UNVERIFIABLE: Rule(UNDECIDED, Status.UNVERIFIABLE),
+    # Asking again while waiting for an answer is allowed.
+    Action.NEED_INFO: Rule(UNDECIDED, Status.NEEDS_INFO),
+    Action.DUPLICATE: Rule(UNDECIDED, Status.DUPLICATE),
+    Action.UPDATE: Rule(frozenset({Status.CONFIRMED}), Status.CONFIRMED),
+    Action.CLEAR: Rule(frozenset({Status.CONFIRMED}), Status.ALL_CLEAR),
+    Action.RETRACT: Rule(frozenset({Status.CONFIRMED}), Status.RETRACTED),
+    Action.ANSWER: Rule(frozenset({Status.NEEDS_INFO}), Status.NEW),
+    Action.EXPIRE: Rule(UNDECIDED, Status.EXPIRED),
+}
+
+
+def next_status(action: Action, current: Status) -> Status | None:
+    """The status after `action`, or None when the lifecycle does not allow it."""
+    rule = RULES[action]
+    return rule.to if current in rule.allowed_from else None

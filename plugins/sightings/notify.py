@@ -1,0 +1,170 @@
+"""Sending what the plugin says.
+
+Moderator cards, their edits and the reporter's notices must arrive: they go through the
+core's durable outbox, which retries them and survives a crash. Conversation (answers,
+dialog questions, the acknowledgement) is sent right away; the person sees an error and
+tries again if that fails. Every message has an idempotency key derived from the report
+and its purpose, so nothing is ever posted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.context import BotContext
+from bot.events import OutgoingMessage, RoomRef, SentMessage
+from bot.formatting import Rich
+from bot.i18n import Language
+from bot.outbox import Delivery
+from plugins.sightings.card import View, card
+from plugins.sightings.store import ReportStore, StoredReport
+
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    def __init__(self, bot: BotContext, store: ReportStore) -> None:
+        self.bot = bot
+        self._store = store
+        # One card refresh at a time per report, so the last edit queued shows the latest.
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def view(self, lang: Language) -> View:
+        settings = self.bot.settings
+
+        def area_name(slug: str) -> str:
+            area = settings.area(slug)
+            return area.name(lang) if area is not None else slug
+
+        def command(name: str) -> str:
+            bound = self.bot.registry.find(name)
+            shown = bound.spec.display_name(lang) if bound is not None else name
+            return settings.bot.command_prefix + shown
+
+        return View(
+            t=self.bot.translator(lang),
+            zone=settings.reports.zone(),
+            area_name=area_name,
+            command=command,
+            stale_minutes=settings.reports.stale_minutes,
+        )
+
+    def room_view(self, room: RoomRef) -> View:
+        return self.view(self.bot.settings.room_language(room.transport, room.room_id))
+
+    def moderation_rooms(self, area: str) -> list[RoomRef]:
+        return [
+            RoomRef(room.transport, room.id)
+            for room in self.bot.settings.rooms
+            if room.role == "moderation" and area in room.areas
+        ]
+
+    def moderates(self, room: RoomRef, area: str) -> bool:
+        return room in self.moderation_rooms(area)
+
+    # --- cards --------------------------------------------------------------------------
+
+    async def post_cards(self, stored: StoredReport) -> None:
+        """Queue the report's card for each moderation room of its area."""
+        deliveries = []
+        for room in self.moderation_rooms(stored.area):
+            key = f"{stored.key}:card:{room.transport}:{room.room_id}"
+            await self._store.add_card(stored.id, room, key)
+            deliveries.append(Delivery(key, room, card(stored, self.room_view(room)).message()))
+        if not deliveries:
+            log.warning("no moderation room is configured for a report's area")
+        await self.bot.outbox.enqueue(deliveries)
+
+    async def refresh_cards(self, report_id: str) -> None:
+        """Queue an edit of every card of the report to show its current state."""
+        lock = self._locks.setdefault(report_id, asyncio.Lock())
+        async with lock:
+            stored = await self._store.get(report_id)
+            if stored is None:
+                return
+            deliveries = []
+            for shown in await self._store.cards(report_id):
+                message = card(stored, self.room_view(shown.room)).message()
+                deliveries.append(
+                    Delivery(
+                        f"{shown.key}:v{stored.version}",
+                        shown.room,
+                        OutgoingMessage(plain=message.plain, html=message.html),
+                        edit_of_key=shown.key,
+                    )
+                )
+            await self.bot.outbox.enqueue(deliveries)
+
+    async def report_of_card(self, room: RoomRef, event_id: str) -> StoredReport | None:
+        """The report whose card in `room` is `event_id`, if it is one."""
+        stored = await self._store.by_card(room, event_id)
+        if stored is not None:
+            return stored
+        # Cards sent since the last look: learn their event ids from the outbox.
+        for shown in await self._store.unresolved_cards(room):
+            sent = await self.bot.outbox.sent_event(shown.key)
+            if sent is not None:
+                await self._store.card_sent(shown, sent)
+        return await self._store.by_card(room, event_id)
+
+    def forget_idle_locks(self) -> None:
+        self._locks = {k: lock for k, lock in self._locks.items() if lock.locked()}
+
+    async def reply_to_cards(
+        self, stored: StoredReport, text_key: str, note: str, key: str
+    ) -> None:
+        """A reply to each card of the report, with `note` quoted (a reporter's answer)."""
+        deliveries = []
+        for shown in await self._store.cards(stored.id):
+            t = self.room_view(shown.room).t
+            message = Rich().text(t(text_key, id=stored.id)).newline().italic(note).message()
+            deliveries.append(
+                Delivery(f"{key}:{shown.room.room_id}", shown.room, message, reply_to_key=shown.key)
+            )
+        await self.bot.outbox.enqueue(deliveries)
+
+    # --- the reporter -------------------------------------------------------------------
+
+    async def reporter_language(self, stored: StoredReport) -> Language:
+        return await self.bot.language_for(stored.origin.room, stored.origin.user_id)
+
+    async def tell_reporter(self, stored: StoredReport, message: Rich, key: str) -> None:
+        """Queue a message in the reporter's thread that notifies them (explicit mention)."""
+        origin = stored.origin
+        outgoing = message.message()
+        await self.bot.outbox.enqueue(
+            [
+                Delivery(
+                    key,
+                    origin.room,
+                    OutgoingMessage(
+                        plain=outgoing.plain,
+                        html=outgoing.html,
+                        thread_root=origin.thread_root,
+                        mentions=(origin.user_id,),
+                    ),
+                )
+            ]
+        )
+
+    # --- conversation -------------------------------------------------------------------
+
+    async def in_thread(
+        self,
+        room: RoomRef,
+        root: str,
+        message: Rich,
+        key: str,
+        *,
+        mentions: tuple[str, ...] = (),
+    ) -> SentMessage:
+        """Send now, in the thread that starts at `root`."""
+        outgoing = message.message()
+        return await self.bot.send(
+            room,
+            OutgoingMessage(
+                plain=outgoing.plain, html=outgoing.html, thread_root=root, mentions=mentions
+            ),
+            key=key,
+        )

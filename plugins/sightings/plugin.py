@@ -1,0 +1,280 @@
+"""The sightings plugin: neighbors report, moderators decide, the reporter hears back.
+
+This module only routes: commands, reactions and messages to the services that do the
+work (intake, the guided dialog, decisions, the moderator cards).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.commands import Rest, command
+from bot.context import BotContext, CommandContext, EventContext
+from bot.events import LocationEvent, MessageEvent, ReactionEvent
+from bot.formatting import Rich
+from bot.permissions import Level
+from bot.plugin import Plugin, job, on_event, reaction
+from plugins.sightings.card import View, listing, problem_text
+from plugins.sightings.decisions import Decisions, Request
+from plugins.sightings.guided import GuidedReports
+from plugins.sightings.ids import normalize_id
+from plugins.sightings.intake import Filing, Intake
+from plugins.sightings.lifecycle import CLOSED, OPEN, UNDECIDED, Action
+from plugins.sightings.model import Problem
+from plugins.sightings.notify import Notifier
+from plugins.sightings.parser import parse_report
+from plugins.sightings.signals import ReportChange, ReportSignals
+from plugins.sightings.store import Actor, ReportStore, StoredReport
+from plugins.sightings.threads import ReportThreads
+from plugins.sightings.vocabulary import quote
+
+log = logging.getLogger(__name__)
+
+REPORT_ROOMS = frozenset({"neighborhood", "watch"})
+MODERATION = frozenset({"moderation"})
+# Reactions on a card; some clients add the emoji variation selector U+FE0F.
+REACTIONS = {"✅": Action.CONFIRM, "❌": Action.FALSE, "❓": Action.NEED_INFO}
+SWEEP_INTERVAL = timedelta(minutes=1)
+
+
+class Sightings(Plugin):
+    name = "sightings"
+    locales = "plugins.sightings.locales"
+    migrations = "plugins.sightings.migrations"
+
+    def __init__(self, bot: BotContext) -> None:
+        super().__init__(bot)
+        # Replaceable in tests that move time forward.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.signals = ReportSignals()
+        self.store = ReportStore(bot.db, bot.cipher)
+        self.notifier = Notifier(bot, self.store)
+        self.intake = Intake(bot, self.store, self.notifier, self._now)
+        self.decisions = Decisions(bot, self.store, self.notifier, self.signals, self._now)
+        self.guided = GuidedReports(bot, self.intake, self.notifier, self._now)
+        self.threads = ReportThreads(bot, self.store, self.notifier, self.decisions)
+
+    def _now(self) -> datetime:
+        return self.clock()
+
+    async def start(self) -> None:
+        self.bot.scheduler.every(SWEEP_INTERVAL, self.sweep)
+
+    async def changes_after(self, seq: int) -> list[ReportChange]:
+        """For subscribers catching up after a restart; see `signals`."""
+        return await self.decisions.changes_after(seq)
+
+    # --- reporting ----------------------------------------------------------------------
+
+    @command("report", level=Level.NEIGHBOR, aliases={"es": ("reporte",)}, roles=REPORT_ROOMS)
+    async def report(self, ctx: CommandContext, details: Rest = "") -> None:
+        wait = await self.intake.minutes_to_wait(ctx.event.sender.user_id)
+        if wait is not None:
+            limits = self.bot.settings.reports
+            await ctx.reply(
+                ctx.t(
+                    "sightings.rate_limited",
+                    limit=limits.per_person_limit,
+                    window=limits.per_person_window_minutes,
+                    wait=wait,
+                )
+            )
+            return
+        if not details:
+            await self.guided.start(ctx)
+            return
+        result = parse_report(
+            details, self.intake.rules(ctx.room), observed_default=ctx.event.timestamp
+        )
+        if isinstance(result, Problem):
+            await ctx.reply(self.report_help(ctx, problem_text(result, ctx.t)))
+            return
+        event = ctx.event
+        await self.intake.file(
+            Filing(
+                report=result,
+                room=ctx.room,
+                thread_root=event.thread_root or event.event_id,
+                user_id=event.sender.user_id,
+                lang=ctx.lang,
+                event_id=event.event_id,
+            )
+        )
+
+    def report_help(self, ctx: CommandContext, problem: str) -> str:
+        return ctx.t(
+            "sightings.report_help", problem=problem, report=self._view(ctx).command("report")
+        )
+
+    @command("seen", level=Level.NEIGHBOR, aliases={"es": ("visto",)})
+    async def seen(self, ctx: CommandContext, report_id: str) -> None:
+        stored = await self._find(ctx, report_id)
+        if stored is None:
+            return
+        person = self.bot.person(ctx.event.sender.user_id)
+        if person == stored.reporter:
+            await ctx.reply(ctx.t("sightings.seen.own", id=stored.id))
+        elif stored.status in CLOSED:
+            status = ctx.t(f"sightings.status.{stored.status.value}")
+            await ctx.reply(ctx.t("sightings.seen.closed", id=stored.id, status=status))
+        elif not await self.store.corroborate(stored.id, person, self._now()):
+            await ctx.reply(ctx.t("sightings.seen.again", id=stored.id))
+        else:
+            await self.notifier.refresh_cards(stored.id)
+            await ctx.reply(
+                ctx.t("sightings.seen.counted", id=stored.id, count=stored.corroborations + 1)
+            )
+
+    @on_event(MessageEvent)
+    async def on_message(self, ctx: EventContext[MessageEvent]) -> None:
+        if not await self.guided.on_message(ctx):
+            await self.threads.on_message(ctx)
+
+    @on_event(LocationEvent)
+    async def on_location(self, ctx: EventContext[LocationEvent]) -> None:
+        await self.guided.on_location(ctx)
+
+    @job("sightings.dialog_timeout", grace=timedelta(hours=1))
+    async def dialog_timeout(self, payload: dict[str, Any]) -> None:
+        await self.guided.time_out(str(payload["person"]))
+
+    # --- moderation ---------------------------------------------------------------------
+
+    @command("reports", level=Level.MODERATOR, aliases={"es": ("reportes",)}, roles=MODERATION)
+    async def reports(self, ctx: CommandContext) -> None:
+        config = self.bot.room_config(ctx.room)
+        areas = config.areas if config is not None else ()
+        await ctx.reply(listing(await self.store.open_in(areas, OPEN), self._view(ctx)))
+
+    @command("confirm", level=Level.MODERATOR, aliases={"es": ("confirmar",)}, roles=MODERATION)
+    async def confirm(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
+        await self._decide(ctx, Action.CONFIRM, report_id, note)
+
+    @command("false", level=Level.MODERATOR, aliases={"es": ("falso",)}, roles=MODERATION)
+    async def false_alarm(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
+        await self._decide(ctx, Action.FALSE, report_id, note)
+
+    @command(
+        "unverifiable", level=Level.MODERATOR, aliases={"es": ("inverificable",)}, roles=MODERATION
+    )
+    async def unverifiable(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
+        await self._decide(ctx, Action.UNVERIFIABLE, report_id, note)
+
+    @command("needinfo", level=Level.MODERATOR, aliases={"es": ("masinfo",)}, roles=MODERATION)
+    async def needinfo(self, ctx: CommandContext, report_id: str, question: Rest) -> None:
+        await self._decide(ctx, Action.NEED_INFO, report_id, question)
+
+    @command("dup", level=Level.MODERATOR, aliases={"es": ("duplicado",)}, roles=MODERATION)
+    async def dup(self, ctx: CommandContext, report_id: str, original_id: str) -> None:
+        original = normalize_id(original_id)
+        if original is None:
+            await ctx.reply(ctx.t("sightings.unknown_report", id=quote(original_id)))
+            return
+        await self._decide(ctx, Action.DUPLICATE, report_id, "", duplicate_of=original)
+
+    @command("update", level=Level.MODERATOR, aliases={"es": ("actualizar",)}, roles=MODERATION)
+    async def update(self, ctx: CommandContext, report_id: str, news: Rest) -> None:
+        await self._decide(ctx, Action.UPDATE, report_id, news)
+
+    @command("clear", level=Level.MODERATOR, aliases={"es": ("despejado",)}, roles=MODERATION)
+    async def clear(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
+        await self._decide(ctx, Action.CLEAR, report_id, note)
+
+    @command("retract", level=Level.MODERATOR, aliases={"es": ("retractar",)}, roles=MODERATION)
+    async def retract(self, ctx: CommandContext, report_id: str, reason: Rest) -> None:
+        await self._decide(ctx, Action.RETRACT, report_id, reason)
+
+    async def _decide(
+        self,
+        ctx: CommandContext,
+        action: Action,
+        report_id: str,
+        note: str,
+        *,
+        duplicate_of: str | None = None,
+    ) -> None:
+        normalized = normalize_id(report_id)
+        if normalized is None:
+            await ctx.reply(ctx.t("sightings.unknown_report", id=quote(report_id)))
+            return
+        request = Request(
+            report_id=normalized,
+            action=action,
+            actor=_actor(ctx),
+            room=ctx.room,
+            cause=ctx.event.event_id,
+            note=note or None,
+            duplicate_of=duplicate_of,
+        )
+        result = await self.decisions.decide(request, self._view(ctx))
+        await ctx.reply(result.text)
+
+    @reaction(*REACTIONS, *(f"{emoji}\ufe0f" for emoji in REACTIONS))
+    async def on_card_reaction(self, ctx: EventContext[ReactionEvent]) -> None:
+        event = ctx.event
+        if event.removed:
+            return  # taking a reaction back undoes nothing
+        stored = await self.notifier.report_of_card(ctx.room, event.target_event_id)
+        if stored is None:
+            return  # not a card
+        view = self._view(ctx)
+        if await self.bot.level_of(ctx.room, event.sender.user_id) < Level.MODERATOR:
+            answer = view.t("sightings.refuse.not_moderator")
+        else:
+            request = Request(
+                report_id=stored.id,
+                action=REACTIONS[event.key.removesuffix("\ufe0f")],
+                actor=_actor(ctx),
+                room=ctx.room,
+                cause=event.event_id,
+            )
+            result = await self.decisions.decide(request, view)
+            if result.applied:
+                return  # the edited card says it
+            answer = result.text
+        # In the card's thread, so the answer sits with the card it is about.
+        await self.notifier.in_thread(
+            ctx.room,
+            event.target_event_id,
+            Rich().text(answer),
+            key=f"reply:{event.event_id}",
+            mentions=(event.sender.user_id,),
+        )
+
+    # --- housekeeping -------------------------------------------------------------------
+
+    async def sweep(self) -> None:
+        """Expire undecided reports, purge closed ones, forget timed-out dialogs."""
+        now = self._now()
+        limits = self.bot.settings.reports
+        waiting = await self.store.in_status_since_before(
+            UNDECIDED, now - timedelta(hours=limits.expire_hours)
+        )
+        for report_id in waiting:
+            try:
+                await self.decisions.expire(report_id)
+            except Exception:
+                log.exception("expiring a report failed")
+        purged = await self.store.purge_closed_before(now - timedelta(days=limits.retention_days))
+        await self.guided.forget_stale(now)
+        self.notifier.forget_idle_locks()
+        if waiting or purged:
+            log.info("reports: %d expired, %d purged", len(waiting), purged)
+
+    async def _find(self, ctx: CommandContext, text: str) -> StoredReport | None:
+        report_id = normalize_id(text)
+        stored = await self.store.get(report_id) if report_id else None
+        if stored is None:
+            await ctx.reply(ctx.t("sightings.unknown_report", id=report_id or quote(text)))
+        return stored
+
+    def _view(self, ctx: EventContext[Any]) -> View:
+        return self.notifier.view(ctx.lang)
+
+
+def _actor(ctx: EventContext[Any]) -> Actor:
+    sender = ctx.event.sender
+    return Actor(sender.user_id, sender.display_name or sender.user_id)

@@ -1,0 +1,72 @@
+"""What other plugins can subscribe to: a report was confirmed, updated, cleared, retracted.
+
+    sightings = bot.registry.plugin("sightings")
+    sightings.signals.subscribe(relay.on_change)
+
+Subscribers are called after the change is stored, in order, each in turn; one that fails
+is logged and does not stop the others. A subscriber that must never miss a change (a
+relay across crashes) remembers the last `seq` it handled and asks
+`Sightings.changes_after(seq)` at start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.events import RoomRef
+from plugins.sightings.lifecycle import Action
+from plugins.sightings.model import Report
+
+log = logging.getLogger(__name__)
+
+
+class ChangeKind(StrEnum):
+    CONFIRMED = "confirmed"
+    UPDATED = "updated"
+    CLEARED = "cleared"
+    RETRACTED = "retracted"
+
+
+KIND_OF_ACTION: dict[Action, ChangeKind] = {
+    Action.CONFIRM: ChangeKind.CONFIRMED,
+    Action.UPDATE: ChangeKind.UPDATED,
+    Action.CLEAR: ChangeKind.CLEARED,
+    Action.RETRACT: ChangeKind.RETRACTED,
+}
+
+
+@dataclass(frozen=True)
+class ReportChange:
+    kind: ChangeKind
+    # Increasing and unique across all reports: the position of this change in the log.
+    seq: int
+    report_id: str
+    report: Report
+    at: datetime
+    # The moderator's note; for an update, the update's text.
+    note: str | None
+    # The reporter's room and thread, which also gets the alert.
+    reporter_room: RoomRef
+    reporter_thread: str
+
+
+Subscriber = Callable[[ReportChange], Awaitable[None]]
+
+
+class ReportSignals:
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    async def publish(self, change: ReportChange) -> None:
+        for subscriber in self._subscribers:
+            try:
+                await subscriber(change)
+            except Exception:
+                log.exception("a subscriber failed on a report change (seq %d)", change.seq)

@@ -1,0 +1,381 @@
+"""Reports at rest: fields and contact details encrypted, people as keyed hashes only.
+
+Every change that a moderator card shows bumps the report's `version`; a change is applied
+only if the version is still the one its decision was based on (compare-and-set), so of two
+moderators acting at once exactly one wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.events import RoomRef
+from bot.storage.cipher import FieldCipher
+from bot.storage.database import Database, Transaction, utc_timestamp
+from plugins.sightings.ids import LENGTH, random_id
+from plugins.sightings.lifecycle import CLOSED, Action, Status
+from plugins.sightings.model import Report
+
+FIELDS = "reports.fields"
+ORIGIN = "reports.origin"
+DETAIL = "reports.decision"
+# Ids are random; after this many collisions in a row the next ones get longer.
+_ID_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a report was made: the reporter's room, thread root and user id."""
+
+    transport: str
+    room_id: str
+    thread_root: str
+    user_id: str
+
+    @property
+    def room(self) -> RoomRef:
+        return RoomRef(self.transport, self.room_id)
+
+
+@dataclass(frozen=True)
+class Card:
+    """A report's card in one moderation room: its outbox key, and its event once sent."""
+
+    report_id: str
+    room: RoomRef
+    key: str
+    event_id: str | None
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    seq: int
+    action: Action
+    status: Status
+    at: datetime
+    actor: Actor | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    id: str
+    area: str
+    status: Status
+    version: int
+    reporter: str
+    report: Report
+    origin: Origin
+    duplicate_of: str | None
+    created_at: datetime
+    corroborations: int
+    history: tuple[Decision, ...]
+
+    @property
+    def last_decision(self) -> Decision | None:
+        return self.history[-1] if self.history else None
+
+    @property
+    def key(self) -> str:
+        """Base of idempotency keys for this report's messages; unique even when a purged
+        report's id is given again later."""
+        return f"sightings:{self.id}:{self.created_at.timestamp():.6f}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A status change to record: what was done, by whom, why, and the event behind it."""
+
+    action: Action
+    status: Status
+    at: datetime
+    actor: Actor | None = None
+    note: str | None = None
+    duplicate_of: str | None = None
+    cause: str | None = None
+
+
+class ReportStore:
+    def __init__(self, db: Database, cipher: FieldCipher) -> None:
+        self._db = db
+        self._cipher = cipher
+
+    def _hash(self, value: str, purpose: str) -> str:
+        return self._cipher.keyed_hash(value, purpose)
+
+    # --- reports ------------------------------------------------------------------------
+
+    async def insert(
+        self, report: Report, reporter: str, origin: Origin, intake_event: str, now: datetime
+    ) -> str:
+        """Store a new report and return its id; a replay of `intake_event` finds the id of
+        the report it filed before."""
+        intake = self._hash(intake_event, "reports.intake")
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT id FROM sighting_reports WHERE intake = ?", (intake,))
+            if row is not None:
+                return str(row["id"])
+            report_id = await self._free_id(tx)
+            stamp = utc_timestamp(now)
+            await tx.execute(
+                "INSERT INTO sighting_reports (id, area, status, reporter, thread, intake, fields,"
+                " origin, created_at, status_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    report_id,
+                    report.area,
+                    Status.NEW.value,
+                    reporter,
+                    self._hash(origin.thread_root, "reports.thread"),
+                    intake,
+                    self._encrypt_report(report),
+                    self._cipher.encrypt_json(origin.__dict__, ORIGIN),
+                    stamp,
+                    stamp,
+                ),
+            )
+        return report_id
+
+    async def _free_id(self, tx: Transaction) -> str:
+        length = LENGTH
+        while True:
+            for _ in range(_ID_ATTEMPTS):
+                candidate = random_id(length)
+                taken = await tx.fetchone(
+                    "SELECT 1 FROM sighting_reports WHERE id = ?", (candidate,)
+                )
+                if taken is None:
+                    return candidate
+            length += 1
+
+    async def get(self, report_id: str) -> StoredReport | None:
+        row = await self._db.fetchone("SELECT * FROM sighting_reports WHERE id = ?", (report_id,))
+        return None if row is None else await self._load(row)
+
+    async def by_thread(self, thread_root: str) -> StoredReport | None:
+        """The report whose reporter's thread starts at `thread_root`."""
+        row = await self._db.fetchone(
+            "SELECT * FROM sighting_reports WHERE thread = ? ORDER BY created_at DESC LIMIT 1",
+            (self._hash(thread_root, "reports.thread"),),
+        )
+        return None if row is None else await self._load(row)
+
+    async def by_card(self, room: RoomRef, event_id: str) -> StoredReport | None:
+        row = await self._db.fetchone(
+            "SELECT report_id FROM sighting_cards WHERE event_id = ? AND transport = ?"
+            " AND room_id = ?",
+            (event_id, room.transport, room.room_id),
+        )
+        return None if row is None else await self.get(str(row["report_id"]))
+
+    async def open_in(self, areas: Iterable[str], statuses: Iterable[Status]) -> list[StoredReport]:
+        area_list, status_list = list(areas), [s.value for s in statuses]
+        rows = await self._db.fetchall(
+            f"SELECT * FROM sighting_reports WHERE area IN ({_marks(area_list)})"
+            f" AND status IN ({_marks(status_list)}) ORDER BY created_at",
+            (*area_list, *status_list),
+        )
+        return [await self._load(row) for row in rows]
+
+    async def filed_since(self, reporter: str, since: datetime) -> list[datetime]:
+        rows = await self._db.fetchall(
+            "SELECT created_at FROM sighting_reports WHERE reporter = ? AND created_at > ?"
+            " ORDER BY created_at",
+            (reporter, utc_timestamp(since)),
+        )
+        return [datetime.fromisoformat(row["created_at"]) for row in rows]
+
+    async def _load(self, row: Any) -> StoredReport:
+        report_id = str(row["id"])
+        count = await self._db.fetchone(
+            "SELECT COUNT(*) AS n FROM sighting_corroborations WHERE report_id = ?", (report_id,)
+        )
+        return StoredReport(
+            id=report_id,
+            area=str(row["area"]),
+            status=Status(row["status"]),
+            version=int(row["version"]),
+            reporter=str(row["reporter"]),
+            report=Report.model_validate(self._cipher.decrypt_json(row["fields"], FIELDS)),
+            origin=Origin(**self._cipher.decrypt_json(row["origin"], ORIGIN)),
+            duplicate_of=row["duplicate_of"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            corroborations=int(count["n"]) if count is not None else 0,
+            history=tuple(await self._history(report_id)),
+        )
+
+    def _encrypt_report(self, report: Report) -> bytes:
+        return self._cipher.encrypt_json(report.model_dump(mode="json"), FIELDS)
+
+    # --- changes ------------------------------------------------------------------------
+
+    async def change_status(self, report_id: str, expected: int, change: Change) -> int | None:
+        """Record `change` if the report is still at version `expected`: its seq, else None."""
+        closed_at = utc_timestamp(change.at) if change.status in CLOSED else None
+        async with self._db.transaction() as tx:
+            updated = await tx.execute(
+                "UPDATE sighting_reports SET status = ?, version = version + 1,"
+                " status_since = ?, closed_at = ?, duplicate_of = COALESCE(?, duplicate_of)"
+                " WHERE id = ? AND version = ?",
+                (
+                    change.status.value,
+                    utc_timestamp(change.at),
+                    closed_at,
+                    change.duplicate_of,
+                    report_id,
+                    expected,
+                ),
+            )
+            if updated != 1:
+                return None
+            return await self._record(tx, report_id, change)
+
+    async def _record(self, tx: Transaction, report_id: str, change: Change) -> int:
+        detail = {
+            "actor": change.actor.__dict__ if change.actor else None,
+            "note": change.note,
+        }
+        await tx.execute(
+            "INSERT INTO sighting_decisions (report_id, action, status, at, cause, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                report_id,
+                change.action.value,
+                change.status.value,
+                utc_timestamp(change.at),
+                self._hash(change.cause, "reports.cause") if change.cause else None,
+                self._cipher.encrypt_json(detail, DETAIL),
+            ),
+        )
+        row = await tx.fetchone("SELECT last_insert_rowid() AS seq")
+        assert row is not None
+        return int(row["seq"])
+
+    async def decision_caused_by(self, event_id: str) -> tuple[str, int] | None:
+        """(report id, seq) of the decision an event already caused, for replays."""
+        row = await self._db.fetchone(
+            "SELECT report_id, seq FROM sighting_decisions WHERE cause = ?",
+            (self._hash(event_id, "reports.cause"),),
+        )
+        return None if row is None else (str(row["report_id"]), int(row["seq"]))
+
+    async def replace_report(self, report_id: str, expected: int, report: Report) -> bool:
+        """New fields (an attachment added) if the report is still at version `expected`."""
+        updated = await self._db.execute(
+            "UPDATE sighting_reports SET fields = ?, version = version + 1"
+            " WHERE id = ? AND version = ?",
+            (self._encrypt_report(report), report_id, expected),
+        )
+        return updated == 1
+
+    async def corroborate(self, report_id: str, person: str, at: datetime) -> bool:
+        """Count `person` once; False if they already had."""
+        async with self._db.transaction() as tx:
+            added = await tx.execute(
+                "INSERT OR IGNORE INTO sighting_corroborations (report_id, person, at)"
+                " VALUES (?, ?, ?)",
+                (report_id, person, utc_timestamp(at)),
+            )
+            if added != 1:
+                return False
+            await tx.execute(
+                "UPDATE sighting_reports SET version = version + 1 WHERE id = ?", (report_id,)
+            )
+        return True
+
+    async def _history(self, report_id: str) -> list[Decision]:
+        rows = await self._db.fetchall(
+            "SELECT seq, action, status, at, detail FROM sighting_decisions"
+            " WHERE report_id = ? ORDER BY seq",
+            (report_id,),
+        )
+        return [self._decision(row) for row in rows]
+
+    def _decision(self, row: Any) -> Decision:
+        detail = self._cipher.decrypt_json(row["detail"], DETAIL)
+        actor = detail.get("actor")
+        return Decision(
+            seq=int(row["seq"]),
+            action=Action(row["action"]),
+            status=Status(row["status"]),
+            at=datetime.fromisoformat(row["at"]),
+            actor=Actor(**actor) if actor else None,
+            note=detail.get("note"),
+        )
+
+    async def decisions_after(
+        self, seq: int, actions: Iterable[Action]
+    ) -> list[tuple[str, Decision]]:
+        """(report id, decision) of the given kinds after `seq`, oldest first."""
+        action_list = [a.value for a in actions]
+        rows = await self._db.fetchall(
+            "SELECT report_id, seq, action, status, at, detail FROM sighting_decisions"
+            f" WHERE seq > ? AND action IN ({_marks(action_list)}) ORDER BY seq",
+            (seq, *action_list),
+        )
+        return [(str(row["report_id"]), self._decision(row)) for row in rows]
+
+    # --- cards --------------------------------------------------------------------------
+
+    async def add_card(self, report_id: str, room: RoomRef, key: str) -> None:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO sighting_cards (report_id, transport, room_id, key)"
+            " VALUES (?, ?, ?, ?)",
+            (report_id, room.transport, room.room_id, key),
+        )
+
+    async def cards(self, report_id: str) -> list[Card]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM sighting_cards WHERE report_id = ?", (report_id,)
+        )
+        return [_card(row) for row in rows]
+
+    async def unresolved_cards(self, room: RoomRef) -> list[Card]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM sighting_cards WHERE event_id IS NULL AND transport = ? AND room_id = ?",
+            (room.transport, room.room_id),
+        )
+        return [_card(row) for row in rows]
+
+    async def card_sent(self, card: Card, event_id: str) -> None:
+        await self._db.execute(
+            "UPDATE sighting_cards SET event_id = ? WHERE key = ?", (event_id, card.key)
+        )
+
+    # --- housekeeping -------------------------------------------------------------------
+
+    async def in_status_since_before(
+        self, statuses: Iterable[Status], cutoff: datetime
+    ) -> list[str]:
+        """Ids of reports in one of `statuses` since before `cutoff`, oldest first."""
+        status_list = [s.value for s in statuses]
+        rows = await self._db.fetchall(
+            f"SELECT id FROM sighting_reports WHERE status IN ({_marks(status_list)})"
+            " AND status_since < ? ORDER BY status_since",
+            (*status_list, utc_timestamp(cutoff)),
+        )
+        return [str(row["id"]) for row in rows]
+
+    async def purge_closed_before(self, cutoff: datetime) -> int:
+        """Delete reports closed before `cutoff`, with their cards, corroborations, history."""
+        return await self._db.execute(
+            "DELETE FROM sighting_reports WHERE closed_at IS NOT NULL AND closed_at < ?",
+            (utc_timestamp(cutoff),),
+        )
+
+
+def _card(row: Any) -> Card:
+    room = RoomRef(row["transport"], row["room_id"])
+    return Card(str(row["report_id"]), room, str(row["key"]), row["event_id"])
+
+
+def _marks(values: list[str]) -> str:
+    return ", ".join("?" for _ in values) or "NULL"

@@ -1,5 +1,6 @@
 from bot.plugin import Plugin
 from plugins.admin import AdminPlugin
+from plugins.relay import Relay
 from plugins.sightings import Sightings
 
-DEFAULT_PLUGINS: tuple[type[Plugin], ...] = (AdminPlugin, Sightings)
+DEFAULT_PLUGINS: tuple[type[Plugin], ...] = (AdminPlugin, Sightings, Relay)

@@ -1,0 +1,3 @@
+from plugins.relay.plugin import Relay
+
+__all__ = ["Relay"]

@@ -1,0 +1,66 @@
+"""How an alert looks: what neighbors need to act on, never the plate or attachments.
+
+Built with `Rich` only, so every piece of report text is escaped in the HTML body.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.formatting import Rich
+from plugins.sightings.card import View
+from plugins.sightings.signals import ChangeKind, ReportChange
+
+HEADERS: dict[ChangeKind, tuple[str, str]] = {
+    ChangeKind.CONFIRMED: ("🔴", "relay.confirmed"),
+    ChangeKind.UPDATED: ("🔴", "relay.updated"),
+    ChangeKind.CLEARED: ("🟢", "relay.cleared"),
+    ChangeKind.RETRACTED: ("↩️", "relay.retracted"),
+}
+
+
+def alert(change: ReportChange, confirmed_at: datetime, view: View) -> Rich:
+    """The alert as it stands after `change` (the first post, or an edit of it)."""
+    t, report = view.t, change.report
+    badge, title = HEADERS[change.kind]
+    header = t(title, time=view.time(change.at))
+    rich = Rich().bold(f"{badge} {header} · {view.area_name(report.area)}").newline()
+    _field(rich, view, "location", report.location)
+    activity = t(f"sightings.activity.{report.activity.value}")
+    _field(
+        rich, view, "what", f"{activity} — {report.description}" if report.description else activity
+    )
+    unknown = t("sightings.unknown")
+    agents = unknown if report.agents is None else str(report.agents)
+    vehicles = unknown if report.vehicles is None else str(report.vehicles)
+    rich.line(t("relay.counts", agents=agents, vehicles=vehicles))
+    if report.vehicle:
+        _field(rich, view, "vehicle", report.vehicle)
+    observed = view.time(report.observed_at)
+    rich.line(t("relay.seen", observed=observed, confirmed=view.time(confirmed_at)))
+    _note(rich, change, view)
+    rich.text(f"{t('relay.report', id=change.report_id)} · ")
+    return rich.italic(t("relay.rights", rights=view.command("rights")))
+
+
+def follow_up(change: ReportChange, view: View) -> Rich:
+    """The short message that points at the alert when it changes."""
+    t, note = view.t, change.note or ""
+    if change.kind is ChangeKind.CLEARED and not note:
+        return Rich().bold(t("relay.follow_cleared_plain", id=change.report_id))
+    key = f"relay.follow_{change.kind.value}"
+    return Rich().bold(t(key, id=change.report_id, note=note).strip())
+
+
+def _field(rich: Rich, view: View, name: str, value: str) -> None:
+    label = view.t(f"sightings.field.{name}")
+    rich.bold(f"{label[:1].upper()}{label[1:]}: ").line(value)
+
+
+def _note(rich: Rich, change: ReportChange, view: View) -> None:
+    if not change.note:
+        return
+    if change.kind is ChangeKind.UPDATED:
+        rich.line(view.t("relay.update_line", note=change.note))
+    elif change.kind is ChangeKind.RETRACTED:
+        rich.line(view.t("relay.reason_line", reason=change.note))

@@ -1,0 +1,250 @@
+"""The alert relay on a real Synapse: confirmed reports reach every room watching the area,
+exactly once, edits follow every update, and a kill -9 mid fan-out loses and repeats nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from integration.bot_harness import (
+    BotSetup,
+    RunningBot,
+    new_bot_setup,
+    spawn_bot,
+    start_bot,
+    wait_until_joined,
+    wait_until_member,
+)
+from integration.matrix_clients import TextEvent, UserClient, UserFactory
+
+from bot.local_synapse import LocalSynapse
+from plugins.relay import Relay
+from plugins.sightings import Sightings
+
+pytestmark = pytest.mark.integration
+
+REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
+REPORT = (
+    "!report where: 18th & Ashland <b>@room</b> | what: detaining | agents: 4"
+    " | vehicle: white SUV | plate: ABC1**"
+)
+
+
+@dataclass
+class Watchers:
+    setup: BotSetup
+    ana: UserClient  # reporter
+    rosa: UserClient  # moderator
+    walt: UserClient  # member of every room, to see what each room gets
+    hood: str
+    mods: str
+    alerted: dict[str, str]  # role -> room, all in pilsen
+    quiet: dict[str, str]  # role -> room, in another area
+
+    def from_bot(self, text: str = "") -> Callable[[TextEvent], bool]:
+        return lambda e: e.sender == self.setup.user_id and text in e.body
+
+
+async def _watch_rooms(setup: BotSetup, user_factory: UserFactory) -> Watchers:
+    ana, rosa, walt = await asyncio.gather(*(user_factory(n) for n in ("ana", "rosa", "walt")))
+    setup.allowed_users = [walt.user_id, rosa.user_id]
+    setup.moderators = [rosa.user_id]
+    setup.extra_areas = ["lawndale"]
+    hood = await walt.create_encrypted_room(invite=[setup.user_id, ana.user_id, rosa.user_id])
+    await asyncio.gather(ana.join(hood), rosa.join(hood))
+    mods = await rosa.create_encrypted_room(invite=[setup.user_id])
+    alerted = {
+        role: await walt.create_encrypted_room(invite=[setup.user_id])
+        for role in ("alerts", "watch")
+    }
+    quiet = {
+        role: await walt.create_encrypted_room(invite=[setup.user_id])
+        for role in ("neighborhood", "alerts")
+    }
+    setup.rooms = [
+        {"id": hood, "role": "neighborhood", "language": "en"},
+        {"id": mods, "role": "moderation", "areas": ["pilsen", "lawndale"]},
+        {"id": alerted["alerts"], "role": "alerts", "language": "es"},
+        {"id": alerted["watch"], "role": "watch"},
+        *({"id": room, "role": role, "areas": ["lawndale"]} for role, room in quiet.items()),
+    ]
+    return Watchers(setup, ana, rosa, walt, hood, mods, alerted, quiet)
+
+
+@pytest.fixture
+async def watchers(
+    synapse: LocalSynapse, tmp_path: Path, unique: str, user_factory: UserFactory
+) -> Watchers:
+    setup = new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
+    return await _watch_rooms(setup, user_factory)
+
+
+@pytest.fixture
+async def bot(watchers: Watchers) -> AsyncIterator[RunningBot]:
+    running = await start_bot(watchers.setup, plugins=[Sightings, Relay])
+    try:
+        for room in (watchers.hood, watchers.mods, *watchers.alerted.values()):
+            await wait_until_joined(running, room)
+        yield running
+    finally:
+        await running.stop()
+
+
+async def _report_and_confirm(w: Watchers) -> str:
+    event_id = await w.ana.send_text(w.hood, REPORT)
+    ack = await w.ana.wait_for_message(w.hood, lambda e: w.from_bot()(e) and _relates(e, event_id))
+    found = REPORT_ID.search(ack.body)
+    assert found, ack.body
+    await w.rosa.send_text(w.mods, f"!confirm {found[0]}")
+    return found[0]
+
+
+def _relates(event: TextEvent, target: str) -> bool:
+    relates = event.source["content"].get("m.relates_to") or {}
+    return relates.get("event_id") == target or (
+        (relates.get("m.in_reply_to") or {}).get("event_id") == target
+    )
+
+
+def _alerts(user: UserClient, room: str, w: Watchers, report_id: str) -> list[TextEvent]:
+    """Original alert posts (not edits, not follow-ups) about `report_id` in `room`."""
+    return [
+        e
+        for e in user.messages(room)
+        if w.from_bot(report_id)(e)
+        and "m.new_content" not in e.source["content"]
+        and ("ALERT" in e.body or "ALERTA" in e.body)
+        and "m.in_reply_to" not in (e.source["content"].get("m.relates_to") or {})
+    ]
+
+
+async def test_confirmed_report_reaches_every_room_of_its_area_once(
+    watchers: Watchers, bot: RunningBot
+) -> None:
+    w = watchers
+    report_id = await _report_and_confirm(w)
+    rooms = {"hood": w.hood, **w.alerted}
+    async with asyncio.timeout(30):
+        while not all(_alerts(w.walt, room, w, report_id) for room in rooms.values()):
+            await asyncio.sleep(0.1)
+    await asyncio.sleep(2)
+    for name, room in rooms.items():
+        assert len(_alerts(w.walt, room, w, report_id)) == 1, name
+    for name, room in w.quiet.items():
+        assert not [e for e in w.walt.messages(room) if w.from_bot(report_id)(e)], name
+    assert not [e for e in w.rosa.messages(w.mods) if w.from_bot("ALERT")(e)]
+
+    english = _alerts(w.walt, w.hood, w, report_id)[0]
+    spanish = _alerts(w.walt, w.alerted["alerts"], w, report_id)[0]
+    assert "CONFIRMED ALERT" in english.body and "ALERTA CONFIRMADA" in spanish.body
+    for alert in (english, spanish):
+        content = alert.source["content"]
+        assert alert.decrypted
+        assert content["msgtype"] == "m.text"
+        assert content["m.mentions"] == {"user_ids": []}
+        assert "18th & Ashland" in alert.body and "white SUV" in alert.body
+        assert "ABC1" not in alert.body and "ABC1" not in content["formatted_body"]
+        assert "<b>@room</b>" not in content["formatted_body"]
+        assert "&lt;b&gt;@room&lt;/b&gt;" in content["formatted_body"]
+        assert "!rights" in alert.body or "!derechos" in alert.body
+
+
+async def test_updates_and_retraction_edit_every_alert_and_follow_up(
+    watchers: Watchers, bot: RunningBot
+) -> None:
+    w = watchers
+    report_id = await _report_and_confirm(w)
+    rooms = [w.hood, *w.alerted.values()]
+    async with asyncio.timeout(30):
+        while not all(_alerts(w.walt, room, w, report_id) for room in rooms):
+            await asyncio.sleep(0.1)
+    originals = {room: _alerts(w.walt, room, w, report_id)[0].event_id for room in rooms}
+
+    await w.rosa.send_text(w.mods, f"!update {report_id} two more cars arrived")
+    await w.rosa.send_text(w.mods, f"!retract {report_id} it was a film crew")
+    for room, original in originals.items():
+        edits = await _wait_for(w.walt, room, lambda e, o=original: _edit_of(e, o), count=2)
+        assert "two more cars arrived" in edits[0].source["content"]["m.new_content"]["body"]
+        retracted = edits[1].source["content"]["m.new_content"]["body"]
+        assert "RETRACTED" in retracted or "RETIRADA" in retracted
+        follow_ups = await _wait_for(w.walt, room, lambda e, o=original: _replies_to(e, o), count=2)
+        assert "film crew" in follow_ups[1].body
+
+
+def _edit_of(event: TextEvent, target: str) -> bool:
+    relates = event.source["content"].get("m.relates_to") or {}
+    return relates.get("rel_type") == "m.replace" and relates.get("event_id") == target
+
+
+def _replies_to(event: TextEvent, target: str) -> bool:
+    relates = event.source["content"].get("m.relates_to") or {}
+    return (relates.get("m.in_reply_to") or {}).get("event_id") == target
+
+
+async def _wait_for(
+    user: UserClient, room: str, match: Callable[[TextEvent], bool], count: int
+) -> list[TextEvent]:
+    async with asyncio.timeout(30):
+        while len(found := [e for e in user.messages(room) if match(e)]) < count:
+            await asyncio.sleep(0.1)
+    return found
+
+
+FANOUT_ROOMS = 20
+
+
+async def test_kill_mid_fan_out_leaves_every_room_with_the_alert_exactly_once(
+    synapse: LocalSynapse, tmp_path: Path, unique: str, user_factory: UserFactory
+) -> None:
+    setup = new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
+    ana, rosa, walt = await asyncio.gather(*(user_factory(n) for n in ("ana", "rosa", "walt")))
+    setup.allowed_users = [walt.user_id, rosa.user_id, ana.user_id]
+    setup.moderators = [rosa.user_id]
+    hood = await ana.create_encrypted_room(invite=[setup.user_id])
+    mods = await rosa.create_encrypted_room(invite=[setup.user_id])
+    rooms = [await walt.create_encrypted_room(invite=[setup.user_id]) for _ in range(FANOUT_ROOMS)]
+    setup.rooms = [
+        {"id": hood, "role": "neighborhood"},
+        {"id": mods, "role": "moderation"},
+        *({"id": room, "role": "alerts"} for room in rooms),
+    ]
+    admin = synapse.register(f"admin-{unique}", "admin-password", admin=True)
+    process = spawn_bot(setup)
+    try:
+        await wait_until_member(synapse, ana.access_token, hood, setup.user_id)
+        await wait_until_member(synapse, rosa.access_token, mods, setup.user_id)
+        for room in rooms:
+            await wait_until_member(synapse, walt.access_token, room, setup.user_id)
+        w = Watchers(setup, ana, rosa, walt, hood, mods, {}, {})
+        report_id = await _report_and_confirm(w)
+        await rosa.wait_for_message(mods, w.from_bot(f"{report_id}:"))
+        # A slow homeserver (1 message/s) keeps the fan-out going long enough to cut it.
+        synapse.override_ratelimit(setup.user_id, 1, 1, admin.access_token)
+        async with asyncio.timeout(60):
+            while not any(_alerts(walt, room, w, report_id) for room in rooms):
+                await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        await asyncio.sleep(2)
+        before = sum(bool(_alerts(walt, room, w, report_id)) for room in rooms)
+        assert before < FANOUT_ROOMS, "the kill came after the fan-out: nothing was tested"
+
+        synapse.delete_ratelimit_override(setup.user_id, admin.access_token)
+        process = spawn_bot(setup)
+        async with asyncio.timeout(90):
+            while not all(_alerts(walt, room, w, report_id) for room in rooms):
+                await asyncio.sleep(0.2)
+        await asyncio.sleep(3)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    counts = Counter(room for room in rooms for _ in _alerts(walt, room, w, report_id))
+    assert counts == Counter(dict.fromkeys(rooms, 1))

@@ -1,0 +1,161 @@
+"""The relay in memory: which rooms get an alert, in which language, and exactly once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+from sightings_fakes import (
+    CONFIG,
+    MODS,
+    MODS_LV,
+    PILSEN_EN,
+    PILSEN_ES,
+    VILLITA,
+    FakeTransport,
+    World,
+)
+
+from bot.app import Application
+from bot.config import load_settings
+from bot.plugin import Plugin
+from bot.storage.keys import DataKey
+from plugins.relay import Relay
+from plugins.sightings import Sightings
+
+ALERTS = "alerts-pilsen"
+ALERTS_LV = "alerts-lv"
+WATCH = "watch-pilsen"
+EXTRA_ROOMS = """
+[[rooms]]
+id = "alerts-pilsen"
+transport = "console"
+role = "alerts"
+areas = ["pilsen"]
+language = "es"
+
+[[rooms]]
+id = "alerts-lv"
+transport = "console"
+role = "alerts"
+areas = ["little-village"]
+
+[[rooms]]
+id = "watch-pilsen"
+transport = "console"
+role = "watch"
+areas = ["pilsen"]
+"""
+REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
+
+
+async def start(tmp_path: Path, key: DataKey, plugins: Sequence[type[Plugin]]) -> World:
+    path = tmp_path / "config.toml"
+    config = CONFIG.format(data=tmp_path / "data", reports="") + EXTRA_ROOMS
+    path.write_text(config, encoding="utf-8")
+    app = Application(load_settings(path, env={}), key, plugins)
+    transport = FakeTransport()
+    await app.start([transport])
+    return World(app, transport)
+
+
+@pytest.fixture
+def key() -> DataKey:
+    return DataKey.generate()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[World]:
+    w = await start(tmp_path, key, [Sightings, Relay])
+    yield w
+    await w.app.stop()
+
+
+async def report(world: World, text: str) -> tuple[str, str]:
+    """(report id, the reporter's event id)."""
+    event = await world.say(PILSEN_EN, "ana", text)
+    found = REPORT_ID.search(world.in_thread(PILSEN_EN, event)[0])
+    assert found
+    return found[0], event
+
+
+async def confirmed_report(world: World, text: str, moderators_room: str = MODS) -> str:
+    report_id, _ = await report(world, text)
+    await world.say(moderators_room, "rosa", f"!confirm {report_id}")
+    await world.settle()
+    return report_id
+
+
+def alerts(world: World, room: str, report_id: str) -> list[str]:
+    return [
+        s.text
+        for s in world.messages(room)
+        if s.key is not None
+        and s.key.startswith("relay:")
+        and ":edit:" not in s.key
+        and ":follow:" not in s.key
+        and report_id in s.text
+    ]
+
+
+async def test_alert_goes_to_every_room_watching_the_area_once(world: World) -> None:
+    report_id = await confirmed_report(world, "!report 18th & Ashland; agents detaining someone")
+    for room in (PILSEN_EN, PILSEN_ES, ALERTS, WATCH):
+        assert len(alerts(world, room, report_id)) == 1, room
+    for room in (VILLITA, ALERTS_LV, MODS, MODS_LV):
+        assert not alerts(world, room, report_id), room
+    assert "ALERTA CONFIRMADA" in alerts(world, ALERTS, report_id)[0]
+    assert "CONFIRMED ALERT" in alerts(world, WATCH, report_id)[0]
+
+
+async def test_reporter_outside_the_area_gets_the_alert_in_their_thread(world: World) -> None:
+    event = await world.say(
+        PILSEN_EN, "ana", "!report 26th & Pulaski; checkpoint | area: La Villita"
+    )
+    report_id = REPORT_ID.search(world.in_thread(PILSEN_EN, event)[0])[0]  # type: ignore[index]
+    await world.say(MODS_LV, "rosa", f"!confirm {report_id}")
+    await world.settle()
+    for room in (VILLITA, ALERTS_LV):
+        assert len(alerts(world, room, report_id)) == 1, room
+    assert not alerts(world, PILSEN_ES, report_id)
+    in_thread = [s for s in world.messages(PILSEN_EN) if s.key and s.key.startswith("relay:")]
+    assert len(in_thread) == 1
+    assert in_thread[0].message.thread_root == event
+
+
+async def test_unconfirmed_and_false_alarms_are_never_relayed(world: World) -> None:
+    report_id, _ = await report(world, "!report 18th & Ashland; a van parked")
+    await world.say(MODS, "rosa", f"!false {report_id} a delivery van")
+    await world.settle()
+    assert not [s for s in world.transport.sent if s.key and s.key.startswith("relay:")]
+
+
+async def test_a_change_replayed_after_a_crash_adds_nothing(world: World) -> None:
+    report_id = await confirmed_report(world, "!report 18th & Ashland; agents detaining someone")
+    relay = world.app.bot.registry.plugin("relay")
+    sightings = world.plugin
+    assert isinstance(relay, Relay)
+    for change in await sightings.changes_after(0):
+        await relay.on_change(change)
+    await world.settle()
+    assert len(alerts(world, ALERTS, report_id)) == 1
+
+
+async def test_confirmations_missed_while_the_relay_was_off_are_caught_up(
+    tmp_path: Path, key: DataKey
+) -> None:
+    without_relay = await start(tmp_path, key, [Sightings])
+    report_id = await confirmed_report(
+        without_relay, "!report 18th & Ashland; agents detaining someone"
+    )
+    await without_relay.app.stop()
+    assert not alerts(without_relay, ALERTS, report_id)
+
+    world = await start(tmp_path, key, [Sightings, Relay])
+    try:
+        await world.settle()
+        assert len(alerts(world, ALERTS, report_id)) == 1
+    finally:
+        await world.app.stop()

@@ -1,0 +1,5 @@
+"""School pickup watch rosters (SPEC section 4)."""
+
+from plugins.rosters.plugin import Rosters
+
+__all__ = ["Rosters"]

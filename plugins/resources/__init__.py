@@ -1,0 +1,3 @@
+from plugins.resources.plugin import Resources
+
+__all__ = ["Resources"]

@@ -6,10 +6,13 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
+from integration.matrix_clients import TextEvent, UserClient, UserFactory
 
 from bot.app import Application
 from bot.config import Settings, load_settings
@@ -37,8 +40,13 @@ class BotSetup:
     # Areas besides "pilsen" (named after their slug).
     extra_areas: list[str] = field(default_factory=list)
     matrix_options: dict[str, Any] = field(default_factory=dict)
+    # A `[signal]` section (account, mode, url or port) when set: Signal groups may then be
+    # rooms too (`"transport": "signal"`).
+    signal_options: dict[str, Any] = field(default_factory=dict)
     rosters_options: dict[str, Any] = field(default_factory=dict)
     sites: list[dict[str, Any]] = field(default_factory=list)
+    # A free port by default: bots side by side (and parallel test runs) never share 9464.
+    health_options: dict[str, Any] = field(default_factory=lambda: {"port": 0})
 
     @property
     def config_path(self) -> Path:
@@ -66,8 +74,11 @@ class BotSetup:
                 **self.matrix_options,
             }
         )
+        if self.signal_options:
+            lines += ["", "[signal]", *_toml_items(self.signal_options)]
         lines += ["", "[invites]", *_toml_items({"allowed_users": self.allowed_users})]
         lines += ["", "[rosters]", *_toml_items(self.rosters_options)]
+        lines += ["", "[health]", *_toml_items(self.health_options)]
         lines += [
             "",
             "[[areas]]",
@@ -100,6 +111,13 @@ def new_bot_setup(synapse: LocalSynapse, directory: Path, localpart: str) -> Bot
     return BotSetup(synapse=synapse, dir=directory, user=user, key=key)
 
 
+@pytest.fixture
+def setup(synapse: LocalSynapse, tmp_path: Path, unique: str) -> BotSetup:
+    """A new bot account, configured from tmp_path/bot; a test module takes the fixture in
+    with `setup = bot_harness.setup`."""
+    return new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
+
+
 class RunningBot:
     """The bot running in this event loop, as `vecinos run` would run it."""
 
@@ -125,6 +143,20 @@ async def start_bot(setup: BotSetup, plugins: Sequence[type[Any]] = ()) -> Runni
         await app.stop()
         raise
     return RunningBot(app)
+
+
+async def alice_and_bot(
+    setup: BotSetup, user_factory: UserFactory
+) -> tuple[UserClient, RunningBot]:
+    """A new user alice, the one allowed to invite the bot, and the bot started in-process."""
+    alice = await user_factory("alice")
+    setup.allowed_users = [alice.user_id]
+    return alice, await start_bot(setup)
+
+
+def from_bot(setup: BotSetup, text: str = "") -> Callable[[TextEvent], bool]:
+    """Matches the bot's messages that contain `text`."""
+    return lambda e: e.sender == setup.user_id and text in e.body
 
 
 async def wait_until_joined(bot: RunningBot, room_id: str, timeout: float = 20) -> None:

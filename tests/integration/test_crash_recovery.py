@@ -7,22 +7,19 @@ import asyncio
 import signal
 import subprocess
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from integration.bot_harness import BotSetup, new_bot_setup, spawn_bot, wait_until_member
+from integration import bot_harness
+from integration.bot_harness import BotSetup, spawn_bot, wait_until_member
 from integration.matrix_clients import UserClient, UserFactory
 
 from bot.local_synapse import LocalSynapse
 
 pytestmark = pytest.mark.integration
 
+setup = bot_harness.setup  # the fixture: a new bot account and its config
+
 COMMANDS = 40
-
-
-@pytest.fixture
-def setup(synapse: LocalSynapse, tmp_path: Path, unique: str) -> BotSetup:
-    return new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
 
 
 def _answers(user: UserClient, room_id: str, bot_id: str) -> Counter[str]:

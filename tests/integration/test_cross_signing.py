@@ -6,20 +6,13 @@ import asyncio
 import logging
 import shutil
 import sqlite3
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 import signedjson.key
 import signedjson.sign
-from integration.bot_harness import (
-    BotSetup,
-    RunningBot,
-    new_bot_setup,
-    start_bot,
-    wait_until_joined,
-)
+from integration import bot_harness
+from integration.bot_harness import BotSetup, RunningBot, from_bot, start_bot, wait_until_joined
 from integration.cross_signed import (
     cross_sign,
     identity_of,
@@ -32,7 +25,6 @@ from nio import AsyncClient
 from bot.app import DATABASE_FILE
 from bot.commands import command
 from bot.context import CommandContext
-from bot.local_synapse import LocalSynapse
 from bot.permissions import Level
 from bot.plugin import Plugin
 from bot.storage.cipher import FieldCipher
@@ -43,14 +35,7 @@ from plugins.admin import AdminPlugin
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def setup(synapse: LocalSynapse, tmp_path: Path, unique: str) -> BotSetup:
-    return new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
-
-
-def from_bot(setup: BotSetup, text: str = "") -> Callable[[TextEvent], bool]:
-    return lambda e: e.sender == setup.user_id and text in e.body
+setup = bot_harness.setup  # the fixture: a new bot account and its config
 
 
 def _check_with_signedjson(raw: dict[str, Any], user_id: str, device_id: str) -> None:

@@ -6,13 +6,14 @@ import asyncio
 import io
 import logging
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
+from integration import bot_harness
 from integration.bot_harness import (
     BotSetup,
-    new_bot_setup,
+    RunningBot,
+    alice_and_bot,
+    from_bot,
     start_bot,
     wait_until_joined,
 )
@@ -24,18 +25,11 @@ from bot.transports.matrix.session import SessionError
 
 pytestmark = pytest.mark.integration
 
-
-def from_bot(setup: BotSetup, text: str = "") -> Callable[[TextEvent], bool]:
-    return lambda e: e.sender == setup.user_id and text in e.body
+setup = bot_harness.setup  # the fixture: a new bot account and its config
 
 
 def bot_replies(user: UserClient, room_id: str, setup: BotSetup, text: str = "") -> list[TextEvent]:
     return [e for e in user.messages(room_id) if from_bot(setup, text)(e)]
-
-
-@pytest.fixture
-def setup(synapse: LocalSynapse, tmp_path: Path, unique: str) -> BotSetup:
-    return new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
 
 
 async def room_with_bot(user: UserClient, setup: BotSetup, encrypted: bool = True) -> str:
@@ -43,16 +37,22 @@ async def room_with_bot(user: UserClient, setup: BotSetup, encrypted: bool = Tru
     return room_id
 
 
+async def joined_room(
+    user: UserClient, setup: BotSetup, bot: RunningBot, encrypted: bool = True
+) -> str:
+    """A room `user` made and invited the bot to, once the bot is in."""
+    room_id = await room_with_bot(user, setup, encrypted)
+    await wait_until_joined(bot, room_id)
+    return room_id
+
+
 async def test_ping_round_trip_in_encrypted_room(
     setup: BotSetup, user_factory: UserFactory
 ) -> None:
-    alice = await user_factory("alice")
-    setup.allowed_users = [alice.user_id]
-    bot = await start_bot(setup)
+    alice, bot = await alice_and_bot(setup, user_factory)
     round_trips = []
     try:
-        room_id = await room_with_bot(alice, setup)
-        await wait_until_joined(bot, room_id)
+        room_id = await joined_room(alice, setup, bot)
         for _ in range(10):
             started = time.monotonic()
             command_id = await alice.send_text(room_id, "!ping")
@@ -75,10 +75,8 @@ async def test_ping_round_trip_in_encrypted_room(
 async def test_invites_only_from_allowed_users(
     setup: BotSetup, user_factory: UserFactory, synapse: LocalSynapse
 ) -> None:
-    alice = await user_factory("alice")
     mallory = await user_factory("mallory")
-    setup.allowed_users = [alice.user_id]
-    bot = await start_bot(setup)
+    alice, bot = await alice_and_bot(setup, user_factory)
     try:
         refused = await room_with_bot(mallory, setup)
         accepted = await room_with_bot(alice, setup)
@@ -100,12 +98,9 @@ async def _membership(synapse: LocalSynapse, user: UserClient, room_id: str, tar
 
 
 async def test_unencrypted_room_is_refused_once(setup: BotSetup, user_factory: UserFactory) -> None:
-    alice = await user_factory("alice")
-    setup.allowed_users = [alice.user_id]
-    bot = await start_bot(setup)
+    alice, bot = await alice_and_bot(setup, user_factory)
     try:
-        room_id = await room_with_bot(alice, setup, encrypted=False)
-        await wait_until_joined(bot, room_id)
+        room_id = await joined_room(alice, setup, bot, encrypted=False)
         await alice.send_text(room_id, "!ping")
         await alice.wait_for_message(room_id, from_bot(setup, "not end-to-end encrypted"))
         await alice.send_text(room_id, "!ping")
@@ -121,11 +116,8 @@ async def test_unencrypted_room_is_refused_once(setup: BotSetup, user_factory: U
 async def test_restart_reuses_device_and_never_replays(
     setup: BotSetup, user_factory: UserFactory
 ) -> None:
-    alice = await user_factory("alice")
-    setup.allowed_users = [alice.user_id]
-    bot = await start_bot(setup)
-    room_id = await room_with_bot(alice, setup)
-    await wait_until_joined(bot, room_id)
+    alice, bot = await alice_and_bot(setup, user_factory)
+    room_id = await joined_room(alice, setup, bot)
     first_device = bot.matrix.client.device_id
     await alice.send_text(room_id, "!ping")
     await alice.wait_for_message(room_id, from_bot(setup, "Pong"))
@@ -158,9 +150,7 @@ def _in_thread(event: TextEvent, root: str) -> bool:
 async def test_history_before_the_join_is_never_executed(
     setup: BotSetup, user_factory: UserFactory
 ) -> None:
-    alice = await user_factory("alice")
-    setup.allowed_users = [alice.user_id]
-    bot = await start_bot(setup)
+    alice, bot = await alice_and_bot(setup, user_factory)
     try:
         room_id = await alice.create_encrypted_room()
         old = await alice.send_text(room_id, "!ping")
@@ -214,8 +204,7 @@ async def test_rate_limited_replies_are_delayed_not_dropped(
     setup.allowed_users = [alice.user_id]
     bot = await start_bot(setup)
     try:
-        room_id = await room_with_bot(alice, setup)
-        await wait_until_joined(bot, room_id)
+        room_id = await joined_room(alice, setup, bot)
         commands = [await alice.send_text(room_id, "!ping") for _ in range(5)]
         async with asyncio.timeout(60):
             while len(bot_replies(alice, room_id, setup, "Pong")) < len(commands):
@@ -241,8 +230,7 @@ async def test_logs_at_info_hold_no_bodies_or_user_ids(
     try:
         bot = await start_bot(setup)
         try:
-            room_id = await room_with_bot(alice, setup)
-            await wait_until_joined(bot, room_id)
+            room_id = await joined_room(alice, setup, bot)
             await alice.send_text(room_id, "Unmarked van at 18th & Ashland")
             await alice.send_text(room_id, "!lang xx-secret")
             await alice.wait_for_message(room_id, from_bot(setup, "must be one of"))

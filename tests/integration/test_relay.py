@@ -10,13 +10,13 @@ import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from integration import bot_harness
 from integration.bot_harness import (
     BotSetup,
     RunningBot,
-    new_bot_setup,
+    from_bot,
     spawn_bot,
     start_bot,
     wait_until_joined,
@@ -29,6 +29,8 @@ from plugins.relay import Relay
 from plugins.sightings import Sightings
 
 pytestmark = pytest.mark.integration
+
+setup = bot_harness.setup  # the fixture: a new bot account and its config
 
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 REPORT = (
@@ -49,7 +51,7 @@ class Watchers:
     quiet: dict[str, str]  # role -> room, in another area
 
     def from_bot(self, text: str = "") -> Callable[[TextEvent], bool]:
-        return lambda e: e.sender == self.setup.user_id and text in e.body
+        return from_bot(self.setup, text)
 
 
 async def _watch_rooms(setup: BotSetup, user_factory: UserFactory) -> Watchers:
@@ -79,10 +81,7 @@ async def _watch_rooms(setup: BotSetup, user_factory: UserFactory) -> Watchers:
 
 
 @pytest.fixture
-async def watchers(
-    synapse: LocalSynapse, tmp_path: Path, unique: str, user_factory: UserFactory
-) -> Watchers:
-    setup = new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
+async def watchers(setup: BotSetup, user_factory: UserFactory) -> Watchers:
     return await _watch_rooms(setup, user_factory)
 
 
@@ -201,9 +200,8 @@ FANOUT_ROOMS = 20
 
 
 async def test_kill_mid_fan_out_leaves_every_room_with_the_alert_exactly_once(
-    synapse: LocalSynapse, tmp_path: Path, unique: str, user_factory: UserFactory
+    synapse: LocalSynapse, unique: str, setup: BotSetup, user_factory: UserFactory
 ) -> None:
-    setup = new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
     ana, rosa, walt = await asyncio.gather(*(user_factory(n) for n in ("ana", "rosa", "walt")))
     setup.allowed_users = [walt.user_id, rosa.user_id, ana.user_id]
     setup.moderators = [rosa.user_id]

@@ -13,23 +13,18 @@ import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from integration.bot_harness import (
-    BotSetup,
-    RunningBot,
-    new_bot_setup,
-    start_bot,
-    wait_until_joined,
-)
+from integration import bot_harness
+from integration.bot_harness import BotSetup, RunningBot, start_bot, wait_until_joined
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
 
-from bot.local_synapse import LocalSynapse
 from plugins.rosters import Rosters
 
 pytestmark = pytest.mark.integration
+
+setup = bot_harness.setup  # the fixture: a new bot account and its config
 
 SHIFT_ID = re.compile(r"\(#(\d+)\)")
 # The reminder is sent this long before the start; the start is at least this far ahead
@@ -92,10 +87,7 @@ def window_for(now: datetime, zone: tzinfo) -> tuple[str, str]:
 
 
 @pytest.fixture
-async def team(
-    synapse: LocalSynapse, tmp_path: Path, unique: str, user_factory: UserFactory
-) -> AsyncIterator[WatchTeam]:
-    setup = new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
+async def team(setup: BotSetup, user_factory: UserFactory) -> AsyncIterator[WatchTeam]:
     maria, juan, pedro = await asyncio.gather(
         *(user_factory(name) for name in ("maria", "juan", "pedro"))
     )

@@ -13,25 +13,20 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from integration.bot_harness import (
-    BotSetup,
-    RunningBot,
-    new_bot_setup,
-    start_bot,
-    wait_until_joined,
-)
+from integration import bot_harness
+from integration.bot_harness import BotSetup, RunningBot, from_bot, start_bot, wait_until_joined
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
 from nio import Api, RoomSendResponse
 
-from bot.local_synapse import LocalSynapse
 from plugins.sightings import Sightings
 from plugins.sightings.lifecycle import Status
 
 pytestmark = pytest.mark.integration
+
+setup = bot_harness.setup  # the fixture: a new bot account and its config
 
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 
@@ -52,7 +47,7 @@ class Neighborhood:
     mods: str
 
     def from_bot(self, text: str = "") -> Callable[[TextEvent], bool]:
-        return lambda e: e.sender == self.setup.user_id and text in e.body
+        return from_bot(self.setup, text)
 
     async def restart(self) -> None:
         await self.bot.stop()
@@ -66,10 +61,7 @@ class Neighborhood:
 
 
 @pytest.fixture
-async def hood(
-    synapse: LocalSynapse, tmp_path: Path, unique: str, user_factory: UserFactory
-) -> AsyncIterator[Neighborhood]:
-    setup = new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
+async def hood(setup: BotSetup, user_factory: UserFactory) -> AsyncIterator[Neighborhood]:
     ana, bea, carl, rosa, luis = await asyncio.gather(
         *(user_factory(name) for name in ("ana", "bea", "carl", "rosa", "luis"))
     )

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
-from signal_fake import FakeSignalDaemon, Sent, envelopes
-from signal_fake.harness import ALICE, BETO, GROUP_ID, eventually, new_daemon, new_group
+from signal_fake import FakeSignalDaemon, Sent, envelopes, harness
+from signal_fake.harness import ALICE, BETO, GROUP_ID, eventually, new_group
 
 from bot.app import Application
 from bot.config import load_settings
@@ -26,6 +26,10 @@ from plugins import DEFAULT_PLUGINS
 PONG_EN = "Pong! Vecinos is here."
 PONG_ES = "¡Pong! Vecinos está aquí."
 GROUP = new_group()
+
+# The shared fixtures: a running fake daemon, reached over HTTP and over TCP.
+daemon = harness.daemon
+mode = harness.mode
 
 
 def config(tmp_path: Path, daemon: FakeSignalDaemon, mode: str) -> Path:
@@ -85,19 +89,6 @@ class SignalBot:
 
     def _answered(self, timestamp: int) -> bool:
         return any(sent.params.get("quoteTimestamp") == timestamp for sent in self.daemon.sent)
-
-
-@pytest.fixture(params=["http", "tcp"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-async def daemon() -> AsyncIterator[FakeSignalDaemon]:
-    fake = new_daemon()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 async def start_bot(

@@ -13,7 +13,6 @@ skip: `./dev test` installs both.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import subprocess
@@ -23,18 +22,18 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 from signal_fake.harness import RecordingHost
 from signal_fake.probes import (
     HTTP_PROBES,
-    TCP_PROBES,
     UNKNOWN_ACCOUNT,
     Probe,
     http_answer,
     matches,
+    next_line,
+    tcp_answers,
 )
 
 from bot.config import SignalSection
@@ -136,15 +135,8 @@ async def test_list_accounts_is_empty_without_accounts(real_daemon: RealDaemon) 
 
 
 async def test_tcp_probes(real_daemon: RealDaemon) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", real_daemon.tcp_port)
-    try:
-        for line, expected in TCP_PROBES:
-            writer.write(line.encode() + b"\n")
-            await writer.drain()
-            answer = await _next_line(reader)
-            assert matches(expected, answer), (line, answer)
-    finally:
-        writer.close()
+    for line, expected, answer in await tcp_answers(real_daemon.tcp_port, timeout=2):
+        assert matches(expected, answer), (line, answer)
 
 
 async def test_subscribe_receive_answers_a_subscription_id(real_daemon: RealDaemon) -> None:
@@ -152,7 +144,7 @@ async def test_subscribe_receive_answers_a_subscription_id(real_daemon: RealDaem
     reader, writer = await asyncio.open_connection("127.0.0.1", real_daemon.tcp_port)
     try:
         writer.write(b'{"jsonrpc":"2.0","method":"subscribeReceive","id":1}\n')
-        answer = await _next_line(reader)
+        answer = await next_line(reader, 2)
         assert isinstance(answer["result"], int)
     finally:
         writer.close()
@@ -205,11 +197,3 @@ async def test_the_event_client_reports_an_unknown_account(real_daemon: RealDaem
                 pass
     finally:
         await daemon.close()
-
-
-async def _next_line(reader: asyncio.StreamReader) -> Any:
-    try:
-        line = await asyncio.wait_for(reader.readline(), 2)
-    except TimeoutError:
-        return None
-    return json.loads(line)

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from signal_fake import FakeSignalDaemon, envelopes
+from signal_fake import FakeSignalDaemon, envelopes, harness
 from signal_fake.envelopes import Quote
 from signal_fake.harness import (
     ALICE,
@@ -40,24 +40,15 @@ from bot.transports.signal.transport import SendError, SignalSetupError, SignalT
 
 GROUP = new_group()
 
-
-@pytest.fixture(params=["http", "tcp"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+# The shared fixtures: a running fake daemon, reached over HTTP and over TCP.
+daemon = harness.daemon
+mode = harness.mode
 
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transport, "MAX_BACKOFF_SECONDS", 0.2)
     monkeypatch.setattr(rpc, "RATE_LIMIT_FIRST_WAIT", 0.01)
-
-
-@pytest.fixture
-async def daemon() -> AsyncIterator[FakeSignalDaemon]:
-    fake = new_daemon()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

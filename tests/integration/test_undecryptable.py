@@ -9,28 +9,17 @@ sends the `m.room_key` for that session to the bot's device after the message: t
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
-from integration.bot_harness import (
-    BotSetup,
-    RunningBot,
-    new_bot_setup,
-    start_bot,
-    wait_until_joined,
-)
+from integration import bot_harness
+from integration.bot_harness import BotSetup, RunningBot, alice_and_bot, from_bot, wait_until_joined
 from integration.matrix_clients import UserClient, UserFactory
 from nio import ToDeviceError, ToDeviceMessage
 
-from bot.local_synapse import LocalSynapse
-
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def setup(synapse: LocalSynapse, tmp_path: Path, unique: str) -> BotSetup:
-    return new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
+setup = bot_harness.setup  # the fixture: a new bot account and its config
 
 
 async def _room_withholding_keys(
@@ -79,10 +68,8 @@ def _replies_to(alice: UserClient, room_id: str, setup: BotSetup, event_id: str)
 async def test_message_is_handled_when_the_key_arrives_late(
     setup: BotSetup, user_factory: UserFactory
 ) -> None:
-    alice = await user_factory("alice")
-    setup.allowed_users = [alice.user_id]
     setup.bot_options = {"undecryptable_wait_seconds": 60}
-    bot = await start_bot(setup)
+    alice, bot = await alice_and_bot(setup, user_factory)
     try:
         room_id, device = await _room_withholding_keys(alice, setup, bot)
         room_key = _start_new_session(alice, room_id)
@@ -91,9 +78,7 @@ async def test_message_is_handled_when_the_key_arrives_late(
         assert not _replies_to(alice, room_id, setup, command), "it cannot have read it yet"
         await _send_room_key(alice, device, room_key)
 
-        pong = await alice.wait_for_message(
-            room_id, lambda e: e.sender == setup.user_id and "Pong" in e.body
-        )
+        pong = await alice.wait_for_message(room_id, from_bot(setup, "Pong"))
     finally:
         await bot.stop()
     assert pong.source["content"]["m.relates_to"]["event_id"] == command
@@ -102,17 +87,13 @@ async def test_message_is_handled_when_the_key_arrives_late(
 async def test_sender_is_told_once_when_the_key_never_arrives(
     setup: BotSetup, user_factory: UserFactory
 ) -> None:
-    alice = await user_factory("alice")
-    setup.allowed_users = [alice.user_id]
     setup.bot_options = {"undecryptable_wait_seconds": 2}
-    bot = await start_bot(setup)
+    alice, bot = await alice_and_bot(setup, user_factory)
     try:
         room_id, _ = await _room_withholding_keys(alice, setup, bot)
         first = await alice.send_text(room_id, "!ping")
         await alice.send_text(room_id, "!help")
-        notice = await alice.wait_for_message(
-            room_id, lambda e: e.sender == setup.user_id and "could not decrypt" in e.body
-        )
+        notice = await alice.wait_for_message(room_id, from_bot(setup, "could not decrypt"))
         await asyncio.sleep(4)
     finally:
         await bot.stop()

@@ -1,4 +1,8 @@
-"""People, a group, a recording host and a transport wired to the fake daemon, for tests."""
+"""People, a group, a recording host and a transport wired to the fake daemon, for tests.
+
+The `daemon` and `mode` fixtures are shared: a test module takes them in with
+`daemon = harness.daemon` and `mode = harness.mode`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+
+import pytest
 
 from bot.config import SignalSection
 from bot.events import Event
@@ -38,6 +44,21 @@ def new_daemon(keepalive_seconds: float = 0.2) -> FakeSignalDaemon:
     daemon.add_group(new_group())
     daemon.add_group(Group(OTHER_GROUP_ID, "Other", members=[BOT, ALICE]))
     return daemon
+
+
+@pytest.fixture
+async def daemon() -> AsyncIterator[FakeSignalDaemon]:
+    """A started fake daemon (`new_daemon()`), stopped after the test."""
+    fake = new_daemon()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(params=["http", "tcp"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Each test twice: over the daemon's HTTP and over its TCP interface."""
+    return str(request.param)
 
 
 def section_for(daemon: FakeSignalDaemon, mode: str, account: str | None = None) -> SignalSection:

@@ -7,6 +7,7 @@ signal-cli every run, and test_signal_fake_probes.py checks the fake gives the s
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -145,3 +146,26 @@ def _in_id_order(answer: Any) -> Any:
             answer, key=lambda item: str(item.get("id")) if isinstance(item, dict) else ""
         )
     return answer
+
+
+async def tcp_answers(port: int, timeout: float) -> list[tuple[str, Any, Any]]:
+    """(line sent, expected answer, answer) for each of TCP_PROBES, on one connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        answers = []
+        for line, expected in TCP_PROBES:
+            writer.write(line.encode() + b"\n")
+            await writer.drain()
+            answers.append((line, expected, await next_line(reader, timeout)))
+        return answers
+    finally:
+        writer.close()
+
+
+async def next_line(reader: asyncio.StreamReader, timeout: float) -> Any:
+    """The next line's JSON, or None when none comes within `timeout` seconds."""
+    try:
+        line = await asyncio.wait_for(reader.readline(), timeout)
+    except TimeoutError:
+        return None
+    return json.loads(line)

@@ -5,17 +5,21 @@ rebuilt exactly as in production, but they run only when the test advances the c
 (`World.advance_to`), one by one at their own time, as a running bot would run them.
 `FakeTransport` records what the bot sends and, like Matrix transaction ids, never posts
 the same idempotency key twice.
+
+The `world` fixture is shared: a test module takes it in with `world = rosters_fakes.world`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.app import Application
 from bot.config import load_settings
@@ -316,3 +320,14 @@ def chicago(text: str) -> datetime:
 def wall(moment: datetime) -> str:
     """An instant as Chicago wall-clock text, to assert on what people would see."""
     return moment.astimezone(ZoneInfo(CHICAGO)).strftime("%Y-%m-%d %H:%M")
+
+
+MONDAY = chicago("2026-03-02 09:00")
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    """A running world whose clock starts on Monday 2026-03-02 at 09:00 in Chicago."""
+    running = await World(tmp_path, MONDAY).start()
+    yield running
+    await running.stop()

@@ -3,6 +3,9 @@
 The console transport has one room; moderation flows need a neighborhood room and a
 moderation room at least. `FakeTransport` records every message the bot sends and, like
 Matrix transaction ids, never posts the same idempotency key twice.
+
+The `key`, `world` and `catalog` fixtures are shared: a test module takes them in with
+`key = sightings_fakes.key` and so on.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from bot.app import Application
 from bot.config import Settings, load_settings
@@ -27,6 +32,8 @@ from bot.events import (
     RoomRef,
     Sender,
 )
+from bot.i18n import Catalog
+from bot.plugin import Plugin
 from bot.storage.keys import DataKey
 from bot.transports.base import TransportHost
 from plugins.sightings import Sightings
@@ -270,14 +277,44 @@ class World:
         return next(s for s in self.cards() if s.text.split(" ")[1] == report_id)
 
 
-def settings_for(tmp_path: Path, reports: str = "") -> Settings:
+def settings_for(tmp_path: Path, reports: str = "", rooms: str = "") -> Settings:
+    """CONFIG with `reports` in its [reports] table and `rooms` ([[rooms]] tables) after it."""
     path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(data=tmp_path / "data", reports=reports), encoding="utf-8")
+    config = CONFIG.format(data=tmp_path / "data", reports=reports) + rooms
+    path.write_text(config, encoding="utf-8")
     return load_settings(path, env={})
 
 
-async def start_world(tmp_path: Path, key: DataKey, reports: str = "") -> World:
-    app = Application(settings_for(tmp_path, reports), key, [Sightings])
+async def start_world(
+    tmp_path: Path,
+    key: DataKey,
+    reports: str = "",
+    *,
+    rooms: str = "",
+    plugins: Sequence[type[Plugin]] = (Sightings,),
+) -> World:
+    app = Application(settings_for(tmp_path, reports, rooms), key, plugins)
     transport = FakeTransport()
     await app.start([transport])
     return World(app, transport)
+
+
+@pytest.fixture
+def key() -> DataKey:
+    return DataKey.generate()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[World]:
+    w = await start_world(tmp_path, key)
+    yield w
+    await w.app.stop()
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    """The core's strings and the sightings plugin's, in both languages."""
+    catalog = Catalog()
+    catalog.add_package("bot.locales")
+    catalog.add_package("plugins.sightings.locales")
+    return catalog

@@ -8,17 +8,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from console_chat import ConsoleChat, console_settings
 
 from bot.app import Application
 from bot.commands import command
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.context import CommandContext
 from bot.events import MessageEvent, Sender
 from bot.permissions import Level
 from bot.plugin import Plugin
 from bot.storage.cipher import FieldCipher
 from bot.storage.keys import DataKey
-from bot.transports.console import BOT_ID, ConsoleTransport
 
 MODERATOR = "rosa"
 NEIGHBOR = "you"
@@ -58,39 +58,20 @@ TOOL_HELP = {
 
 
 def settings_for(tmp_path: Path, room: str = "") -> Settings:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-moderators = ["{MODERATOR}"]
-
-[bot]
-data_dir = "{tmp_path / "data"}"
-command_max_age_minutes = 10
-
-[[areas]]
-slug = "pilsen"
-name_en = "Pilsen"
-name_es = "Pilsen"
-
-[[rooms]]
-id = "console"
-transport = "console"
-role = "neighborhood"
-areas = ["pilsen"]
-{room}
-""",
-        encoding="utf-8",
+    return console_settings(
+        tmp_path,
+        head=f'moderators = ["{MODERATOR}"]',
+        bot="command_max_age_minutes = 10",
+        room=room,
     )
-    return load_settings(path, env={})
 
 
-class ConsoleBot:
+class ConsoleBot(ConsoleChat):
     """A running application with one console room; `say` returns the bot's answers."""
 
     def __init__(self, app: Application) -> None:
+        super().__init__(user=NEIGHBOR)
         self.app = app
-        self.output: list[str] = []
-        self.transport = ConsoleTransport(user=NEIGHBOR, write=self.output.append)
         self.running = False
 
     async def start(self) -> None:
@@ -105,19 +86,8 @@ class ConsoleBot:
             self.running = False
             await self.app.stop()
 
-    async def say(self, line: str, *, user: str | None = None) -> list[str]:
-        if user is not None:
-            self.transport.user = user
-        return await self._answers(self.transport.say(line))
-
     async def deliver(self, event: MessageEvent) -> list[str]:
-        return await self._answers(self.app.deliver(event))
-
-    async def _answers(self, handled: Awaitable[object]) -> list[str]:
-        start = len(self.output)
-        await handled
-        prefix = f"{BOT_ID}> "
-        return [line.removeprefix(prefix) for line in self.output[start:]]
+        return await self.answers(self.app.deliver(event))
 
     def event(
         self,

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from console_chat import ConsoleChat, console_settings
 
 from bot.app import Application
 from bot.commands import command
-from bot.config import load_settings
 from bot.context import CommandContext
 from bot.identity import IdentityRegistry, Seen, TrustResult
 from bot.permissions import Level
@@ -17,7 +17,6 @@ from bot.plugin import Plugin
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import CORE_MIGRATIONS, Database
 from bot.storage.keys import DataKey
-from bot.transports.console import BOT_ID, ConsoleTransport
 from plugins.admin import AdminPlugin
 
 ADMIN = "@ana:example.org"
@@ -79,45 +78,26 @@ async def test_people_are_stored_as_keyed_hashes_only(
 
 
 class Console:
+    """The running app and its console room; every line names its speaker."""
+
     def __init__(self, app: Application) -> None:
         self.app = app
-        self.output: list[str] = []
-        self.transport = ConsoleTransport(write=self.output.append)
+        self.chat = ConsoleChat()
+        self.output = self.chat.output
+        self.transport = self.chat.transport
 
     async def say(self, user: str, line: str) -> list[str]:
-        self.transport.user = user
-        start = len(self.output)
-        await self.transport.say(line)
-        return [out.removeprefix(f"{BOT_ID}> ") for out in self.output[start:]]
+        return await self.chat.say(line, user=user)
 
 
 @pytest.fixture
 async def console(tmp_path: Path) -> AsyncIterator[Console]:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-moderators = ["{MODERATOR}"]
-admins = ["{ADMIN}"]
-
-[bot]
-data_dir = "{tmp_path / "data"}"
-
-[[areas]]
-slug = "pilsen"
-name_en = "Pilsen"
-name_es = "Pilsen"
-
-[[rooms]]
-id = "console"
-transport = "console"
-role = "moderation"
-areas = ["pilsen"]
-""",
-        encoding="utf-8",
+    settings = console_settings(
+        tmp_path,
+        head=f'moderators = ["{MODERATOR}"]\nadmins = ["{ADMIN}"]',
+        role="moderation",
     )
-    app = Application(
-        load_settings(path, env={}), DataKey.generate(), [ModeratorTools, AdminPlugin]
-    )
+    app = Application(settings, DataKey.generate(), [ModeratorTools, AdminPlugin])
     await app.open()
     app.bot.catalog.add("en", {"help.verify": "Verify."})
     app.bot.catalog.add("es", {"help.verify": "Verificar."})

@@ -7,19 +7,17 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
+import sightings_fakes
 from sightings_fakes import (
-    CONFIG,
     MODS,
     MODS_LV,
     PILSEN_EN,
     PILSEN_ES,
     VILLITA,
-    FakeTransport,
     World,
+    start_world,
 )
 
-from bot.app import Application
-from bot.config import load_settings
 from bot.plugin import Plugin
 from bot.storage.keys import DataKey
 from plugins.relay import Relay
@@ -50,20 +48,11 @@ areas = ["pilsen"]
 """
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 
+key = sightings_fakes.key  # the shared fixture: a fresh data key
+
 
 async def start(tmp_path: Path, key: DataKey, plugins: Sequence[type[Plugin]]) -> World:
-    path = tmp_path / "config.toml"
-    config = CONFIG.format(data=tmp_path / "data", reports="") + EXTRA_ROOMS
-    path.write_text(config, encoding="utf-8")
-    app = Application(load_settings(path, env={}), key, plugins)
-    transport = FakeTransport()
-    await app.start([transport])
-    return World(app, transport)
-
-
-@pytest.fixture
-def key() -> DataKey:
-    return DataKey.generate()
+    return await start_world(tmp_path, key, rooms=EXTRA_ROOMS, plugins=plugins)
 
 
 @pytest.fixture

@@ -6,53 +6,30 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from console_chat import ConsoleChat, console_settings
 
 from bot.app import Application
-from bot.config import load_settings
 from bot.storage.keys import DataKey
-from bot.transports.console import ConsoleTransport
 from plugins.resources import Resources
-
-CONFIG = """
-[bot]
-data_dir = "{data}"
-
-[resources]
-{resources}
-
-[[areas]]
-slug = "pilsen"
-name_en = "Pilsen"
-name_es = "Pilsen"
-
-[[rooms]]
-id = "console"
-transport = "console"
-role = "neighborhood"
-areas = ["pilsen"]
-"""
 
 
 class Chat:
-    def __init__(self, transport: ConsoleTransport, lines: list[str]) -> None:
-        self.transport = transport
-        self.lines = lines
+    """The bot's answers to one line, as one text."""
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
 
     async def say(self, text: str) -> str:
-        self.lines.clear()
-        await self.transport.say(text)
-        return "\n".join(self.lines)
+        return "\n".join(await self.chat.say(text))
 
 
 async def chat(tmp_path: Path, resources: str = "") -> AsyncIterator[Chat]:
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(data=tmp_path / "data", resources=resources))
-    lines: list[str] = []
-    transport = ConsoleTransport(write=lines.append)
-    app = Application(load_settings(path, env={}), DataKey.generate(), [Resources])
-    await app.start([transport])
+    settings = console_settings(tmp_path, sections=f"[resources]\n{resources}")
+    console = ConsoleChat()
+    app = Application(settings, DataKey.generate(), [Resources])
+    await app.start([console.transport])
     try:
-        yield Chat(transport, lines)
+        yield Chat(console)
     finally:
         await app.stop()
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+import rosters_fakes
 from rosters_fakes import (
     ADMIN,
     COORDINATOR,
@@ -26,14 +25,8 @@ from rosters_fakes import (
 from bot.storage.database import CORE_MIGRATIONS, Database, MigrationSet
 from plugins.rosters.store import Outcome, RosterStore
 
-MONDAY = chicago("2026-03-02 09:00")
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    running = await World(tmp_path, MONDAY).start()
-    yield running
-    await running.stop()
+# The shared fixture: a running world on Monday morning.
+world = rosters_fakes.world
 
 
 async def ids(world: World, window: str, day: str, site: str = "whittier") -> int:

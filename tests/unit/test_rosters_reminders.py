@@ -3,17 +3,18 @@ check-ins, daylight-saving changes, restarts, generation, retention and encrypti
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import rosters_fakes
 from rosters_fakes import (
     COORDINATOR,
     JUAN,
     JUAREZ,
     LUPE,
     MARIA,
+    MONDAY,
     PEDRO,
     WHITTIER,
     Sent,
@@ -22,14 +23,8 @@ from rosters_fakes import (
     wall,
 )
 
-MONDAY = chicago("2026-03-02 09:00")
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    running = await World(tmp_path, MONDAY).start()
-    yield running
-    await running.stop()
+# The shared fixture: a running world on Monday morning.
+world = rosters_fakes.world
 
 
 def to(user: str, sent: list[Sent]) -> list[Sent]:

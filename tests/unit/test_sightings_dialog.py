@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
+import sightings_fakes
 from sightings_fakes import MODS, PILSEN_EN, PILSEN_ES, World, start_world
 
 from bot.events import Attachment
 from bot.storage.keys import DataKey
 from plugins.sightings.guided import TIMEOUT_JOB
+
+# The shared fixtures: a fresh data key, and a running world on it.
+key = sightings_fakes.key
+world = sightings_fakes.world
 
 WHERE_EN = "Where is it? A cross-street or landmark — or share your location."
 WHAT_EN = "What is happening?"
@@ -22,18 +25,6 @@ AGENTS_EN = "How many agents? (a number, or unknown)"
 VEHICLES_EN = "How many vehicles, and what do they look like?"
 MORE_EN = "Anything else?"
 CONTROLS_EN = "(skip to leave this out · cancel to stop)"
-
-
-@pytest.fixture
-def key() -> DataKey:
-    return DataKey.generate()
-
-
-@pytest.fixture
-async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[World]:
-    w = await start_world(tmp_path, key)
-    yield w
-    await w.app.stop()
 
 
 async def answer(

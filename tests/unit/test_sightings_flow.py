@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import sightings_fakes
 from sightings_fakes import (
     MODS,
     MODS_LV,
@@ -30,24 +30,16 @@ from plugins.sightings.decisions import Request
 from plugins.sightings.lifecycle import Action, Status
 from plugins.sightings.store import Actor
 
+# The shared fixtures: a fresh data key, and a running world on it.
+key = sightings_fakes.key
+world = sightings_fakes.world
+
 ONE_LINE = "!report 18th & Ashland; 2 unmarked SUVs, agents detaining someone"
 KEYED_ES = (
     "!reporte donde: 18 y Ashland | que: deteniendo | agentes: 4 | placa: ABC1** | "
     "cuando: hace 40 min | fuente: me dijeron"
 )
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
-
-
-@pytest.fixture
-def key() -> DataKey:
-    return DataKey.generate()
-
-
-@pytest.fixture
-async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[World]:
-    w = await start_world(tmp_path, key)
-    yield w
-    await w.app.stop()
 
 
 async def file_report(

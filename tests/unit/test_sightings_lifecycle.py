@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sightings_fakes
 from sightings_fakes import MODS, PILSEN_EN, World, start_world
 
 from bot.storage.keys import DataKey
 from plugins.sightings.lifecycle import CLOSED, OPEN, UNDECIDED, Action, Status, next_status
 from plugins.sightings.store import Actor, Change
+
+# The shared fixtures: a fresh data key, and a running world on it.
+key = sightings_fakes.key
+world = sightings_fakes.world
 
 TABLES = ("sighting_reports", "sighting_cards", "sighting_corroborations", "sighting_decisions")
 
@@ -49,18 +54,6 @@ def test_closed_reports_never_change() -> None:
     } == CLOSED
     assert not [(a, s) for a in Action for s in CLOSED if next_status(a, s) is not None]
     assert UNDECIDED | {Status.CONFIRMED} == OPEN
-
-
-@pytest.fixture
-def key() -> DataKey:
-    return DataKey.generate()
-
-
-@pytest.fixture
-async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[World]:
-    w = await start_world(tmp_path, key)
-    yield w
-    await w.app.stop()
 
 
 async def file(world: World, user: str) -> tuple[str, str]:

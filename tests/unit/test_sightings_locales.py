@@ -7,6 +7,7 @@ from pathlib import Path
 from string import Formatter
 
 import pytest
+import sightings_fakes
 
 from bot.app import Application
 from bot.config import Settings
@@ -16,13 +17,7 @@ from plugins.sightings import Sightings
 from plugins.sightings.lifecycle import Action, Status
 from plugins.sightings.model import ATTACHMENT_KINDS, Activity, Direction, Marking, Report, Source
 
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    catalog = Catalog()
-    catalog.add_package("bot.locales")
-    catalog.add_package("plugins.sightings.locales")
-    return catalog
+catalog = sightings_fakes.catalog  # the shared fixture: every string, both languages
 
 
 def placeholders(template: str) -> set[str]:

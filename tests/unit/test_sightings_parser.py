@@ -8,6 +8,7 @@ from string import Formatter
 from zoneinfo import ZoneInfo
 
 import pytest
+import sightings_fakes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,12 +55,7 @@ def problem(text: str) -> Problem:
     return result
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    catalog = Catalog()
-    catalog.add_package("bot.locales")
-    catalog.add_package("plugins.sightings.locales")
-    return catalog
+catalog = sightings_fakes.catalog  # the shared fixture: every string, both languages
 
 
 # --- the two written forms ------------------------------------------------------------

@@ -6,16 +6,20 @@ are re-checked against it by test_signal_cli_contract.py; here they run against 
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import pytest
 from signal_fake import FakeSignalDaemon
 from signal_fake.harness import new_daemon
-from signal_fake.probes import HTTP_PROBES, TCP_PROBES, UNKNOWN_ACCOUNT, Probe, http_answer, matches
+from signal_fake.probes import (
+    HTTP_PROBES,
+    UNKNOWN_ACCOUNT,
+    Probe,
+    http_answer,
+    matches,
+    tcp_answers,
+)
 
 
 @pytest.fixture
@@ -34,15 +38,8 @@ async def test_http_probe(daemon: FakeSignalDaemon, probe: Probe) -> None:
 
 
 async def test_tcp_probes(daemon: FakeSignalDaemon) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", daemon.tcp_port)
-    try:
-        for line, expected in TCP_PROBES:
-            writer.write(line.encode() + b"\n")
-            await writer.drain()
-            answer = await _next_line(reader)
-            assert matches(expected, answer), (line, answer)
-    finally:
-        writer.close()
+    for line, expected, answer in await tcp_answers(daemon.tcp_port, timeout=0.5):
+        assert matches(expected, answer), (line, answer)
 
 
 async def test_event_stream_framing(daemon: FakeSignalDaemon) -> None:
@@ -53,11 +50,3 @@ async def test_event_stream_framing(daemon: FakeSignalDaemon) -> None:
         async with http.get(url) as response:
             assert response.headers["Content-Type"] == "text/event-stream"
             assert await response.content.readline() == b":\n"
-
-
-async def _next_line(reader: asyncio.StreamReader) -> Any:
-    try:
-        line = await asyncio.wait_for(reader.readline(), 0.5)
-    except TimeoutError:
-        return None
-    return json.loads(line)

@@ -1,0 +1,84 @@
+"""One console room in the Pilsen area: its config, and a chat that keeps the bot's answers.
+
+Shared by the unit tests that drive the whole core through the console transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from pathlib import Path
+
+from bot.config import Settings, load_settings
+from bot.transports.console import BOT_ID, ConsoleTransport
+
+CONFIG = """
+{head}
+
+[bot]
+data_dir = "{data}"
+{bot}
+
+{sections}
+
+[[areas]]
+slug = "pilsen"
+name_en = "Pilsen"
+name_es = "Pilsen"
+
+[[rooms]]
+id = "console"
+transport = "console"
+role = "{role}"
+areas = ["pilsen"]
+{room}
+"""
+
+
+def console_settings(
+    tmp_path: Path,
+    *,
+    head: str = "",
+    bot: str = "",
+    sections: str = "",
+    role: str = "neighborhood",
+    room: str = "",
+) -> Settings:
+    """Write tmp_path/config.toml for the one console room and load it without the environment.
+
+    `head` goes before the first table (moderators, admins), `bot` into [bot], `sections` are
+    whole tables of their own, `room` extra keys of the room.
+    """
+    path = tmp_path / "config.toml"
+    path.write_text(
+        CONFIG.format(
+            head=head,
+            data=tmp_path / "data",
+            bot=bot,
+            sections=sections,
+            role=role,
+            room=room,
+        ),
+        encoding="utf-8",
+    )
+    return load_settings(path, env={})
+
+
+class ConsoleChat:
+    """A console transport that keeps what the bot writes; `say` returns its answers."""
+
+    def __init__(self, user: str = "you") -> None:
+        self.output: list[str] = []
+        self.transport = ConsoleTransport(user=user, write=self.output.append)
+
+    async def say(self, line: str, *, user: str | None = None) -> list[str]:
+        """Type `line` (as `user`, who stays the speaker after); the bot's lines it caused."""
+        if user is not None:
+            self.transport.user = user
+        return await self.answers(self.transport.say(line))
+
+    async def answers(self, handled: Awaitable[object]) -> list[str]:
+        """What the bot wrote while `handled` ran, without its `vecinos> ` prefix."""
+        start = len(self.output)
+        await handled
+        prefix = f"{BOT_ID}> "
+        return [line.removeprefix(prefix) for line in self.output[start:]]

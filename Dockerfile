@@ -27,9 +27,10 @@ WORKDIR /data
 VOLUME /data
 ENV VECINOS_CONFIG=/data/config.toml
 
-# Config, key, database, homeserver and login; a /healthz endpoint will replace this.
-HEALTHCHECK --interval=60s --timeout=30s --start-period=60s --retries=3 \
-    CMD ["vecinos", "check", "-c", "/data/config.toml"]
+# The bot's own /healthz ([health] in the config): database, transports heard from
+# recently, outbox backlog. Python's urllib, as slim images have no curl; a 503 raises.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=120s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('VECINOS_HEALTH__PORT', '9464'), timeout=8)"]
 
 ENTRYPOINT ["vecinos"]
 CMD ["run", "-c", "/data/config.toml"]

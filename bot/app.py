@@ -14,9 +14,11 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.dispatch import Dispatcher
 from bot.events import Event
+from bot.health import HealthServer, register_core_gauges
 from bot.i18n import Catalog
 from bot.identity import Seen
 from bot.ledger import EventLedger
+from bot.metrics import Metrics
 from bot.plugin import Plugin
 from bot.registry import Registry
 from bot.scheduler import Scheduler
@@ -46,6 +48,7 @@ class Application:
         self._bot: BotContext | None = None
         self._dispatcher: Dispatcher | None = None
         self._state: TransportState | None = None
+        self._health: HealthServer | None = None
 
     @property
     def bot(self) -> BotContext:
@@ -59,14 +62,18 @@ class Application:
         catalog = Catalog()
         catalog.add_package("bot.locales")
         registry = Registry()
+        # One registry per Application: several bots in one process (tests) stay apart.
+        metrics = Metrics()
         self._bot = BotContext(
             settings=self.settings,
             db=db,
             cipher=cipher,
             catalog=catalog,
-            scheduler=Scheduler(db, cipher),
+            scheduler=Scheduler(db, cipher, metrics=metrics),
             registry=registry,
+            metrics=metrics,
         )
+        register_core_gauges(self._bot)
         for plugin_type in self._plugin_types:
             plugin = plugin_type(self._bot)
             if plugin.locales:
@@ -100,9 +107,21 @@ class Application:
             self.transports.append(transport)
             await transport.start(self)
         await bot.outbox.start()
+        if self.settings.health.enabled:
+            # Last: "healthy" is only ever said of a bot whose transports are all up.
+            self._health = HealthServer(bot)
+            await self._health.start()
         log.info("Vecinos is running on %s", ", ".join(t.name for t in transports) or "nothing")
 
+    @property
+    def health_port(self) -> int | None:
+        """The port serving /healthz and /metrics, once started (None when not served)."""
+        return self._health.port if self._health is not None else None
+
     async def stop(self) -> None:
+        if self._health is not None:
+            await self._health.stop()
+            self._health = None
         if self._bot is not None:
             await self._bot.outbox.stop()
         for transport in reversed(self.transports):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 import tomllib
@@ -48,6 +49,7 @@ __all__ = [
     "Area",
     "BotSection",
     "ConfigError",
+    "HealthSection",
     "InvitesSection",
     "Language",
     "MatrixSection",
@@ -106,6 +108,7 @@ _SLUG_RE = re.compile(r"[a-z0-9-]{1,32}")
 _PHONE_RE = re.compile(r"\+[1-9][0-9]{6,14}")
 _SIGNAL_GROUP_ID_BYTES = 32
 _PREFIX_RE = re.compile(r"\S{1,3}")
+_HOST_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?")
 
 
 def _matrix_user_id(value: str) -> str:
@@ -177,6 +180,15 @@ def _daemon_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http(s) URL like http://127.0.0.1:8080")
     return value.rstrip("/")
+
+
+def _listen_host(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not _HOST_NAME_RE.fullmatch(value):
+            raise ValueError("must be an IP address like 127.0.0.1 or a host name") from None
+    return value
 
 
 def _is_signal_group_id(value: str) -> bool:
@@ -397,6 +409,21 @@ class SiteConfig(_Section):
         return self
 
 
+class HealthSection(_Section):
+    """``[health]``: the local HTTP endpoint serving ``/healthz`` and Prometheus ``/metrics``."""
+
+    enabled: bool = True
+    # Loopback by default: health and metrics are for the operator, not for the network.
+    host: Annotated[str, AfterValidator(_listen_host)] = "127.0.0.1"
+    # 0 picks a free port (for tests; the Dockerfile's healthcheck expects 9464).
+    port: int = Field(default=9464, ge=0, le=65535)
+    # Unhealthy when a transport has not heard from its server for longer than this. At
+    # least 60: a Matrix long poll and the Signal heartbeat each take up to 30 s.
+    max_sync_age_seconds: int = Field(default=120, ge=60, le=86400)
+    # Unhealthy when more deliveries than this wait in the outbox.
+    max_outbox_backlog: int = Field(default=500, ge=1, le=1_000_000)
+
+
 class InvitesSection(_Section):
     """``[invites]``: whose invites the bot accepts (admins are always allowed)."""
 
@@ -471,6 +498,7 @@ class Settings(BaseSettings):
     reports: ReportsSection = Field(default_factory=ReportsSection)
     resources: ResourcesSection = Field(default_factory=ResourcesSection)
     rosters: RostersSection = Field(default_factory=RostersSection)
+    health: HealthSection = Field(default_factory=HealthSection)
     areas: tuple[Area, ...] = ()
     rooms: tuple[RoomConfig, ...] = ()
     sites: tuple[SiteConfig, ...] = ()

@@ -15,6 +15,7 @@ from bot.events import Event, MessageEvent, OutgoingMessage, RoomRef, SentMessag
 from bot.formatting import Rich, plain_message
 from bot.i18n import Catalog, Language, Translator, parse_language
 from bot.identity import IdentityRegistry
+from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.permissions import Level
 from bot.storage.cipher import FieldCipher
@@ -40,11 +41,13 @@ class BotContext:
     scheduler: Scheduler
     registry: Registry
     transports: dict[str, Transport] = field(default_factory=dict)
+    # Plugins may add their own gauges: `bot.metrics.gauge_callback(...)`.
+    metrics: Metrics = field(default_factory=Metrics)
     # Messages that must arrive (alerts) go through the durable outbox, not `send`.
     outbox: Outbox = field(init=False)
 
     def __post_init__(self) -> None:
-        self.outbox = Outbox(self.db, self.cipher, self._send_keyed)
+        self.outbox = Outbox(self.db, self.cipher, self._send_keyed, metrics=self.metrics)
 
     async def _send_keyed(self, room: RoomRef, message: OutgoingMessage, key: str) -> SentMessage:
         return await self.send(room, message, key=key)

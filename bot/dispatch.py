@@ -23,6 +23,9 @@ from bot.transport_state import TransportState
 
 log = logging.getLogger(__name__)
 
+# The metrics' command label for names no plugin registered.
+UNKNOWN_COMMAND = "(unknown)"
+
 
 class Dispatcher:
     def __init__(
@@ -107,32 +110,46 @@ class Dispatcher:
 
     async def _command(self, event: MessageEvent, name: str, rest: str) -> None:
         bound = self.bot.registry.find(name)
+        outcome = await self._run_command(event, name, rest, bound)
+        # The canonical name only: what was typed may be anything, a name or a phone number.
+        command = bound.spec.name if bound is not None else UNKNOWN_COMMAND
+        self.bot.metrics.commands.labels(command=command, outcome=outcome).inc()
+
+    async def _run_command(
+        self, event: MessageEvent, name: str, rest: str, bound: BoundCommand | None
+    ) -> str:
+        """Answer the command; returns its outcome, for the metrics."""
         lang = await self._command_language(event, name, bound)
         level = await self.bot.level_of(event.room, event.sender.user_id)
         ctx = CommandContext(self.bot, event, lang, level=level)
         if not await self._within_rate_limit(ctx):
-            return
+            return "rate_limited"
         if bound is None:
             await ctx.reply(ctx.t("core.unknown_command", name=name, help=ctx.help_command()))
-            return
+            return "unknown"
         ctx.spec = bound.spec
         if await self._refused(ctx, bound):
-            return
+            return "refused"
         try:
             values = bound.spec.parse(rest)
         except ArgumentError as error:
-            params = dict(error.params)
-            if "param" in params:
-                params["param"] = ctx.arg_name(str(params["param"]))
-            problem = ctx.t(error.key, **params)
-            await ctx.reply(ctx.t("core.bad_arguments", problem=problem, usage=ctx.usage()))
-            return
+            await self._explain_arguments(ctx, error)
+            return "bad_arguments"
         log.debug("running command %s", bound.spec.name)
         try:
             await bound.handler(ctx, **values)
         except Exception:
             log.exception("command %s failed", bound.spec.name)
             await ctx.reply(ctx.t("core.error"))
+            return "failed"
+        return "ok"
+
+    async def _explain_arguments(self, ctx: CommandContext, error: ArgumentError) -> None:
+        params = dict(error.params)
+        if "param" in params:
+            params["param"] = ctx.arg_name(str(params["param"]))
+        problem = ctx.t(error.key, **params)
+        await ctx.reply(ctx.t("core.bad_arguments", problem=problem, usage=ctx.usage()))
 
     async def _command_language(
         self, event: MessageEvent, name: str, bound: BoundCommand | None

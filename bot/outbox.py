@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.events import OutgoingMessage, RoomRef, SentMessage
+from bot.metrics import Metrics
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database, utc_timestamp
 
@@ -53,8 +54,10 @@ class Outbox:
         concurrency: int = 10,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         first_retry: timedelta = timedelta(seconds=2),
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics or Metrics()
         self._cipher = cipher
         self._send = send
         self._slots = asyncio.Semaphore(concurrency)
@@ -161,10 +164,19 @@ class Outbox:
             except Exception as error:
                 await self._failed(row, error)
                 return
+        now = self._now()
         await self._db.execute(
             "UPDATE outbox SET state = 'sent', event_id = ?, sent_at = ? WHERE key = ?",
-            (sent.event_id, utc_timestamp(self._now()), row["key"]),
+            (sent.event_id, utc_timestamp(now), row["key"]),
         )
+        self._count_sent(row, now)
+
+    def _count_sent(self, row: Any, now: datetime) -> None:
+        transport = row["transport"]
+        self._metrics.deliveries.labels(transport=transport, result="sent").inc()
+        # Includes retries and any downtime: what the people in the room waited.
+        waited = (now - datetime.fromisoformat(row["created_at"])).total_seconds()
+        self._metrics.delivery_seconds.labels(transport=transport).observe(max(0.0, waited))
 
     async def _resolve(self, row: Any, message: OutgoingMessage) -> OutgoingMessage | None:
         """Fill in the event ids of the deliveries this one edits or replies to."""
@@ -183,8 +195,10 @@ class Outbox:
         )
 
     async def _failed(self, row: Any, error: Exception) -> None:
+        self._metrics.send_failures.labels(transport=row["transport"]).inc()
         attempts = row["attempts"] + 1
         if attempts >= MAX_ATTEMPTS:
+            self._metrics.deliveries.labels(transport=row["transport"], result="gave_up").inc()
             log.warning(
                 "gave up on a delivery after %d attempts (%s)", attempts, type(error).__name__
             )

@@ -18,6 +18,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.metrics import Metrics
 from bot.plugin import JobSpec
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database, utc_timestamp
@@ -34,10 +35,12 @@ class Scheduler:
         db: Database,
         cipher: FieldCipher,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
         self._cipher = cipher
         self._now = now
+        self._metrics = metrics or Metrics()
         self._kinds: dict[str, tuple[JobSpec, JobHandler]] = {}
         self._aps = AsyncIOScheduler(timezone=UTC)
         self.dropped = 0
@@ -54,7 +57,7 @@ class Scheduler:
             if kind in self._kinds and not self._missed(kind, run_at):
                 self._arm(row["job_id"], run_at)
             else:
-                self.dropped += 1
+                self._drop(kind)
                 await self._delete(row["job_id"])
         if self.dropped:
             log.info("dropped %d jobs missed while the bot was down", self.dropped)
@@ -121,14 +124,24 @@ class Scheduler:
             return  # cancelled after it was armed
         kind, run_at = row["kind"], datetime.fromisoformat(row["run_at"])
         if self._missed(kind, run_at):
-            self.dropped += 1
+            self._drop(kind)
         else:
-            payload = self._cipher.decrypt_json(row["payload"], PAYLOAD_CONTEXT)
-            try:
-                await self._kinds[kind][1]({**payload, "job_id": job_id})
-            except Exception:
-                log.exception("job of kind %s failed", kind)
+            await self._run(job_id, kind, row["payload"])
         await self._delete(job_id)
+
+    async def _run(self, job_id: str, kind: str, payload: bytes) -> None:
+        data = self._cipher.decrypt_json(payload, PAYLOAD_CONTEXT)
+        outcome = "ran"
+        try:
+            await self._kinds[kind][1]({**data, "job_id": job_id})
+        except Exception:
+            outcome = "failed"
+            log.exception("job of kind %s failed", kind)
+        self._metrics.jobs.labels(kind=kind, outcome=outcome).inc()
+
+    def _drop(self, kind: str) -> None:
+        self.dropped += 1
+        self._metrics.jobs.labels(kind=kind, outcome="missed").inc()
 
     async def _delete(self, job_id: str) -> None:
         await self._db.execute("DELETE FROM scheduled_jobs WHERE job_id = ?", (job_id,))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.app import Application
 from bot.cli.common import read_key, read_settings
-from bot.config import Area, BotSection, RoomConfig, Settings
+from bot.config import Area, BotSection, HealthSection, RoomConfig, Settings
 from bot.logs import setup_logging
 from bot.storage.keys import DataKey
 from bot.transports.console import ROOM_ID, ConsoleTransport
@@ -48,6 +48,8 @@ def console_settings(data_dir: Path) -> Settings:
 
 
 async def _chat(settings: Settings, key: DataKey) -> None:
+    # A terminal chat is no service to watch, and the real bot may hold the health port.
+    settings = settings.model_copy(update={"health": HealthSection(enabled=False)})
     app = Application(settings, key, DEFAULT_PLUGINS)
     transport = ConsoleTransport(user=CONSOLE_USER)
     await app.start([transport])

@@ -41,6 +41,14 @@ class Transport(Protocol):
     def own_user_id(self) -> str:
         """The bot's own id on this transport."""
 
+    @property
+    def last_activity(self) -> datetime | None:
+        """When the transport last heard from its server (Matrix: a sync), None before.
+
+        A live transport keeps this recent even when nobody writes, or health checks
+        (`bot.health`) report it stuck.
+        """
+
     async def start(self, host: TransportHost) -> None:
         """Connect and start receiving in the background."""
 

@@ -37,6 +37,11 @@ class ConsoleTransport:
         return BOT_ID
 
     @property
+    def last_activity(self) -> datetime | None:
+        # No server to lose touch with: always current while started.
+        return datetime.now(UTC) if self._host is not None else None
+
+    @property
     def room(self) -> RoomRef:
         return RoomRef(TRANSPORT, ROOM_ID)
 

@@ -62,6 +62,12 @@ class Sightings(Plugin):
 
     async def start(self) -> None:
         self.bot.scheduler.every(SWEEP_INTERVAL, self.sweep)
+        self.bot.metrics.gauge_callback(
+            "vecinos_reports",
+            "Sighting reports stored, by state (closed ones until they are purged)",
+            self.store.count_by_status,
+            label="state",
+        )
 
     async def changes_after(self, seq: int) -> list[ReportChange]:
         """For subscribers catching up after a restart; see `signals`."""

@@ -364,6 +364,15 @@ class ReportStore:
         )
         return [str(row["id"]) for row in rows]
 
+    async def count_by_status(self) -> dict[str, float]:
+        """How many stored reports are in each status (every status, zeros included)."""
+        rows = await self._db.fetchall(
+            "SELECT status, COUNT(*) AS n FROM sighting_reports GROUP BY status"
+        )
+        counts = {status.value: 0.0 for status in Status}
+        counts.update({str(row["status"]): float(row["n"]) for row in rows})
+        return counts
+
     async def purge_closed_before(self, cutoff: datetime) -> int:
         """Delete reports closed before `cutoff`, with their cards, corroborations, history."""
         return await self._db.execute(

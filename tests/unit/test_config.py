@@ -382,3 +382,25 @@ def test_bad_windows_and_times_name_the_key(tmp_path: Path) -> None:
     fixed = windows.replace("08:15-07:30", "07:30-08:15")
     path = write(tmp_path, MATRIX + AREAS + WATCH_ROOM + SITE + fixed)
     assert config_error(path) == f'{path}: sites[0].windows[2]: window "x" is defined twice'
+
+
+def test_health_section_defaults_and_checks(tmp_path: Path) -> None:
+    health = load_settings(None, {}).health
+    assert (health.enabled, health.host, health.port) == (True, "127.0.0.1", 9464)
+    assert (health.max_sync_age_seconds, health.max_outbox_backlog) == (120, 500)
+    assert load_settings(EXAMPLE, {}).health == health
+    free = load_settings(None, {"VECINOS_HEALTH__PORT": "0", "VECINOS_HEALTH__HOST": "::1"})
+    assert (free.health.port, free.health.host) == (0, "::1")
+    path = write(
+        tmp_path,
+        '[health]\nport = 70000\nhost = "local host"\nmax_sync_age_seconds = 10\nwhat = 1\n',
+    )
+    assert config_error(path) == (
+        f"{path}: health.host: must be an IP address like 127.0.0.1 or a host name\n"
+        f"{path}: health.port: must be at most 65535\n"
+        f"{path}: health.max_sync_age_seconds: must be at least 60\n"
+        f"{path}: health.what: unknown key"
+    )
+    assert config_error(None, {"VECINOS_HEALTH__ENABLED": "maybe"}) == (
+        "VECINOS_HEALTH__ENABLED: must be true or false"
+    )

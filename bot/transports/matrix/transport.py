@@ -67,6 +67,11 @@ class MatrixTransport:
     def own_user_id(self) -> str:
         return str(self.client.user_id)
 
+    @property
+    def last_activity(self) -> datetime | None:
+        # A long poll returns at least every LONG_POLL_MS, so an idle bot stays recent.
+        return self.last_sync
+
     async def start(self, host: TransportHost) -> None:
         """Start syncing; returns after the first sync was handled."""
         self._host = host

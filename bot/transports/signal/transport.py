@@ -46,6 +46,9 @@ DRAIN_IDLE_SECONDS = 0.5
 # A connection that lasted this long was healthy: the backoff starts over.
 HEALTHY_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 30.0
+# signal-cli pushes nothing while nobody writes: asking it this often shows it is still
+# there, for `last_activity` (health checks).
+HEARTBEAT_SECONDS = 30.0
 
 
 class SignalSetupError(Exception):
@@ -69,7 +72,11 @@ class SignalTransport:
         self._store = store
         self._host: TransportHost | None = None
         self._task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        # True while the receive loop holds (or is opening) a connection, not backing off.
+        self._receiving = False
+        self.last_activity: datetime | None = None
         self._in_flight: dict[str, asyncio.Future[str]] = {}
         self._people = People(daemon)
 
@@ -90,6 +97,8 @@ class SignalTransport:
         except BaseException:
             await self._cancel()
             raise
+        self._alive()
+        self._heartbeat_task = asyncio.create_task(self._heartbeat())
         log.info("signal-cli %s serves the bot's account", version)
 
     async def stop(self) -> None:
@@ -102,10 +111,22 @@ class SignalTransport:
         await self.daemon.close()
 
     async def _cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        tasks = [t for t in (self._task, self._heartbeat_task) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = self._heartbeat_task = None
+
+    def _alive(self) -> None:
+        self.last_activity = datetime.now(UTC)
+
+    async def _heartbeat(self) -> None:
+        while not await self._stopped_within(HEARTBEAT_SECONDS):
+            if not self._receiving:
+                continue  # the receive loop is reconnecting: not alive, whatever calls say
+            with contextlib.suppress(DaemonUnavailable, RpcError):
+                await self.daemon.call("version")
+                self._alive()
 
     async def _wait_for_daemon(self) -> str:
         failures = 0
@@ -144,13 +165,16 @@ class SignalTransport:
                 await self._backoff(failures, error)
 
     async def _consume(self, events: AsyncGenerator[Payload, None]) -> None:
+        self._receiving = True
         try:
             while True:
                 payload = await self._next(events)
                 if payload is None:
                     return
+                self._alive()
                 await self._handle(payload)
         finally:
+            self._receiving = False
             with contextlib.suppress(DaemonUnavailable):
                 await events.aclose()
 
@@ -219,8 +243,13 @@ class SignalTransport:
     async def _backoff(self, failures: int, error: Exception) -> None:
         delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures) * random.uniform(0.8, 1.2)
         log.warning("signal-cli unavailable (%s); retrying in %.1fs", error, delay)
+        await self._stopped_within(delay)
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        """Wait up to `seconds`; True as soon as the transport is stopping."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), delay)
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return self._stopping.is_set()
 
     # --- sending ----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import time
 import urllib.parse
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import nio
 from bot.app import Application
 from bot.config import load_settings
 from bot.local_synapse import LocalSynapse, RegisteredUser
-from bot.storage.keys import DataKey, write_key_file
+from bot.storage.keys import DataKey, load_data_key, write_key_file
 from bot.transports.factory import configured_transports
 from bot.transports.matrix.transport import MatrixTransport
 from plugins import DEFAULT_PLUGINS
@@ -280,14 +280,24 @@ class BotFiles:
     user: RegisteredUser
     rooms: list[dict[str, Any]]
     moderators: Sequence[str] = ()
+    # Merged over the defaults below, table by table (e.g. {"reports": {...}}).
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def config_path(self) -> Path:
+        return self.directory / "config.toml"
 
     def write(self) -> tuple[Path, DataKey]:
+        """The config and the data key; a key written before is kept (a restart reads it)."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        key = DataKey.generate()
-        write_key_file(self.directory / "vecinos.key", key)
-        config = self.directory / "config.toml"
-        config.write_text(toml_document(self.config()))
-        return config, key
+        key_file = self.directory / "vecinos.key"
+        if key_file.exists():
+            key = load_data_key(key_file, env={})
+        else:
+            key = DataKey.generate()
+            write_key_file(key_file, key)
+        self.config_path.write_text(toml_document(merged(self.config(), self.overrides)))
+        return self.config_path, key
 
     def config(self) -> dict[str, Any]:
         # Benchmarks report and command far faster than people: no per-person limits.
@@ -304,6 +314,8 @@ class BotFiles:
                 "password": self.user.password,
             },
             "reports": {"per_person_limit": 100},
+            # Several bots may run at once: the health endpoint on a free port each.
+            "health": {"port": 0},
             "areas": [AREA],
             "rooms": self.rooms,
         }
@@ -352,6 +364,17 @@ def toml_document(data: Mapping[str, Any]) -> str:
         elif _is_table(value):
             blocks.extend("\n".join([f"[[{name}]]", *_pairs(item)]) for item in value)
     return "\n\n".join(block for block in blocks if block) + "\n"
+
+
+def merged(low: Mapping[str, Any], high: Mapping[str, Any]) -> dict[str, Any]:
+    """`high` over `low`; tables present in both are merged key by key."""
+    result = dict(low)
+    for key, value in high.items():
+        below = result.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            value = merged(below, value)
+        result[key] = value
+    return result
 
 
 def _pairs(table: Mapping[str, Any]) -> list[str]:
@@ -421,3 +444,21 @@ def summary(seconds: Sequence[float]) -> dict[str, Any]:
         "min": min(seconds),
         "max": max(seconds),
     }
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The `q`th percentile, interpolated between the closest ranks (like numpy's default)."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def related_events(content: Mapping[str, Any]) -> set[str]:
+    """The events a message answers: its thread root and the event it replies to."""
+    relates = content.get("m.relates_to") or {}
+    reply = (relates.get("m.in_reply_to") or {}).get("event_id")
+    return {str(event) for event in (relates.get("event_id"), reply) if event}

@@ -48,6 +48,7 @@ from bench.common import (
     summary,
     text,
 )
+from bench.report import Figure
 from bot.local_synapse import LocalSynapse
 from bot.logs import setup_logging
 
@@ -139,9 +140,13 @@ class Figures:
 
 
 async def build(
-    synapse: LocalSynapse, workdir: Path, rooms: int, stack: contextlib.AsyncExitStack
+    synapse: LocalSynapse,
+    workdir: Path,
+    rooms: int,
+    stack: contextlib.AsyncExitStack,
+    prefix: str = "",
 ) -> Rig:
-    users = {name: await register(synapse, name) for name in ("vecinos", *PEOPLE)}
+    users = {name: await register(synapse, prefix + name) for name in ("vecinos", *PEOPLE)}
     bot_user = users["vecinos"]
     hood = await encrypted_room(synapse, users["reporter"], [bot_user])
     mods = await encrypted_room(synapse, users["moderator"], [bot_user])
@@ -317,16 +322,38 @@ def count_alerts(rig: Rig, figures: Figures) -> None:
 # --- running and output ---------------------------------------------------------------------
 
 
-async def bench(synapse: LocalSynapse, workdir: Path, rooms: int, runs: int) -> Figures:
+async def bench(
+    synapse: LocalSynapse, workdir: Path, rooms: int, runs: int, prefix: str = ""
+) -> Figures:
+    """`prefix` starts the accounts' names, so that other benchmarks may share the server."""
     figures = Figures(rooms)
     async with contextlib.AsyncExitStack() as stack:
         started = time.perf_counter()
-        rig = await build(synapse, workdir, rooms, stack)
+        rig = await build(synapse, workdir, rooms, stack, prefix)
         _progress(f"set-up: {time.perf_counter() - started:.1f}s")
         await measure(rig, runs, figures)
         await asyncio.sleep(SETTLE_SECONDS)
         count_alerts(rig, figures)
     return figures
+
+
+def figure(figures: Figures) -> Figure:
+    """The summary figure for `python -m bench`."""
+    bot = statistics.median(figures.bot.seconds) if figures.bot.seconds else None
+    base = statistics.median(figures.baseline.seconds) if figures.baseline.seconds else None
+    ratio = figures.ratio
+    twice = f", {figures.twice} rooms twice" if figures.twice else ""
+    missed = f", {figures.missed} rooms missed" if figures.missed else ""
+    return Figure(
+        name=f"fan-out to {figures.rooms} encrypted rooms, median of {len(figures.bot.seconds)}",
+        value=bot,
+        baseline=base,
+        unit="s",
+        baseline_name=f"bare nio client, same {figures.rooms} messages",
+        budget=f"<= {GOAL}x, each room once",
+        within=figures.correct and ratio is not None and ratio <= GOAL,
+        value_text=None if bot is None else f"{bot:.2f} s{missed}{twice}",
+    )
 
 
 def table(figures: Figures) -> str:

@@ -1,0 +1,260 @@
+"""Command processing time, network excluded (SPEC section 9: p99 <= 5 ms).
+
+The whole bot (every plugin, its SQLite database on disk, its durable outbox) runs in this
+process on the console transport, which hands each typed line to the dispatcher as an
+event and "sends" answers by calling a function. A sample is the wall time of one
+`ConsoleTransport.say()`: event in, ledger, permissions, rate limits, the handler, its
+database writes, the answer out. `!report` also files the report and queues a card for the
+moderation room; the outbox sends those cards between samples, untimed, as it would
+between two people's messages.
+
+The baseline is what the same number of SQLite statements costs through aiosqlite with
+nothing else to do: that many `SELECT 1` round trips to its thread, one after another.
+Each command sample is followed by one baseline sample, so both see the machine in the
+same state. The statements per command are counted first, untimed. As a second floor, the
+harness alone (the same transport delivering to a host that only echoes) is in the JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import aiosqlite
+
+from bench.common import AREA, percentile, toml_document
+from bench.report import Figure
+from bot.app import Application
+from bot.config import load_settings
+from bot.events import Event, OutgoingMessage
+from bot.storage.keys import DataKey
+from bot.transports.base import TransportHost
+from bot.transports.console import ROOM_ID, ConsoleTransport
+from plugins import DEFAULT_PLUGINS
+
+BUDGET_MS = 5.0
+PEOPLE = 50  # reports rotate over people: 20 each in the full run, within the limit of 100
+PLACES = ("18th & Ashland", "Cermak & Blue Island", "21st & Damen", "Loomis & 19th")
+SIGHTINGS = ("agents detaining someone", "two unmarked vans", "agents asking for papers")
+COUNTED_COMMANDS = 20
+
+Lines = Callable[[], Iterator[tuple[str, str]]]
+Say = Callable[[str, str], Awaitable[object]]
+Floor = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    warm_up: int
+    pings: int
+    reports: int
+
+
+@dataclass
+class Sampled:
+    """One command's samples (ms), its baseline's, and its SQLite statements."""
+
+    statements: float
+    bot: list[float]
+    floor: list[float]
+
+
+async def measure(sizes: Sizes) -> tuple[list[Figure], dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="vecinos-bench-cmd-") as tmp:
+        sampled = await _sample(Path(tmp), sizes)
+    echo = await _sample_echo(sizes.pings)
+    figures = [_figure(f"!{name}", s) for name, s in sampled.items()]
+    details = {
+        "samples": {name: len(s.bot) for name, s in sampled.items()},
+        "sqlite_statements_per_command": {name: s.statements for name, s in sampled.items()},
+        "ms": {name: _stats(s.bot) for name, s in sampled.items()},
+        "baseline_ms": {f"{name}_round_trips": _stats(s.floor) for name, s in sampled.items()},
+        "echo_host_ms": _stats(echo),
+    }
+    return figures, details
+
+
+def _figure(command: str, sampled: Sampled) -> Figure:
+    p99 = percentile(sampled.bot, 99)
+    return Figure(
+        name=f"command p99, {command} (p50 {statistics.median(sampled.bot):.2f} ms)",
+        value=p99,
+        baseline=percentile(sampled.floor, 99),
+        unit="ms",
+        baseline_name=f"{round(sampled.statements)} bare SQLite round trips",
+        budget=f"p99 <= {BUDGET_MS:g} ms",
+        within=p99 <= BUDGET_MS,
+        show_ratio=False,
+    )
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {
+        "p50": statistics.median(values),
+        "p90": percentile(values, 90),
+        "p99": percentile(values, 99),
+        "max": max(values),
+        "mean": statistics.fmean(values),
+    }
+
+
+# --- the bot --------------------------------------------------------------------------------
+
+
+async def _sample(workdir: Path, sizes: Sizes) -> dict[str, Sampled]:
+    commands: dict[str, tuple[Lines, int]] = {
+        "ping": (_pings, sizes.pings),
+        "report": (_reports, sizes.reports),
+    }
+    async with AsyncExitStack() as stack:
+        app = Application(
+            load_settings(_write_config(workdir), env={}), DataKey.generate(), DEFAULT_PLUGINS
+        )
+        transport = ConsoleTransport(write=lambda _line: None)
+        await app.start([transport])
+        stack.push_async_callback(app.stop)
+        floor_db = await stack.enter_async_context(
+            aiosqlite.connect(workdir / "floor.db", isolation_level=None)
+        )
+        say = _speaker(transport)
+        sampled = {}
+        for name, (lines, count) in commands.items():
+            await _timed(say, itertools.islice(lines(), sizes.warm_up), app)
+            statements = await _count_statements(app, say, lines())
+            floor = _round_trips(floor_db, round(statements))
+            bot, base = await _timed(say, itertools.islice(lines(), count), app, floor)
+            sampled[name] = Sampled(statements, bot, base)
+    return sampled
+
+
+async def _count_statements(app: Application, say: Say, lines: Iterator[tuple[str, str]]) -> float:
+    """SQLite statements per command (BEGIN and COMMIT included), the outbox's own excluded.
+
+    Traces the database's connection: the bench reaches into `Database` for it.
+    """
+    connection = app.bot.db._conn
+    statements: list[str] = []
+    counted = 0
+    await connection.set_trace_callback(statements.append)
+    try:
+        for person, line in itertools.islice(lines, COUNTED_COMMANDS):
+            await _drain(app)
+            statements.clear()
+            await say(person, line)
+            counted += sum(1 for sql in statements if not _outbox_work(sql))
+    finally:
+        # None switches tracing off (sqlite3's API); aiosqlite's annotation leaves it out.
+        await connection.set_trace_callback(cast(Any, None))
+    return counted / COUNTED_COMMANDS
+
+
+def _outbox_work(sql: str) -> bool:
+    """The outbox worker's statements (it runs meanwhile), not queueing into the outbox."""
+    return "FROM outbox" in sql or sql.startswith("UPDATE outbox")
+
+
+def _write_config(workdir: Path) -> Path:
+    rooms = [
+        {"id": ROOM_ID, "transport": "console", "role": "neighborhood", "areas": [AREA["slug"]]},
+        {"id": "mods", "transport": "console", "role": "moderation", "areas": [AREA["slug"]]},
+    ]
+    config = {
+        "bot": {"data_dir": str(workdir / "data"), "commands_per_minute": 1000},
+        "reports": {"per_person_limit": 100},
+        "health": {"enabled": False},  # no network in this figure
+        "areas": [AREA],
+        "rooms": rooms,
+    }
+    path = workdir / "config.toml"
+    path.write_text(toml_document(config))
+    return path
+
+
+def _speaker(transport: ConsoleTransport) -> Say:
+    async def say(person: str, line: str) -> object:
+        transport.user = person
+        return await transport.say(line)
+
+    return say
+
+
+async def _timed(
+    say: Say,
+    lines: Iterator[tuple[str, str]],
+    app: Application | None,
+    floor: Floor | None = None,
+) -> tuple[list[float], list[float]]:
+    """Milliseconds per line, each followed by one `floor` sample; the outbox is drained
+    between lines, untimed."""
+    samples, floors = [], []
+    for person, line in lines:
+        samples.append(await _milliseconds(say(person, line)))
+        if app is not None:
+            await _drain(app)
+        if floor is not None:
+            floors.append(await _milliseconds(floor()))
+    return samples, floors
+
+
+async def _milliseconds(work: Awaitable[object]) -> float:
+    began = time.perf_counter()
+    await work
+    return (time.perf_counter() - began) * 1000
+
+
+async def _drain(app: Application) -> None:
+    while await app.bot.outbox.backlog():  # noqa: ASYNC110 (no "drained" event to wait on)
+        await asyncio.sleep(0.001)
+
+
+def _pings() -> Iterator[tuple[str, str]]:
+    for n in itertools.count():
+        yield f"person{n % PEOPLE}", "!ping"
+
+
+def _reports() -> Iterator[tuple[str, str]]:
+    for n in itertools.count():
+        place, what = PLACES[n % len(PLACES)], SIGHTINGS[n % len(SIGHTINGS)]
+        yield f"person{n % PEOPLE}", f"!report {place}; {what}"
+
+
+# --- the floors ---------------------------------------------------------------------------
+
+
+def _round_trips(connection: aiosqlite.Connection, count: int) -> Floor:
+    """`count` sequential `SELECT 1` through aiosqlite's thread: what that many statements
+    cost in hand-offs alone, on this machine, now."""
+
+    async def run() -> None:
+        for _ in range(count):
+            await connection.execute_fetchall("SELECT 1")
+
+    return run
+
+
+class EchoHost:
+    """A host that answers every event with its own text: nothing but the plumbing."""
+
+    def __init__(self, transport: ConsoleTransport) -> None:
+        self._transport = transport
+
+    async def deliver(self, event: Event) -> None:
+        body = getattr(event, "body", "")
+        await self._transport.send(event.room.room_id, OutgoingMessage(plain=body))
+
+
+async def _sample_echo(count: int) -> list[float]:
+    """The harness alone: the same transport and loop, a host that only echoes."""
+    transport = ConsoleTransport(write=lambda _line: None)
+    # Only `deliver` is ever called by the console transport.
+    await transport.start(cast(TransportHost, EchoHost(transport)))
+    samples, _ = await _timed(_speaker(transport), itertools.islice(_pings(), count), None)
+    return samples

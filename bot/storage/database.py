@@ -123,9 +123,6 @@ class Transaction:
     def _end(self) -> None:
         self._open = False
 
-    # Each aiosqlite call is a round trip to its thread (a few hundred microseconds when the
-    # machine is busy), so reads take one: `execute_fetchall`, not execute/fetch/close.
-
     async def execute(self, sql: str, params: Params = ()) -> int:
         async with self._connection().execute(sql, params) as cursor:
             return cursor.rowcount
@@ -135,16 +132,12 @@ class Transaction:
             return cursor.rowcount
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """The first row; meant for queries of one row (by key, aggregates, LIMIT 1)."""
-        rows = await self._connection().execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        async with self._connection().execute(sql, params) as cursor:
+            return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return list(await self._connection().execute_fetchall(sql, params))
-
-    async def run(self, sql: str) -> None:
-        """A statement without parameters or result (BEGIN, COMMIT, ROLLBACK)."""
-        await self._connection().execute_fetchall(sql)
+        async with self._connection().execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
 
 
 class Database:
@@ -197,9 +190,9 @@ class Database:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises (or is cancelled)."""
         async with self._exclusive() as tx:
             try:
-                await tx.run("BEGIN IMMEDIATE")
+                await tx.execute("BEGIN IMMEDIATE")
                 yield tx
-                await tx.run("COMMIT")
+                await tx.execute("COMMIT")
             except BaseException:
                 await _rollback(tx)
                 raise
@@ -260,7 +253,7 @@ async def _rollback(tx: Transaction) -> None:
     """Unconditional: aiosqlite runs statements in order, so this also undoes a BEGIN or
     statement whose await was cancelled but which still runs after we return."""
     try:
-        await tx.run("ROLLBACK")
+        await tx.execute("ROLLBACK")
     except sqlite3.OperationalError as exc:
         if "no transaction is active" not in str(exc):
             raise

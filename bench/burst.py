@@ -96,6 +96,9 @@ class Outcome:
     cards: Counter[str] = field(default_factory=Counter)  # report id -> cards
     synapse_cpu: float | None = None
     bot_cpu: float | None = None
+    undecrypted: int = 0  # messages the people and the moderator could not decrypt
+    sync_gaps: int = 0  # their sync batches that skipped events (should stay 0)
+    bot_warnings: list[str] = field(default_factory=list)
 
     @property
     def lost(self) -> int:
@@ -229,6 +232,10 @@ async def burst(rig: Rig, side: str, plan: list[list[float]]) -> Outcome:
     outcome.bot_cpu = rig.bots[side].cpu_seconds() - bot_cpu
     await asyncio.sleep(SETTLE_SECONDS)
     _count(rig, side, outcome)
+    clients = [*rig.people, rig.moderator]
+    outcome.undecrypted = sum(client.undecrypted() for client in clients)
+    outcome.sync_gaps = sum(client.gaps for client in clients)
+    outcome.bot_warnings = rig.bots[side].warnings()
     return outcome
 
 
@@ -361,6 +368,9 @@ def details(outcome: Outcome) -> dict[str, Any]:
         "last_ack_after_last_send_seconds": outcome.last_ack_after_last_send,
         "synapse_cpu_seconds": outcome.synapse_cpu,
         "bot_process_cpu_seconds": outcome.bot_cpu,
+        "undecrypted_by_clients": outcome.undecrypted,
+        "client_sync_gaps": outcome.sync_gaps,
+        "bot_log_warnings": outcome.bot_warnings,
     }
 
 

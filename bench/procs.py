@@ -101,6 +101,16 @@ class Child:
         stat = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
+    def warnings(self, limit: int = 20) -> list[str]:
+        """Distinct WARNING and ERROR lines of this start's log, and the outbox's retries
+        (nio's key-share notes left out), without their time stamps."""
+        seen: dict[str, None] = {}
+        for line in self._new_log().splitlines():
+            notable = " WARNING " in line or " ERROR " in line or " bot.outbox: " in line
+            if notable and "Missing session" not in line:
+                seen.setdefault(line.split(" ", 2)[-1][:300])
+        return list(seen)[:limit]
+
     def _new_log(self) -> str:
         with self.log.open("rb") as log:
             log.seek(self._log_offset)

@@ -9,6 +9,8 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from cachetools import LRUCache
+
 from bot.commands import CommandSpec
 from bot.config import RoomConfig, Settings
 from bot.events import Event, MessageEvent, OutgoingMessage, RoomRef, SentMessage
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODERATOR_POWER = 50
+LANGUAGE_CACHE_SIZE = 10_000
 E = TypeVar("E", bound=Event)
 
 
@@ -45,6 +48,10 @@ class BotContext:
     metrics: Metrics = field(default_factory=Metrics)
     # Messages that must arrive (alerts) go through the durable outbox, not `send`.
     outbox: Outbox = field(init=False)
+    # Each person's `!lang` choice (None: none made), by keyed hash.
+    _languages: LRUCache[str, Language | None] = field(
+        init=False, default_factory=lambda: LRUCache(maxsize=LANGUAGE_CACHE_SIZE)
+    )
 
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.db, self.cipher, self._send_keyed, metrics=self.metrics)
@@ -78,17 +85,26 @@ class BotContext:
         return chosen or self.settings.room_language(room.transport, room.room_id)
 
     async def chosen_language(self, user_id: str) -> Language | None:
+        person = self.person(user_id)
+        # Asked for every message; this process is the table's only writer, so the cache
+        # is kept exact by `set_language`.
+        if person in self._languages:
+            return self._languages[person]
         row = await self.db.fetchone(
-            "SELECT language FROM person_prefs WHERE person = ?", (self.person(user_id),)
+            "SELECT language FROM person_prefs WHERE person = ?", (person,)
         )
-        return parse_language(row["language"]) if row is not None else None
+        chosen = parse_language(row["language"]) if row is not None else None
+        self._languages[person] = chosen
+        return chosen
 
     async def set_language(self, user_id: str, lang: Language) -> None:
+        person = self.person(user_id)
         await self.db.execute(
             "INSERT INTO person_prefs (person, language) VALUES (?, ?)"
             " ON CONFLICT (person) DO UPDATE SET language = excluded.language",
-            (self.person(user_id), lang),
+            (person, lang),
         )
+        self._languages[person] = lang
 
     def translator(self, lang: Language) -> Translator:
         return Translator(self.catalog, lang)

@@ -21,24 +21,17 @@ class EventLedger:
 
     async def begin(self, transport: str, event_id: str) -> bool:
         """Claim the event for handling; False when it was handled or given up on."""
-        async with self._db.transaction() as tx:
-            row = await tx.fetchone(
-                "SELECT state, attempts FROM handled_events WHERE event_id = ?", (event_id,)
-            )
-            if row is None:
-                await tx.execute(
-                    "INSERT INTO handled_events (event_id, transport, state, seen_at)"
-                    " VALUES (?, ?, 'started', ?)",
-                    (event_id, transport, utc_timestamp()),
-                )
-                return True
-            if row["state"] != "started" or row["attempts"] >= MAX_ATTEMPTS:
-                return False
-            await tx.execute(
-                "UPDATE handled_events SET attempts = attempts + 1 WHERE event_id = ?",
-                (event_id,),
-            )
-            return True
+        # One statement (one round trip): a new event is inserted as started; one left
+        # started by a crash gets another attempt, at most MAX_ATTEMPTS in all.
+        row = await self._db.fetchone(
+            "INSERT INTO handled_events (event_id, transport, state, seen_at)"
+            " VALUES (?, ?, 'started', ?)"
+            " ON CONFLICT (event_id) DO UPDATE SET attempts = attempts + 1"
+            " WHERE state = 'started' AND attempts < ?"
+            " RETURNING attempts",
+            (event_id, transport, utc_timestamp(), MAX_ATTEMPTS),
+        )
+        return row is not None
 
     async def finish(self, event_id: str) -> None:
         await self._db.execute(

@@ -79,25 +79,24 @@ class Outbox:
     async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
         """Record deliveries atomically; a key already recorded is left as it is."""
         now = utc_timestamp(self._now())
-        async with self._db.transaction() as tx:
-            await tx.executemany(
-                "INSERT OR IGNORE INTO outbox (key, transport, room_id, message, state,"
-                " next_attempt_at, edit_of_key, reply_to_key, created_at)"
-                " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-                [
-                    (
-                        d.key,
-                        d.room.transport,
-                        d.room.room_id,
-                        self._cipher.encrypt_json(_to_json(d.message), MESSAGE_CONTEXT),
-                        now,
-                        d.edit_of_key,
-                        d.reply_to_key,
-                        now,
-                    )
-                    for d in deliveries
-                ],
-            )
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO outbox (key, transport, room_id, message, state,"
+            " next_attempt_at, edit_of_key, reply_to_key, created_at)"
+            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            [
+                (
+                    d.key,
+                    d.room.transport,
+                    d.room.room_id,
+                    self._cipher.encrypt_json(_to_json(d.message), MESSAGE_CONTEXT),
+                    now,
+                    d.edit_of_key,
+                    d.reply_to_key,
+                    now,
+                )
+                for d in deliveries
+            ],
+        )
         self._wake.set()
 
     async def sent_event(self, key: str) -> str | None:

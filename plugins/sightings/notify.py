@@ -67,14 +67,18 @@ class Notifier:
 
     async def post_cards(self, stored: StoredReport) -> None:
         """Queue the report's card for each moderation room of its area."""
-        deliveries = []
-        for room in self.moderation_rooms(stored.area):
-            key = f"{stored.key}:card:{room.transport}:{room.room_id}"
-            await self._store.add_card(stored.id, room, key)
-            deliveries.append(Delivery(key, room, card(stored, self.room_view(room)).message()))
-        if not deliveries:
+        rooms = self.moderation_rooms(stored.area)
+        if not rooms:
             log.warning("no moderation room is configured for a report's area")
-        await self.bot.outbox.enqueue(deliveries)
+            return
+        keys = [f"{stored.key}:card:{room.transport}:{room.room_id}" for room in rooms]
+        await self._store.add_cards(stored.id, zip(rooms, keys, strict=True))
+        await self.bot.outbox.enqueue(
+            [
+                Delivery(key, room, card(stored, self.room_view(room)).message())
+                for room, key in zip(rooms, keys, strict=True)
+            ]
+        )
 
     async def refresh_cards(self, report_id: str) -> None:
         """Queue an edit of every card of the report to show its current state."""

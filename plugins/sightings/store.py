@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 
 from bot.events import RoomRef
@@ -120,70 +121,61 @@ class ReportStore:
         """Store a new report and return its id; a replay of `intake_event` finds the id of
         the report it filed before."""
         intake = self._hash(intake_event, "reports.intake")
-        async with self._db.transaction() as tx:
-            row = await tx.fetchone("SELECT id FROM sighting_reports WHERE intake = ?", (intake,))
-            if row is not None:
-                return str(row["id"])
-            report_id = await self._free_id(tx)
-            stamp = utc_timestamp(now)
-            await tx.execute(
-                "INSERT INTO sighting_reports (id, area, status, reporter, thread, intake, fields,"
-                " origin, created_at, status_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    report_id,
-                    report.area,
-                    Status.NEW.value,
-                    reporter,
-                    self._hash(origin.thread_root, "reports.thread"),
-                    intake,
-                    self._encrypt_report(report),
-                    self._cipher.encrypt_json(origin.__dict__, ORIGIN),
-                    stamp,
-                    stamp,
-                ),
-            )
-        return report_id
-
-    async def _free_id(self, tx: Transaction) -> str:
+        stamp = utc_timestamp(now)
+        values = (
+            Status.NEW.value,
+            reporter,
+            self._hash(origin.thread_root, "reports.thread"),
+            intake,
+            self._encrypt_report(report),
+            self._cipher.encrypt_json(origin.__dict__, ORIGIN),
+            stamp,
+            stamp,
+        )
         length = LENGTH
         while True:
             for _ in range(_ID_ATTEMPTS):
-                candidate = random_id(length)
-                taken = await tx.fetchone(
-                    "SELECT 1 FROM sighting_reports WHERE id = ?", (candidate,)
+                # One statement: it fails on a taken id or on a replayed intake alike, and
+                # only then is the (rare) cause looked up.
+                report_id = random_id(length)
+                if await self._db.fetchone(
+                    "INSERT INTO sighting_reports (id, area, status, reporter, thread, intake,"
+                    " fields, origin, created_at, status_since)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT DO NOTHING RETURNING id",
+                    (report_id, report.area, *values),
+                ):
+                    return report_id
+                filed = await self._db.fetchone(
+                    "SELECT id FROM sighting_reports WHERE intake = ?", (intake,)
                 )
-                if taken is None:
-                    return candidate
+                if filed is not None:
+                    return str(filed["id"])
             length += 1
 
     async def get(self, report_id: str) -> StoredReport | None:
-        row = await self._db.fetchone("SELECT * FROM sighting_reports WHERE id = ?", (report_id,))
-        return None if row is None else await self._load(row)
+        return _first(await self._reports("id = ?", (report_id,)))
 
     async def by_thread(self, thread_root: str) -> StoredReport | None:
         """The report whose reporter's thread starts at `thread_root`."""
-        row = await self._db.fetchone(
-            "SELECT * FROM sighting_reports WHERE thread = ? ORDER BY created_at DESC LIMIT 1",
-            (self._hash(thread_root, "reports.thread"),),
-        )
-        return None if row is None else await self._load(row)
+        thread = self._hash(thread_root, "reports.thread")
+        return _first(await self._reports("thread = ? ORDER BY created_at DESC LIMIT 1", (thread,)))
 
     async def by_card(self, room: RoomRef, event_id: str) -> StoredReport | None:
-        row = await self._db.fetchone(
-            "SELECT report_id FROM sighting_cards WHERE event_id = ? AND transport = ?"
-            " AND room_id = ?",
-            (event_id, room.transport, room.room_id),
+        return _first(
+            await self._reports(
+                "id = (SELECT report_id FROM sighting_cards WHERE event_id = ?"
+                " AND transport = ? AND room_id = ?)",
+                (event_id, room.transport, room.room_id),
+            )
         )
-        return None if row is None else await self.get(str(row["report_id"]))
 
     async def open_in(self, areas: Iterable[str], statuses: Iterable[Status]) -> list[StoredReport]:
         area_list, status_list = list(areas), [s.value for s in statuses]
-        rows = await self._db.fetchall(
-            f"SELECT * FROM sighting_reports WHERE area IN ({_marks(area_list)})"
-            f" AND status IN ({_marks(status_list)}) ORDER BY created_at",
+        return await self._reports(
+            f"area IN ({_marks(area_list)}) AND status IN ({_marks(status_list)})",
             (*area_list, *status_list),
         )
-        return [await self._load(row) for row in rows]
 
     async def filed_since(self, reporter: str, since: datetime) -> list[datetime]:
         rows = await self._db.fetchall(
@@ -193,11 +185,26 @@ class ReportStore:
         )
         return [datetime.fromisoformat(row["created_at"]) for row in rows]
 
-    async def _load(self, row: Any) -> StoredReport:
-        report_id = str(row["id"])
-        count = await self._db.fetchone(
-            "SELECT COUNT(*) AS n FROM sighting_corroborations WHERE report_id = ?", (report_id,)
+    async def _reports(self, where: str, params: tuple[object, ...]) -> list[StoredReport]:
+        """The reports matching `where`, oldest first, each with its corroboration count
+        and history: one query, one row per decision (or one without a decision)."""
+        rows = await self._db.fetchall(
+            "SELECT r.*, d.seq, d.action, d.status AS decision_status, d.at, d.detail,"
+            " (SELECT COUNT(*) FROM sighting_corroborations c WHERE c.report_id = r.id)"
+            " AS corroborations"
+            f" FROM (SELECT * FROM sighting_reports WHERE {where}) AS r"
+            " LEFT JOIN sighting_decisions d ON d.report_id = r.id"
+            " ORDER BY r.created_at, r.id, d.seq",
+            params,
         )
+        reports: list[StoredReport] = []
+        for report_id, group in groupby(rows, key=lambda row: str(row["id"])):
+            report_rows = list(group)
+            history = tuple(self._decision(row) for row in report_rows if row["seq"] is not None)
+            reports.append(self._load(report_id, report_rows[0], history))
+        return reports
+
+    def _load(self, report_id: str, row: Any, history: tuple[Decision, ...]) -> StoredReport:
         return StoredReport(
             id=report_id,
             area=str(row["area"]),
@@ -208,8 +215,8 @@ class ReportStore:
             origin=Origin(**self._cipher.decrypt_json(row["origin"], ORIGIN)),
             duplicate_of=row["duplicate_of"],
             created_at=datetime.fromisoformat(row["created_at"]),
-            corroborations=int(count["n"]) if count is not None else 0,
-            history=tuple(await self._history(report_id)),
+            corroborations=int(row["corroborations"]),
+            history=history,
         )
 
     def _encrypt_report(self, report: Report) -> bytes:
@@ -291,21 +298,13 @@ class ReportStore:
             )
         return True
 
-    async def _history(self, report_id: str) -> list[Decision]:
-        rows = await self._db.fetchall(
-            "SELECT seq, action, status, at, detail FROM sighting_decisions"
-            " WHERE report_id = ? ORDER BY seq",
-            (report_id,),
-        )
-        return [self._decision(row) for row in rows]
-
     def _decision(self, row: Any) -> Decision:
         detail = self._cipher.decrypt_json(row["detail"], DETAIL)
         actor = detail.get("actor")
         return Decision(
             seq=int(row["seq"]),
             action=Action(row["action"]),
-            status=Status(row["status"]),
+            status=Status(row["decision_status"]),
             at=datetime.fromisoformat(row["at"]),
             actor=Actor(**actor) if actor else None,
             note=detail.get("note"),
@@ -317,7 +316,8 @@ class ReportStore:
         """(report id, decision) of the given kinds after `seq`, oldest first."""
         action_list = [a.value for a in actions]
         rows = await self._db.fetchall(
-            "SELECT report_id, seq, action, status, at, detail FROM sighting_decisions"
+            "SELECT report_id, seq, action, status AS decision_status, at, detail"
+            " FROM sighting_decisions"
             f" WHERE seq > ? AND action IN ({_marks(action_list)}) ORDER BY seq",
             (seq, *action_list),
         )
@@ -325,11 +325,12 @@ class ReportStore:
 
     # --- cards --------------------------------------------------------------------------
 
-    async def add_card(self, report_id: str, room: RoomRef, key: str) -> None:
-        await self._db.execute(
+    async def add_cards(self, report_id: str, cards: Iterable[tuple[RoomRef, str]]) -> None:
+        """Record the report's card (room, outbox key) in each moderation room."""
+        await self._db.executemany(
             "INSERT OR IGNORE INTO sighting_cards (report_id, transport, room_id, key)"
             " VALUES (?, ?, ?, ?)",
-            (report_id, room.transport, room.room_id, key),
+            [(report_id, room.transport, room.room_id, key) for room, key in cards],
         )
 
     async def cards(self, report_id: str) -> list[Card]:
@@ -384,6 +385,10 @@ class ReportStore:
 def _card(row: Any) -> Card:
     room = RoomRef(row["transport"], row["room_id"])
     return Card(str(row["report_id"]), room, str(row["key"]), row["event_id"])
+
+
+def _first(reports: list[StoredReport]) -> StoredReport | None:
+    return reports[0] if reports else None
 
 
 def _marks(values: list[str]) -> str:

@@ -497,7 +497,7 @@ async def test_cancel_while_beginning_leaves_no_transaction_open(db: Database) -
             await asyncio.Event().wait()
 
     task = asyncio.create_task(begin_only())
-    await asyncio.sleep(0)  # the task is now awaiting BEGIN IMMEDIATE in the worker thread
+    await asyncio.sleep(0)  # the task is now inside its transaction
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -509,3 +509,30 @@ async def test_cancel_while_beginning_leaves_no_transaction_open(db: Database) -
 def _tokens_seen_by_another_connection(path: Path) -> list[str]:
     with closing(sqlite3.connect(path)) as conn:
         return [row[0] for row in conn.execute("SELECT token FROM sync_state")]
+
+
+# --- checkpoints ------------------------------------------------------------------------
+
+
+async def test_commits_on_the_loop_never_checkpoint(db: Database) -> None:
+    # The checkpoint syncs to disk; the Checkpointer's thread does it, not a commit.
+    row = await db.fetchone("PRAGMA wal_autocheckpoint")
+    assert row is not None and row[0] == 0
+
+
+async def test_the_checkpointer_copies_the_wal_into_the_database_file(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.storage.database.CHECKPOINT_SECONDS", 0.05)
+    database = await Database.open(db_path, [CORE_MIGRATIONS])
+    try:
+        await _insert_sync_state(database, "matrix", VISIBLE_CANARY)
+        canary = VISIBLE_CANARY.encode()
+        assert canary in _snapshot(db_path)["vecinos.db-wal"]
+        async with asyncio.timeout(5):
+            while canary not in db_path.read_bytes():
+                await asyncio.sleep(0.02)
+        # The bot's own connection goes on as before.
+        assert await _tokens(database) == [VISIBLE_CANARY]
+    finally:
+        await database.close()

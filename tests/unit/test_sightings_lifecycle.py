@@ -92,6 +92,7 @@ async def test_undecided_reports_expire_after_four_hours(world: World) -> None:
 
     later(world, timedelta(hours=4, minutes=1))
     await world.plugin.sweep()
+    await world.settle()
     statuses = {
         rid: (await world.plugin.store.get(rid)).status  # type: ignore[union-attr]
         for rid in (waiting, asked, confirmed)
@@ -108,6 +109,7 @@ async def test_undecided_reports_expire_after_four_hours(world: World) -> None:
         "happening, please send a new report."
     )
     await world.plugin.sweep()  # nothing more happens on the next run
+    await world.settle()
     assert len(world.in_thread(PILSEN_EN, event)) == 2
 
 

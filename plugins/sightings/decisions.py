@@ -182,19 +182,22 @@ class Decisions:
         text = view.t("sightings.decided", badge=BADGES[stored.status], id=report_id, status=status)
         return Result(True, text)
 
-    async def _effects(self, report_id: str, seq: int) -> StoredReport | None:
-        """Cards, the reporter's notice and subscribers, for the decision `seq`."""
-        await self._notifier.refresh_cards(report_id)
+    async def _effects(self, report_id: str, seq: int) -> None:
+        """Subscribers, cards and the reporter's notice, for the decision `seq`.
+
+        Subscribers come first: the relay queues the neighbors' alerts, and the outbox
+        sends in queue order, so the alerts do not wait behind the bookkeeping messages.
+        """
         stored = await self._store.get(report_id)
         decision = next((d for d in stored.history if d.seq == seq), None) if stored else None
         if stored is None or decision is None:
-            return stored
-        if decision.action is not Action.ANSWER:
-            await self._tell_reporter(stored, decision)
+            return
         change = change_of(stored, decision)
         if change is not None:
             await self._signals.publish(change)
-        return stored
+        await self._notifier.refresh_cards(report_id)
+        if decision.action is not Action.ANSWER:
+            await self._tell_reporter(stored, decision)
 
     async def changes_after(self, seq: int) -> list[ReportChange]:
         """Changes subscribers hear about, after `seq`: for catching up after a restart."""

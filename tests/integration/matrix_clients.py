@@ -45,6 +45,9 @@ T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 20.0
 _SYNC_TIMEOUT_MS = 30_000
+# Busy rooms (a burst, a homeserver restart) must not come back as a "limited" batch with
+# events skipped, as they would with the server's default timeline limit of 10.
+_SYNC_FILTER = {"room": {"timeline": {"limit": 1000}}}
 _MEGOLM = "m.megolm.v1.aes-sha2"
 
 
@@ -111,7 +114,9 @@ class UserClient:
 
     async def _sync_loop(self) -> None:
         try:
-            await self.client.sync_forever(timeout=_SYNC_TIMEOUT_MS, full_state=True)
+            await self.client.sync_forever(
+                timeout=_SYNC_TIMEOUT_MS, sync_filter=_SYNC_FILTER, full_state=True
+            )
         finally:
             # Wake waiters so they notice the loop is gone instead of timing out.
             await self._notify()

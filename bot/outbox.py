@@ -164,8 +164,11 @@ class Outbox:
                 await self._failed(row, error)
                 return
         now = self._now()
+        # Once sent, edits and replies need only the event id; the content (report text,
+        # people's ids to mention) is not kept.
         await self._db.execute(
-            "UPDATE outbox SET state = 'sent', event_id = ?, sent_at = ? WHERE key = ?",
+            "UPDATE outbox SET state = 'sent', event_id = ?, sent_at = ?, message = x''"
+            " WHERE key = ?",
             (sent.event_id, utc_timestamp(now), row["key"]),
         )
         self._count_sent(row, now)

@@ -119,6 +119,20 @@ async def test_an_edit_waits_for_the_message_it_edits(db: Database, cipher: Fiel
     assert sent["follow"].reply_to == "$event-alert"
 
 
+async def test_a_sent_message_keeps_only_its_event_id(db: Database, cipher: FieldCipher) -> None:
+    sender = FakeSender()
+    outbox = Outbox(db, cipher, sender)
+    await outbox.enqueue([delivery("alert", "2 agents at 18th & Ashland")])
+    await run_outbox(outbox, lambda: len(sender.sent) == 1)
+    row = await db.fetchone("SELECT message, event_id FROM outbox WHERE key = 'alert'")
+    assert row is not None and (row["message"], row["event_id"]) == (b"", "$event-alert")
+
+    # An edit queued later still finds what it edits.
+    await outbox.enqueue([delivery("edit", "cleared", edit_of_key="alert")])
+    await run_outbox(outbox, lambda: len(sender.sent) == 2)
+    assert dict(sender.sent)["edit"].edit_of == "$event-alert"
+
+
 async def test_pending_deliveries_survive_a_restart(db: Database, cipher: FieldCipher) -> None:
     stuck = FakeSender()
     stuck.gate.clear()  # the first process never gets to send

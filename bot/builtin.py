@@ -1,13 +1,17 @@
-"""Commands every Vecinos bot has: ping, help and language choice."""
+"""Commands every Vecinos bot has: ping, help, language choice and `!forgetme`."""
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from typing import Literal
 
 from bot.commands import CommandSpec, command
 from bot.context import CommandContext
 from bot.formatting import Rich
 from bot.plugin import Plugin
+
+log = logging.getLogger(__name__)
 
 
 class CorePlugin(Plugin):
@@ -38,6 +42,29 @@ class CorePlugin(Plugin):
         await ctx.bot.set_language(ctx.event.sender.user_id, language)
         await ctx.reply(ctx.bot.translator(language)("core.lang_set"))
 
+    @command("forgetme", aliases={"es": ("olvidame", "olvídame")})
+    async def forgetme(self, ctx: CommandContext, answer: str | None = None) -> None:
+        """Erase what the bot keeps about the sender, once they have confirmed."""
+        if answer is None or not _is_yes(answer):
+            confirm = f"{ctx.typed_name()} {ctx.t('core.forget_yes')}"
+            await ctx.reply(ctx.t("core.forget_ask", confirm=confirm))
+            return
+        user_id = ctx.event.sender.user_id
+        # A moderator's identity pin guards the moderation room: it is not theirs to drop.
+        keeps_identity = await ctx.bot.moderates(ctx.room.transport, user_id)
+        for plugin in self.bot.registry.plugins():
+            await plugin.forget(user_id)
+        if not keeps_identity:
+            await ctx.bot.identities.forget(user_id)
+        log.info("erased a person's data on request")
+        done = ctx.t("core.forget_done")
+        if keeps_identity:
+            done = f"{done}\n{ctx.t('core.forget_kept_identity')}"
+        await ctx.reply(done)
+
+    async def forget(self, user_id: str) -> None:
+        await self.bot.forget_language(user_id)
+
     def _overview(self, ctx: CommandContext) -> Rich:
         rich = Rich().bold(ctx.t("core.help_title")).newline()
         # "Commands you can use here": not those the dispatcher refuses in this room's role.
@@ -56,3 +83,9 @@ class CorePlugin(Plugin):
             also = ", ".join(f"{prefix}{name}" for name in names)
             rich.newline().italic(ctx.t("core.help_aliases", names=also))
         return rich
+
+
+def _is_yes(answer: str) -> bool:
+    """Whether the answer is yes or sí (with or without the accent), in any case."""
+    folded = unicodedata.normalize("NFKD", answer.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c)) in {"yes", "si"}

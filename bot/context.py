@@ -106,6 +106,11 @@ class BotContext:
         )
         self._languages[person] = lang
 
+    async def forget_language(self, user_id: str) -> None:
+        person = self.person(user_id)
+        await self.db.execute("DELETE FROM person_prefs WHERE person = ?", (person,))
+        self._languages.pop(person, None)
+
     def translator(self, lang: Language) -> Translator:
         return Translator(self.catalog, lang)
 
@@ -217,9 +222,14 @@ class CommandContext(EventContext[MessageEvent]):
     def usage(self, spec: CommandSpec | None = None) -> str:
         spec = spec or self.spec
         assert spec is not None
-        prefix = self.bot.settings.bot.command_prefix
         params = " ".join(p.usage(self.arg_name(p.name)) for p in spec.params)
-        return f"{prefix}{spec.display_name(self.lang)} {params}".rstrip()
+        return f"{self.typed_name(spec)} {params}".rstrip()
+
+    def typed_name(self, spec: CommandSpec | None = None) -> str:
+        """The command as this person types it, in their language: `!olvidame`."""
+        spec = spec or self.spec
+        assert spec is not None
+        return f"{self.bot.settings.bot.command_prefix}{spec.display_name(self.lang)}"
 
     def help_command(self) -> str:
         return f"{self.bot.settings.bot.command_prefix}{self.t('core.help_name')}"

@@ -80,6 +80,9 @@ class IdentityRegistry:
             )
         return TrustResult.TRUSTED
 
+    async def forget(self, user_id: str) -> None:
+        await self._db.execute("DELETE FROM identities WHERE person = ?", (self._person(user_id),))
+
     async def current_key(self, user_id: str) -> str | None:
         row = await self._db.fetchone(
             "SELECT current_key FROM identities WHERE person = ?", (self._person(user_id),)

@@ -14,6 +14,8 @@
         @job("expire", grace=timedelta(hours=1))
         async def expire(self, payload: dict[str, Any]) -> None: ...
 
+        async def forget(self, user_id: str) -> None: ...  # `!forgetme`
+
 Plugins know nothing of Matrix or Signal: they see normalized events and reply through the
 context they are handed.
 """
@@ -57,6 +59,10 @@ class Plugin:
 
     async def stop(self) -> None:
         """Called on shutdown."""
+
+    async def forget(self, user_id: str) -> None:
+        """Erase what this plugin keeps about the person `user_id` (`!forgetme`): whatever
+        is stored under `bot.person(user_id)` or holds their id encrypted."""
 
 
 def reaction(*keys: str) -> Callable[[AnyHandler], AnyHandler]:

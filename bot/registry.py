@@ -48,6 +48,9 @@ class Registry:
             self._by_name[name] = command
         self._commands.append(command)
 
+    def plugins(self) -> list[Plugin]:
+        return list(self._plugins.values())
+
     def plugin(self, name: str) -> Plugin | None:
         """A loaded plugin by name: for plugins that build on another (a relay on reports)."""
         return self._plugins.get(name)

@@ -80,6 +80,9 @@ class Rosters(Plugin):
     def _now(self) -> datetime:
         return self.clock()
 
+    async def forget(self, user_id: str) -> None:
+        await self.store.forget(self.bot.person(user_id))
+
     async def start(self) -> None:
         await self.sites.load()
         # Config times (reminder minutes, evening hour) may have changed while stopped.

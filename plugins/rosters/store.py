@@ -291,6 +291,13 @@ class RosterStore:
             ),
         )
 
+    async def forget(self, person: str) -> None:
+        """Every claim of the person, past and future, and their place in backup pools; a
+        shift left short is announced by its coverage check as any other."""
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM roster_claims WHERE person = ?", (person,))
+            await tx.execute("DELETE FROM roster_backups WHERE person = ?", (person,))
+
     # --- backup pool ------------------------------------------------------------------------
 
     async def set_backup(

@@ -114,7 +114,7 @@ class GuidedReports:
     async def _continue(self, person: str, dialog: Dialog, event: Event, outcome: Outcome) -> None:
         t = self.bot.translator(dialog.lang)
         if isinstance(outcome, Cancelled):
-            await self._end(person)
+            await self.end(person)
             await self._say(dialog, event, Rich().text(t("sightings.dialog.cancelled")))
         elif isinstance(outcome, Retry):
             message = Rich().line(problem_text(outcome.problem, t))
@@ -138,7 +138,7 @@ class GuidedReports:
             # Most likely a value given at "anything else?": ask that once more.
             await self._continue(person, dialog, event, Retry(result))
             return
-        await self._end(person)
+        await self.end(person)
         await self._intake.file(
             Filing(
                 report=result,
@@ -157,7 +157,8 @@ class GuidedReports:
             TIMEOUT_JOB, expires_at, {"person": person}, job_id=f"{TIMEOUT_JOB}:{person}"
         )
 
-    async def _end(self, person: str) -> None:
+    async def end(self, person: str) -> None:
+        """Drop the person's dialog, if any, and its timeout."""
         await self._dialogs.delete(person)
         await self.bot.scheduler.cancel(f"{TIMEOUT_JOB}:{person}")
 

@@ -146,7 +146,8 @@ class Notifier:
                         plain=outgoing.plain,
                         html=outgoing.html,
                         thread_root=origin.thread_root,
-                        mentions=(origin.user_id,),
+                        # Nobody to mention once the reporter asked to be forgotten.
+                        mentions=(origin.user_id,) if origin.user_id else (),
                     ),
                 )
             ]

@@ -69,6 +69,11 @@ class Sightings(Plugin):
             label="state",
         )
 
+    async def forget(self, user_id: str) -> None:
+        person = self.bot.person(user_id)
+        await self.guided.end(person)
+        await self.store.forget(person, user_id)
+
     async def changes_after(self, seq: int) -> list[ReportChange]:
         """For subscribers catching up after a restart; see `signals`."""
         return await self.decisions.changes_after(seq)

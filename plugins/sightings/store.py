@@ -7,6 +7,7 @@ moderators acting at once exactly one wins.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -350,6 +351,37 @@ class ReportStore:
         await self._db.execute(
             "UPDATE sighting_cards SET event_id = ? WHERE key = ?", (event_id, card.key)
         )
+
+    # --- forgetting a person -------------------------------------------------------------
+
+    async def forget(self, person: str, user_id: str) -> None:
+        """Erase a person: their `!seen` marks, their name on decisions, and the reports
+        they filed that never went out as alerts. Those that did stay, without a trace of
+        who filed them."""
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM sighting_corroborations WHERE person = ?", (person,))
+            await tx.execute(
+                "DELETE FROM sighting_reports WHERE reporter = ? AND NOT EXISTS (SELECT 1"
+                " FROM sighting_decisions d WHERE d.report_id = sighting_reports.id"
+                " AND d.action = ?)",
+                (person, Action.CONFIRM.value),
+            )
+            for row in await tx.fetchall(
+                "SELECT id, origin FROM sighting_reports WHERE reporter = ?", (person,)
+            ):
+                origin = {**self._cipher.decrypt_json(row["origin"], ORIGIN), "user_id": ""}
+                await tx.execute(
+                    "UPDATE sighting_reports SET reporter = ?, origin = ? WHERE id = ?",
+                    # Shaped like a keyed hash, and unlinked from every other report.
+                    (secrets.token_hex(32), self._cipher.encrypt_json(origin, ORIGIN), row["id"]),
+                )
+            for row in await tx.fetchall("SELECT seq, detail FROM sighting_decisions"):
+                detail = self._cipher.decrypt_json(row["detail"], DETAIL)
+                if (detail.get("actor") or {}).get("user_id") == user_id:
+                    await tx.execute(
+                        "UPDATE sighting_decisions SET detail = ? WHERE seq = ?",
+                        (self._cipher.encrypt_json({**detail, "actor": None}, DETAIL), row["seq"]),
+                    )
 
     # --- housekeeping -------------------------------------------------------------------
 

@@ -387,3 +387,28 @@ async def test_rate_limit_expiry_and_purge(hood: Neighborhood) -> None:
             ids,
         )
         assert row is not None and row["n"] == 0, table
+
+
+async def test_a_reporter_asks_to_be_forgotten(hood: Neighborhood) -> None:
+    confirmed, _, _ = await report(hood, hood.bea, hood.spanish, "!reporte 18 y Ashland; agentes")
+    pending, _, _ = await report(hood, hood.bea, hood.spanish, "!reporte Cermak; dos camionetas")
+    await hood.rosa.send_text(hood.mods, f"!confirm {confirmed}")
+    await hood.rosa.wait_for_message(hood.mods, hood.from_bot(f"{confirmed}: CONFIRMED"))
+
+    await hood.bea.send_text(hood.spanish, "!olvidame")
+    await hood.bea.wait_for_message(hood.spanish, hood.from_bot("Para seguir, envía: !olvidame sí"))
+    await hood.bea.send_text(hood.spanish, "!olvidame sí")
+    await hood.bea.wait_for_message(
+        hood.spanish, hood.from_bot("Listo: Vecinos borró lo que guardaba sobre ti.")
+    )
+
+    store = hood.plugin.store
+    assert await store.get(pending) is None
+    kept = await store.get(confirmed)
+    assert kept is not None and kept.status is Status.CONFIRMED and kept.origin.user_id == ""
+    person = hood.bot.app.bot.person(hood.bea.user_id)
+    await hood.bot.stop()
+    data = hood.setup.dir / "data"
+    stored = b"".join(path.read_bytes() for path in data.glob("vecinos.db*"))
+    assert person.encode() not in stored
+    assert hood.bea.user_id.encode() not in stored

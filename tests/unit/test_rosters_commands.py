@@ -371,6 +371,21 @@ async def test_backup_pool_on_off_and_status(world: World) -> None:
     )
 
 
+async def test_forgetme_drops_every_claim_and_backup_of_the_volunteer(world: World) -> None:
+    shift = await ids(world, "pickup", "2026-03-03")
+    await world.say(WHITTIER, MARIA, f"!claim {shift}")
+    await world.say(WHITTIER, JUAN, f"!claim {shift}")
+    await world.say(WHITTIER, MARIA, "!backup on")
+
+    await world.say(WHITTIER, MARIA, "!forgetme yes")
+
+    staffed = await world.plugin.store.staffed(shift)
+    assert staffed is not None
+    assert [claim.user_id for claim in staffed.claims] == [JUAN]
+    pool = await world.running.bot.db.fetchone("SELECT COUNT(*) AS n FROM roster_backups")
+    assert pool is not None and pool["n"] == 0  # Maria was its only member
+
+
 # --- the whole flow in Spanish --------------------------------------------------------------
 
 

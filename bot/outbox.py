@@ -5,6 +5,9 @@ rows with bounded concurrency; a failure is retried with exponential backoff, an
 delivery still pending at a crash is sent after the restart. Every send carries the row's
 key as its idempotency key (a Matrix transaction id), so a retry of a message that did
 reach the homeserver before the crash is dropped there instead of posted twice.
+
+Urgent deliveries (alerts) go first: while one is due or being sent, nothing else starts,
+so a moderator card's edit or a notice never competes with an alert for the homeserver.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Delivery:
     # Resolved when sending: the event id of the delivery with this key.
     edit_of_key: str | None = None
     reply_to_key: str | None = None
+    urgent: bool = False
 
 
 class Outbox:
@@ -66,6 +70,7 @@ class Outbox:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._urgent_in_flight: set[str] = set()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -81,8 +86,8 @@ class Outbox:
         now = utc_timestamp(self._now())
         await self._db.executemany(
             "INSERT OR IGNORE INTO outbox (key, transport, room_id, message, state,"
-            " next_attempt_at, edit_of_key, reply_to_key, created_at)"
-            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            " next_attempt_at, edit_of_key, reply_to_key, urgent, created_at)"
+            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
             [
                 (
                     d.key,
@@ -92,6 +97,7 @@ class Outbox:
                     now,
                     d.edit_of_key,
                     d.reply_to_key,
+                    d.urgent,
                     now,
                 )
                 for d in deliveries
@@ -120,11 +126,15 @@ class Outbox:
         send never holds back the ones queued after it."""
         rows = await self._db.fetchall(
             "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-            " ORDER BY created_at LIMIT ?",
+            " ORDER BY urgent DESC, created_at LIMIT ?",
             (utc_timestamp(self._now()), BATCH + len(self._in_flight)),
         )
         fresh = [row for row in rows if row["key"] not in self._in_flight]
+        if self._urgent_in_flight or any(row["urgent"] for row in fresh):
+            fresh = [row for row in fresh if row["urgent"]]
         for row in fresh:
+            if row["urgent"]:
+                self._urgent_in_flight.add(row["key"])
             self._in_flight[row["key"]] = asyncio.create_task(self._deliver_then_wake(row))
         return len(fresh)
 
@@ -133,10 +143,15 @@ class Outbox:
             await self._deliver(row)
         finally:
             del self._in_flight[row["key"]]
+            self._urgent_in_flight.discard(row["key"])
             # A delivery may unblock another (an edit waits for its alert).
             self._wake.set()
 
     async def _sleep_until_due(self) -> None:
+        if self._urgent_in_flight:
+            # What is due waits for the urgent ones, each of which wakes us when done.
+            await self._wake.wait()
+            return
         busy = list(self._in_flight)
         row = await self._db.fetchone(
             "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE state = 'pending'"
@@ -147,8 +162,11 @@ class Outbox:
         if row is not None and row["due"] is not None:
             due = datetime.fromisoformat(row["due"])
             delay = max(0.0, (due - self._now()).total_seconds())
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+        # that comes as the event is set, and stop() would then wait for ever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
 
     async def _deliver(self, row: Any) -> None:
         stored = _from_json(self._cipher.decrypt_json(row["message"], MESSAGE_CONTEXT))

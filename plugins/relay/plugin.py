@@ -83,6 +83,7 @@ class Relay(Plugin):
                 _key(change.seq, room),
                 room,
                 _placed(alert(change, change.at, self._view(room)).message(), thread),
+                urgent=True,
             )
             for room, thread in targets
         ]
@@ -101,8 +102,16 @@ class Relay(Plugin):
             edit = replace(alert(change, confirmed_at, view).message(), notice=False)
             follow = _placed(follow_up(change, view).message(), thread)
             deliveries += [
-                Delivery(f"{original}:edit:{change.seq}", room, edit, edit_of_key=original),
-                Delivery(f"{original}:follow:{change.seq}", room, follow, reply_to_key=original),
+                Delivery(
+                    f"{original}:edit:{change.seq}", room, edit, edit_of_key=original, urgent=True
+                ),
+                Delivery(
+                    f"{original}:follow:{change.seq}",
+                    room,
+                    follow,
+                    reply_to_key=original,
+                    urgent=True,
+                ),
             ]
         if change.kind in CLOSING:
             await self.bot.db.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +36,15 @@ class FakeSender:
             raise ConnectionError("homeserver unreachable")
         self.sent.append((key, message))
         return SentMessage(room, f"$event-{key}")
+
+
+class AlertRoomDown(FakeSender):
+    """Every send to the key "alert" fails."""
+
+    async def __call__(self, room: RoomRef, message: OutgoingMessage, key: str) -> SentMessage:
+        if key == "alert":
+            raise ConnectionError("the room's server is unreachable")
+        return await super().__call__(room, message, key)
 
 
 @pytest.fixture
@@ -131,6 +141,32 @@ async def test_a_sent_message_keeps_only_its_event_id(db: Database, cipher: Fiel
     await outbox.enqueue([delivery("edit", "cleared", edit_of_key="alert")])
     await run_outbox(outbox, lambda: len(sender.sent) == 2)
     assert dict(sender.sent)["edit"].edit_of == "$event-alert"
+
+
+async def test_urgent_deliveries_go_first_and_nothing_else_starts_meanwhile(
+    db: Database, cipher: FieldCipher
+) -> None:
+    sender = FakeSender()
+    outbox = Outbox(db, cipher, sender, concurrency=3)
+    # The card's edit is queued first, then the alerts; the outbox sends three at a time.
+    await outbox.enqueue([delivery("card-edit"), delivery("notice")])
+    alerts = [replace(delivery(f"alert-{n}"), urgent=True) for n in range(12)]
+    await outbox.enqueue(alerts)
+    await run_outbox(outbox, lambda: len(sender.sent) == 14)
+    order = [key for key, _ in sender.sent]
+    assert sorted(order[:12]) == sorted(a.key for a in alerts)
+    assert sorted(order[12:]) == ["card-edit", "notice"]
+
+
+async def test_an_urgent_delivery_in_backoff_holds_back_nothing(
+    db: Database, cipher: FieldCipher
+) -> None:
+    sender = AlertRoomDown()
+    outbox = Outbox(db, cipher, sender, first_retry=timedelta(seconds=30))
+    await outbox.enqueue([replace(delivery("alert"), urgent=True)])
+    await outbox.enqueue([delivery("card-edit")])
+    await run_outbox(outbox, lambda: "card-edit" in dict(sender.sent))
+    assert "alert" not in dict(sender.sent)  # still waiting for its retry
 
 
 async def test_pending_deliveries_survive_a_restart(db: Database, cipher: FieldCipher) -> None:

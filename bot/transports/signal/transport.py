@@ -248,7 +248,8 @@ class SignalTransport:
     async def _stopped_within(self, seconds: float) -> bool:
         """Wait up to `seconds`; True as soon as the transport is stopping."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+            async with asyncio.timeout(seconds):  # not wait_for: see bot/outbox.py
+                await self._stopping.wait()
         return self._stopping.is_set()
 
     # --- sending ----------------------------------------------------------------------

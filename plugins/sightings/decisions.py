@@ -183,11 +183,8 @@ class Decisions:
         return Result(True, text)
 
     async def _effects(self, report_id: str, seq: int) -> None:
-        """Subscribers, cards and the reporter's notice, for the decision `seq`.
-
-        Subscribers come first: the relay queues the neighbors' alerts, and the outbox
-        sends in queue order, so the alerts do not wait behind the bookkeeping messages.
-        """
+        """Subscribers (the relay's alerts), cards and the reporter's notice, for the
+        decision `seq`. The alerts are urgent deliveries: the outbox sends them first."""
         stored = await self._store.get(report_id)
         decision = next((d for d in stored.history if d.seq == seq), None) if stored else None
         if stored is None or decision is None:

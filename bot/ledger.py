@@ -21,8 +21,8 @@ class EventLedger:
 
     async def begin(self, transport: str, event_id: str) -> bool:
         """Claim the event for handling; False when it was handled or given up on."""
-        # One statement (one round trip): a new event is inserted as started; one left
-        # started by a crash gets another attempt, at most MAX_ATTEMPTS in all.
+        # One statement: a new event is inserted as started; one left started by a crash
+        # gets another attempt, at most MAX_ATTEMPTS in all.
         row = await self._db.fetchone(
             "INSERT INTO handled_events (event_id, transport, state, seen_at)"
             " VALUES (?, ?, 'started', ?)"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 
 from bot.context import BotContext
 from bot.events import OutgoingMessage, RoomRef, SentMessage
@@ -18,7 +19,7 @@ from bot.formatting import Rich
 from bot.i18n import Language
 from bot.outbox import Delivery
 from plugins.sightings.card import View, card
-from plugins.sightings.store import ReportStore, StoredReport
+from plugins.sightings.store import Card, ReportStore, StoredReport
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,15 @@ class Notifier:
             ]
         )
 
+    async def withdraw_cards(self, cards: Iterable[Card]) -> None:
+        """Edit the cards of erased reports to say so, without the report's details."""
+        edits = []
+        for shown in cards:
+            t = self.room_view(shown.room).t
+            text = Rich().bold(t("sightings.card.withdrawn", id=shown.report_id))
+            edits.append(_card_edit(shown, "withdrawn", text))
+        await self.bot.outbox.enqueue(edits)
+
     async def refresh_cards(self, report_id: str) -> None:
         """Queue an edit of every card of the report to show its current state."""
         lock = self._locks.setdefault(report_id, asyncio.Lock())
@@ -87,18 +97,14 @@ class Notifier:
             stored = await self._store.get(report_id)
             if stored is None:
                 return
-            deliveries = []
-            for shown in await self._store.cards(report_id):
-                message = card(stored, self.room_view(shown.room)).message()
-                deliveries.append(
-                    Delivery(
-                        f"{shown.key}:v{stored.version}",
-                        shown.room,
-                        OutgoingMessage(plain=message.plain, html=message.html),
-                        edit_of_key=shown.key,
+            await self.bot.outbox.enqueue(
+                [
+                    _card_edit(
+                        shown, f"v{stored.version}", card(stored, self.room_view(shown.room))
                     )
-                )
-            await self.bot.outbox.enqueue(deliveries)
+                    for shown in await self._store.cards(report_id)
+                ]
+            )
 
     async def report_of_card(self, room: RoomRef, event_id: str) -> StoredReport | None:
         """The report whose card in `room` is `event_id`, if it is one."""
@@ -173,3 +179,14 @@ class Notifier:
             ),
             key=key,
         )
+
+
+def _card_edit(shown: Card, version: str, text: Rich) -> Delivery:
+    """An edit that replaces the card's text; keyed by `version`, so it is sent once."""
+    message = text.message()
+    return Delivery(
+        f"{shown.key}:{version}",
+        shown.room,
+        OutgoingMessage(plain=message.plain, html=message.html),
+        edit_of_key=shown.key,
+    )

@@ -72,7 +72,7 @@ class Sightings(Plugin):
     async def forget(self, user_id: str) -> None:
         person = self.bot.person(user_id)
         await self.guided.end(person)
-        await self.store.forget(person, user_id)
+        await self.notifier.withdraw_cards(await self.store.forget(person, user_id))
 
     async def changes_after(self, seq: int) -> list[ReportChange]:
         """For subscribers catching up after a restart; see `signals`."""

@@ -354,21 +354,24 @@ class ReportStore:
 
     # --- forgetting a person -------------------------------------------------------------
 
-    async def forget(self, person: str, user_id: str) -> None:
+    async def forget(self, person: str, user_id: str) -> list[Card]:
         """Erase a person: their `!seen` marks, their name on decisions, and the reports
-        they filed that never went out as alerts. Those that did stay, without a trace of
-        who filed them."""
+        they filed that never went out as alerts (returned: the cards those had). Those
+        that did stay, without a trace of who filed them."""
         async with self._db.transaction() as tx:
             await tx.execute("DELETE FROM sighting_corroborations WHERE person = ?", (person,))
-            await tx.execute(
-                "DELETE FROM sighting_reports WHERE reporter = ? AND NOT EXISTS (SELECT 1"
-                " FROM sighting_decisions d WHERE d.report_id = sighting_reports.id"
-                " AND d.action = ?)",
-                (person, Action.CONFIRM.value),
+            filed = await tx.fetchall(
+                "SELECT id, origin, EXISTS (SELECT 1 FROM sighting_decisions d"
+                " WHERE d.report_id = r.id AND d.action = ?) AS alerted"
+                " FROM sighting_reports r WHERE reporter = ?",
+                (Action.CONFIRM.value, person),
             )
-            for row in await tx.fetchall(
-                "SELECT id, origin FROM sighting_reports WHERE reporter = ?", (person,)
-            ):
+            erased = [str(row["id"]) for row in filed if not row["alerted"]]
+            cards = await tx.fetchall(
+                f"SELECT * FROM sighting_cards WHERE report_id IN ({_marks(erased)})", erased
+            )
+            await tx.execute(f"DELETE FROM sighting_reports WHERE id IN ({_marks(erased)})", erased)
+            for row in (row for row in filed if row["alerted"]):
                 origin = {**self._cipher.decrypt_json(row["origin"], ORIGIN), "user_id": ""}
                 await tx.execute(
                     "UPDATE sighting_reports SET reporter = ?, origin = ? WHERE id = ?",
@@ -382,6 +385,7 @@ class ReportStore:
                         "UPDATE sighting_decisions SET detail = ? WHERE seq = ?",
                         (self._cipher.encrypt_json({**detail, "actor": None}, DETAIL), row["seq"]),
                     )
+        return [_card(row) for row in cards]
 
     # --- housekeeping -------------------------------------------------------------------
 

@@ -402,6 +402,8 @@ async def test_a_reporter_asks_to_be_forgotten(hood: Neighborhood) -> None:
         hood.spanish, hood.from_bot("Listo: Vecinos borró lo que guardaba sobre ti.")
     )
 
+    pending_card = await card_of(hood, pending)
+    await wait_for_card_state(hood.rosa, hood.mods, pending_card.event_id, hood, "WITHDRAWN")
     store = hood.plugin.store
     assert await store.get(pending) is None
     kept = await store.get(confirmed)

@@ -75,6 +75,11 @@ async def test_forgetme_yes_erases_the_person_and_keeps_confirmed_alerts_unlinke
     assert kept is not None and kept.status is Status.CONFIRMED
     assert kept.origin.user_id == "" and kept.reporter != person
     assert (await world.plugin.store.get(others)).corroborations == 0  # type: ignore[union-attr]
+    await world.settle()
+    assert world.card_text(world.card_of(pending).event_id) == (
+        f"🗑 {pending} · WITHDRAWN: the reporter asked to be forgotten, so the report was erased."
+    )
+    assert world.card_text(world.card_of(confirmed).event_id).startswith(f"🔴 {confirmed} · ")
     await world.app.stop()
     stored = database_bytes(tmp_path)
     assert person.encode() not in stored

@@ -301,14 +301,14 @@ class Checkpointer:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
-            self._current = asyncio.create_task(asyncio.to_thread(checkpoint, self._path))
+            self._current = asyncio.create_task(asyncio.to_thread(_checkpoint, self._path))
             try:
                 await asyncio.shield(self._current)
             except sqlite3.Error:
                 log.warning("a WAL checkpoint failed; the next one will retry", exc_info=True)
 
 
-def checkpoint(path: Path) -> None:
+def _checkpoint(path: Path) -> None:
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")

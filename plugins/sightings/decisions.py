@@ -183,16 +183,15 @@ class Decisions:
         return Result(True, text)
 
     async def _effects(self, report_id: str, seq: int) -> None:
-        """Subscribers (the relay's alerts), cards and the reporter's notice, for the
+        """Cards, subscribers (the relay's alerts) and the reporter's notice, for the
         decision `seq`. The alerts are urgent deliveries: the outbox sends them first."""
-        stored = await self._store.get(report_id)
+        stored = await self._notifier.refresh_cards(report_id)
         decision = next((d for d in stored.history if d.seq == seq), None) if stored else None
         if stored is None or decision is None:
             return
         change = change_of(stored, decision)
         if change is not None:
             await self._signals.publish(change)
-        await self._notifier.refresh_cards(report_id)
         if decision.action is not Action.ANSWER:
             await self._tell_reporter(stored, decision)
 

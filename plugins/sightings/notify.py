@@ -90,13 +90,14 @@ class Notifier:
             edits.append(_card_edit(shown, "withdrawn", text))
         await self.bot.outbox.enqueue(edits)
 
-    async def refresh_cards(self, report_id: str) -> None:
-        """Queue an edit of every card of the report to show its current state."""
+    async def refresh_cards(self, report_id: str) -> StoredReport | None:
+        """Queue an edit of every card of the report to show its current state, which it
+        returns (None: no such report)."""
         lock = self._locks.setdefault(report_id, asyncio.Lock())
         async with lock:
             stored = await self._store.get(report_id)
             if stored is None:
-                return
+                return None
             await self.bot.outbox.enqueue(
                 [
                     _card_edit(
@@ -105,6 +106,7 @@ class Notifier:
                     for shown in await self._store.cards(report_id)
                 ]
             )
+        return stored
 
     async def report_of_card(self, room: RoomRef, event_id: str) -> StoredReport | None:
         """The report whose card in `room` is `event_id`, if it is one."""

@@ -41,7 +41,7 @@ from bench.common import (
 )
 from bench.procs import Child, nio_process, vecinos_process
 from bench.report import Figure
-from bot.local_synapse import LocalSynapse, RegisteredUser
+from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
 
 SIDES = ("vecinos", "nio")
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")

@@ -24,13 +24,13 @@ from typing import Any
 
 import nio
 
-from bot.app import Application
-from bot.config import load_settings
-from bot.local_synapse import LocalSynapse, RegisteredUser
+from bot.core.config import load_settings
+from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
+from bot.runtime.app import Application
+from bot.runtime.connect import configured_transports
+from bot.runtime.plugins import default_plugins, default_schema
 from bot.storage.keys import DataKey, load_data_key, write_key_file
-from bot.transports.factory import configured_transports
 from bot.transports.matrix.transport import MatrixTransport
-from plugins import DEFAULT_PLUGINS
 
 MEGOLM = "m.megolm.v1.aes-sha2"
 DEFAULT_TIMEOUT = 60.0
@@ -354,7 +354,7 @@ class RunningBot:
 async def start_bot(files: BotFiles) -> RunningBot:
     """Open storage, log in, start plugins and transports: `vecinos run` minus signals."""
     path, key = files.write()
-    app = Application(load_settings(path, env={}), key, DEFAULT_PLUGINS)
+    app = Application(load_settings(path, env={}, schema=default_schema()), key, default_plugins())
     await app.open()
     try:
         await app.start(await configured_transports(app))

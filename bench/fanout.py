@@ -49,8 +49,8 @@ from bench.common import (
     text,
 )
 from bench.report import Figure
-from bot.local_synapse import LocalSynapse
-from bot.logs import setup_logging
+from bot.devtools.local_synapse import LocalSynapse
+from bot.ops.logs import setup_logging
 
 REPORT = "!report 18th & Ashland; agents detaining someone"
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")

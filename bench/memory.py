@@ -16,7 +16,7 @@ from typing import Any
 from bench.common import AREA, BotFiles, encrypted_rooms, register
 from bench.procs import Child, Memory, measure_memory, nio_process, vecinos_process
 from bench.report import Figure
-from bot.local_synapse import LocalSynapse
+from bot.devtools.local_synapse import LocalSynapse
 
 BUDGET_MB = 200.0
 SIDES = ("vecinos", "nio")

@@ -37,7 +37,7 @@ from bench.common import (
 )
 from bench.procs import Child, nio_process, vecinos_process
 from bench.report import Figure
-from bot.local_synapse import LocalSynapse
+from bot.devtools.local_synapse import LocalSynapse
 
 GOAL = 1.2
 WARM_UP = 2

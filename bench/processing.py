@@ -29,13 +29,13 @@ from typing import Any, cast
 
 from bench.common import AREA, percentile, toml_document
 from bench.report import Figure
-from bot.app import Application
-from bot.config import load_settings
-from bot.events import Event, OutgoingMessage
+from bot.core.config import load_settings
+from bot.core.events import Event, OutgoingMessage
+from bot.core.transport import TransportHost
+from bot.runtime.app import Application
+from bot.runtime.plugins import default_plugins, default_schema
 from bot.storage.keys import DataKey
-from bot.transports.base import TransportHost
 from bot.transports.console import ROOM_ID, ConsoleTransport
-from plugins import DEFAULT_PLUGINS
 
 BUDGET_MS = 5.0
 PEOPLE = 50  # reports rotate over people: 20 each in the full run, within the limit of 100
@@ -110,7 +110,9 @@ async def _sample(workdir: Path, sizes: Sizes) -> dict[str, Sampled]:
     }
     async with AsyncExitStack() as stack:
         app = Application(
-            load_settings(_write_config(workdir), env={}), DataKey.generate(), DEFAULT_PLUGINS
+            load_settings(_write_config(workdir), env={}, schema=default_schema()),
+            DataKey.generate(),
+            default_plugins(),
         )
         transport = ConsoleTransport(write=lambda _line: None)
         await app.start([transport])

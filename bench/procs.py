@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import BotFiles
-from bot.local_synapse import RegisteredUser
+from bot.devtools.local_synapse import RegisteredUser
 
 READY_TIMEOUT = 300.0
 STOP_TIMEOUT = 30.0

@@ -33,8 +33,8 @@ from typing import Any
 
 from bench import burst, fanout, memory, ping, processing
 from bench.report import Figure, Results, table
-from bot.local_synapse import LocalSynapse
-from bot.logs import setup_logging
+from bot.devtools.local_synapse import LocalSynapse
+from bot.ops.logs import setup_logging
 
 SCENARIOS = ("processing", "ping", "fanout", "burst", "memory")
 Measured = tuple[list[Figure], dict[str, Any]]

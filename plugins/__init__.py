@@ -1,8 +1,2 @@
-from bot.plugin import Plugin
-from plugins.admin import AdminPlugin
-from plugins.relay import Relay
-from plugins.resources import Resources
-from plugins.rosters import Rosters
-from plugins.sightings import Sightings
-
-DEFAULT_PLUGINS: tuple[type[Plugin], ...] = (AdminPlugin, Sightings, Relay, Rosters, Resources)
+"""Vecinos' features, one package each. A package here that exports `PLUGIN` is loaded by
+`bot.runtime.plugins`; `docs/plugins.md` says how to write one."""

@@ -13,7 +13,7 @@ import pytest
 # helpers are importable as `integration.matrix_clients` from here and from tests.
 from integration.matrix_clients import UserClient, UserFactory, make_user_client
 
-from bot.local_synapse import LocalSynapse
+from bot.devtools.local_synapse import LocalSynapse
 
 
 def _short_id() -> str:

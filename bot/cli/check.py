@@ -13,7 +13,6 @@ from typing import Any
 
 import aiohttp
 
-from bot.app import DATABASE_FILE, Application, SecretSessions
 from bot.cli.common import (
     CONFIG_ENV,
     EXIT_FAILURE,
@@ -22,14 +21,15 @@ from bot.cli.common import (
     CliError,
     config_path,
 )
-from bot.config import ConfigError, Settings, load_settings
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.runtime.app import DATABASE_FILE, Application, SecretSessions
+from bot.runtime.connect import MATRIX_SESSION, MATRIX_STORE_DIR
+from bot.runtime.plugins import default_plugins, default_schema
 from bot.storage.cipher import DecryptionError
 from bot.storage.database import MigrationError
 from bot.storage.keys import ENV_VAR as DATA_KEY_ENV
 from bot.storage.keys import DataKey, DataKeyError, load_data_key
-from bot.transports.factory import MATRIX_SESSION, MATRIX_STORE_DIR
 from bot.transports.matrix.session import CRYPTO_STORE
-from plugins import DEFAULT_PLUGINS
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
 
@@ -89,7 +89,7 @@ def _report(status: str, name: str, detail: str) -> None:
 
 async def _check_config(checkup: _Checkup) -> str:
     try:
-        checkup.loaded = load_settings(checkup.path)
+        checkup.loaded = load_settings(checkup.path, schema=default_schema())
     except ConfigError as error:
         raise _CheckFailed("; ".join(error.problems), "see config.example.toml") from None
     settings = checkup.settings
@@ -107,7 +107,7 @@ async def _check_key(checkup: _Checkup) -> str:
 
 async def _check_database(checkup: _Checkup) -> str:
     assert checkup.key is not None
-    checkup.app = Application(checkup.settings, checkup.key, DEFAULT_PLUGINS)
+    checkup.app = Application(checkup.settings, checkup.key, default_plugins())
     path = checkup.settings.bot.data_dir / DATABASE_FILE
     try:
         await checkup.app.open()

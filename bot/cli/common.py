@@ -6,7 +6,8 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.runtime.plugins import default_schema
 from bot.storage.keys import DataKey, DataKeyError, load_data_key
 
 CONFIG_ENV = "VECINOS_CONFIG"
@@ -37,7 +38,7 @@ def config_path(given: Path | None) -> Path | None:
 
 def read_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     try:
-        return load_settings(path, env)
+        return load_settings(path, env, default_schema())
     except ConfigError as error:
         raise CliError(error.problems) from None
 

@@ -8,13 +8,13 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from bot.app import Application
 from bot.cli.common import read_key, read_settings
-from bot.config import Area, BotSection, HealthSection, RoomConfig, Settings
-from bot.logs import setup_logging
+from bot.core.config import Area, BotSection, HealthSection, RoomConfig, Settings
+from bot.ops.logs import setup_logging
+from bot.runtime.app import Application
+from bot.runtime.plugins import default_plugins, default_schema
 from bot.storage.keys import DataKey
 from bot.transports.console import ROOM_ID, ConsoleTransport
-from plugins import DEFAULT_PLUGINS
 
 CONSOLE_USER = "you"
 CONSOLE_BANNER = """\
@@ -39,7 +39,8 @@ def cmd_console(args: argparse.Namespace) -> int:
 def console_settings(data_dir: Path) -> Settings:
     """A throwaway setup: one console room in a `demo` area, its one person an admin."""
     room = RoomConfig(id=ROOM_ID, transport="console", role="neighborhood", areas=("demo",))
-    return Settings(
+    settings_class = Settings.with_schema(default_schema())
+    return settings_class(
         bot=BotSection(data_dir=data_dir, log_level="WARNING"),
         areas=(Area(slug="demo", name_en="Demo", name_es="Demo"),),
         rooms=(room,),
@@ -50,7 +51,7 @@ def console_settings(data_dir: Path) -> Settings:
 async def _chat(settings: Settings, key: DataKey) -> None:
     # A terminal chat is no service to watch, and the real bot may hold the health port.
     settings = settings.model_copy(update={"health": HealthSection(enabled=False)})
-    app = Application(settings, key, DEFAULT_PLUGINS)
+    app = Application(settings, key, default_plugins())
     transport = ConsoleTransport(user=CONSOLE_USER)
     await app.start([transport])
     try:

@@ -1,4 +1,4 @@
-"""`vecinos demo`: the bot on a throwaway local Synapse seeded by `bot.demo`."""
+"""`vecinos demo`: the bot on a throwaway local Synapse seeded by `bot.devtools.demo`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from types import FrameType
 
 from bot.cli.common import CliError
 from bot.cli.run import run_bot
-from bot.demo import ACCOUNTS_FILE, PEOPLE, Demo, seed, write_files
-from bot.local_synapse import LocalSynapse
+from bot.devtools.demo import ACCOUNTS_FILE, PEOPLE, Demo, seed, write_files
+from bot.devtools.local_synapse import LocalSynapse
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -11,15 +11,15 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app import Application
 from bot.cli.common import CONFIG_ENV, DEFAULT_CONFIG, PASSWORD_ENV, CliError, read_settings
 from bot.cli.run import connect
-from bot.config import Settings
-from bot.demo import KEY_FILE, toml_value, write_private_file
-from bot.logs import setup_logging
+from bot.core.config import Settings
+from bot.devtools.demo import KEY_FILE, toml_value, write_private_file
+from bot.ops.logs import setup_logging
+from bot.runtime.app import Application
+from bot.runtime.plugins import default_plugins
 from bot.storage.keys import ENV_VAR as DATA_KEY_ENV
 from bot.storage.keys import DataKey, write_key_file
-from plugins import DEFAULT_PLUGINS
 
 STARTER_CONFIG = """\
 # Vecinos configuration, written by `vecinos init`. config.example.toml explains every key;
@@ -157,7 +157,7 @@ def _create(plan: _InitPlan, config_text: str, password: str) -> None:
 
 async def _log_in_once(settings: Settings, key: DataKey) -> None:
     """The same login as `run`, then stop: the token and encryption store stay saved."""
-    app = Application(settings, key, DEFAULT_PLUGINS)
+    app = Application(settings, key, default_plugins())
     for transport in await connect(app):
         await transport.stop()
     await app.stop()

@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.app import Application
 from bot.cli.common import (
     CONFIG_ENV,
     EXIT_FAILURE,
@@ -17,13 +16,14 @@ from bot.cli.common import (
     read_key,
     read_settings,
 )
-from bot.logs import setup_logging
+from bot.core.transport import Transport
+from bot.ops.logs import setup_logging
+from bot.runtime.app import Application
+from bot.runtime.connect import configured_transports
+from bot.runtime.plugins import default_plugins
 from bot.storage.cipher import DecryptionError
-from bot.transports.base import Transport
-from bot.transports.factory import configured_transports
 from bot.transports.matrix.session import SessionError
 from bot.transports.signal.transport import SignalSetupError
-from plugins import DEFAULT_PLUGINS
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -45,7 +45,7 @@ def run_bot(path: Path, on_started: Callable[[], None] | None = None) -> int:
         )
     key = read_key(settings)
     setup_logging(settings.bot.log_level)
-    app = Application(settings, key, DEFAULT_PLUGINS)
+    app = Application(settings, key, default_plugins())
     asyncio.run(_serve(app, on_started))
     return 0
 

@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.events import MessageEvent, OutgoingMessage, RoomRef, Sender
-from bot.transports.base import TransportHost
+from bot.core.events import MessageEvent, OutgoingMessage, RoomRef, Sender
+from bot.core.transport import TransportHost
 
 TRANSPORT = "console"
 ROOM_ID = "console"

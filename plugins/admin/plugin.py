@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import command
-from bot.context import CommandContext
-from bot.identity import TrustResult
-from bot.permissions import Level
-from bot.plugin import Plugin
+from bot.api import CommandContext, Level, Plugin, TrustResult, command
 
 
 class AdminPlugin(Plugin):

@@ -1,3 +1,7 @@
+"""The alert relay: confirmed reports reach every room watching their area (SPEC section 3)."""
+
 from plugins.relay.plugin import Relay
 
-__all__ = ["Relay"]
+PLUGIN = Relay
+
+__all__ = ["PLUGIN", "Relay"]

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.formatting import Rich
-from plugins.sightings.card import View
-from plugins.sightings.signals import ChangeKind, ReportChange
+from bot.api import Rich
+from plugins.sightings import ChangeKind, ReportChange, View
 
 HEADERS: dict[ChangeKind, tuple[str, str]] = {
     ChangeKind.CONFIRMED: ("🔴", "relay.confirmed"),
@@ -26,14 +25,13 @@ def alert(change: ReportChange, confirmed_at: datetime, view: View) -> Rich:
     header = t(title, time=view.time(change.at))
     rich = Rich().bold(f"{badge} {header} · {view.area_name(report.area)}").newline()
     _field(rich, view, "location", report.location)
-    activity = t(f"sightings.activity.{report.activity.value}")
+    activity = view.activity(report)
     _field(
         rich, view, "what", f"{activity} — {report.description}" if report.description else activity
     )
-    unknown = t("sightings.unknown")
-    agents = unknown if report.agents is None else str(report.agents)
-    vehicles = unknown if report.vehicles is None else str(report.vehicles)
-    rich.line(t("relay.counts", agents=agents, vehicles=vehicles))
+    rich.line(
+        t("relay.counts", agents=view.count(report.agents), vehicles=view.count(report.vehicles))
+    )
     if report.vehicle:
         _field(rich, view, "vehicle", report.vehicle)
     observed = view.time(report.observed_at)
@@ -53,8 +51,7 @@ def follow_up(change: ReportChange, view: View) -> Rich:
 
 
 def _field(rich: Rich, view: View, name: str, value: str) -> None:
-    label = view.t(f"sightings.field.{name}")
-    rich.bold(f"{label[:1].upper()}{label[1:]}: ").line(value)
+    rich.bold(f"{view.label(name)}: ").line(value)
 
 
 def _note(rich: Rich, change: ReportChange, view: View) -> None:

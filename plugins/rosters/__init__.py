@@ -2,4 +2,6 @@
 
 from plugins.rosters.plugin import Rosters
 
-__all__ = ["Rosters"]
+PLUGIN = Rosters
+
+__all__ = ["PLUGIN", "Rosters"]

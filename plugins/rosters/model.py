@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.events import RoomRef
-from bot.watch_windows import WatchWindow
+from bot.api import RoomRef
+from plugins.rosters.windows import WatchWindow
 
 
 @dataclass(frozen=True)

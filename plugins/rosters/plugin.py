@@ -12,14 +12,19 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec
 
-from bot.commands import Rest, command
-from bot.context import BotContext, CommandContext
-from bot.formatting import plain_message
-from bot.i18n import Translator
-from bot.permissions import Level
-from bot.plugin import Plugin, job
-from bot.watch_windows import fold
+from bot.api import (
+    BotContext,
+    CommandContext,
+    Level,
+    Plugin,
+    Rest,
+    Translator,
+    command,
+    job,
+    plain_message,
+)
 from plugins.rosters import reminders as jobs
+from plugins.rosters.config import WATCH, WATCH_ROLE, RostersConfig
 from plugins.rosters.model import RosterError, Shift, Site, Staffed
 from plugins.rosters.reminders import Reminders
 from plugins.rosters.render import roster, shift_line, shift_params, week_start
@@ -28,9 +33,10 @@ from plugins.rosters.site_admin import SiteAdmin
 from plugins.rosters.sites import SiteBook
 from plugins.rosters.store import Outcome, RosterStore
 from plugins.rosters.targets import ShiftFinder
+from plugins.rosters.windows import fold
 from plugins.rosters.wording import answer, command_names
 
-WATCH = frozenset({"watch"})
+WATCH_ROOMS = frozenset({WATCH})
 MAINTENANCE_INTERVAL = timedelta(hours=1)
 # `!here` is accepted from this long before a shift starts until it ends.
 CHECKIN_MINUTES = 30
@@ -63,6 +69,8 @@ class Rosters(Plugin):
     name = "rosters"
     locales = "plugins.rosters.locales"
     migrations = "plugins.rosters.migrations"
+    config = RostersConfig
+    roles = (WATCH_ROLE,)
 
     def __init__(self, bot: BotContext) -> None:
         super().__init__(bot)
@@ -72,7 +80,11 @@ class Rosters(Plugin):
         self.store = RosterStore(bot.db, bot.cipher)
         self.reminders = Reminders(bot, self.sites, self.store, self._now)
         self.planner = ShiftPlanner(
-            bot.settings.rosters, self.sites, self.store, self.reminders, self._now
+            bot.settings.section(RostersConfig).rosters,
+            self.sites,
+            self.store,
+            self.reminders,
+            self._now,
         )
         self.finder = ShiftFinder(self.sites, self.store, self._now)
         self.site_admin = SiteAdmin(self.sites, self.planner, self._now)
@@ -96,7 +108,7 @@ class Rosters(Plugin):
 
     # --- reading ------------------------------------------------------------------------
 
-    @command("roster", level=Level.VOLUNTEER, aliases={"es": ("turnos",)}, roles=WATCH)
+    @command("roster", level=Level.VOLUNTEER, aliases={"es": ("turnos",)}, roles=WATCH_ROOMS)
     @answers_errors
     async def roster(
         self, ctx: CommandContext, site: str | None = None, week: str | None = None
@@ -114,7 +126,7 @@ class Rosters(Plugin):
             )
             await ctx.reply(roster(ctx.t, one, first, staffed, person, self._now()))
 
-    @command("myshifts", level=Level.VOLUNTEER, aliases={"es": ("misturnos",)}, roles=WATCH)
+    @command("myshifts", level=Level.VOLUNTEER, aliases={"es": ("misturnos",)}, roles=WATCH_ROOMS)
     @answers_errors
     async def myshifts(self, ctx: CommandContext) -> None:
         here = {self.sites.key(site.slug): site for site in self._sites_here(ctx)}
@@ -134,7 +146,7 @@ class Rosters(Plugin):
 
     # --- claiming -----------------------------------------------------------------------
 
-    @command("claim", level=Level.VOLUNTEER, aliases={"es": ("tomar",)}, roles=WATCH)
+    @command("claim", level=Level.VOLUNTEER, aliases={"es": ("tomar",)}, roles=WATCH_ROOMS)
     @answers_errors
     async def claim(self, ctx: CommandContext, shift: Rest) -> None:
         found, site = await self.finder.find(ctx.room, shift)
@@ -142,7 +154,7 @@ class Rosters(Plugin):
         outcome = await self.store.claim(found.id, user, self.bot.person(user), self._now())
         await self._answer(ctx, "claim", outcome, found, site)
 
-    @command("unclaim", level=Level.VOLUNTEER, aliases={"es": ("soltar",)}, roles=WATCH)
+    @command("unclaim", level=Level.VOLUNTEER, aliases={"es": ("soltar",)}, roles=WATCH_ROOMS)
     @answers_errors
     async def unclaim(self, ctx: CommandContext, shift: Rest) -> None:
         found, site = await self.finder.find(ctx.room, shift)
@@ -150,7 +162,7 @@ class Rosters(Plugin):
         outcome = await self.store.unclaim(found.id, person, self._now())
         await self._answer(ctx, "unclaim", outcome, found, site)
 
-    @command("swap", level=Level.VOLUNTEER, aliases={"es": ("ceder",)}, roles=WATCH)
+    @command("swap", level=Level.VOLUNTEER, aliases={"es": ("ceder",)}, roles=WATCH_ROOMS)
     @answers_errors
     async def swap(self, ctx: CommandContext, shift: Rest) -> None:
         found, site = await self.finder.find(ctx.room, shift)
@@ -170,7 +182,7 @@ class Rosters(Plugin):
         )
         await self.bot.send(ctx.room, message, key=f"rosters:offer:{ctx.event.event_id}")
 
-    @command("take", level=Level.VOLUNTEER, aliases={"es": ("cubrir",)}, roles=WATCH)
+    @command("take", level=Level.VOLUNTEER, aliases={"es": ("cubrir",)}, roles=WATCH_ROOMS)
     @answers_errors
     async def take(self, ctx: CommandContext, shift: Rest) -> None:
         found, site = await self.finder.find(ctx.room, shift)
@@ -189,7 +201,7 @@ class Rosters(Plugin):
 
     # --- on site ------------------------------------------------------------------------
 
-    @command("here", level=Level.VOLUNTEER, aliases={"es": ("aquí", "aqui")}, roles=WATCH)
+    @command("here", level=Level.VOLUNTEER, aliases={"es": ("aquí", "aqui")}, roles=WATCH_ROOMS)
     @answers_errors
     async def here(self, ctx: CommandContext, shift: str | None = None) -> None:
         now = self._now()
@@ -220,7 +232,7 @@ class Rosters(Plugin):
         chosen = (mine or current)[0].shift
         return chosen, here[chosen.site]
 
-    @command("done", level=Level.VOLUNTEER, aliases={"es": ("listo",)}, roles=WATCH)
+    @command("done", level=Level.VOLUNTEER, aliases={"es": ("listo",)}, roles=WATCH_ROOMS)
     @answers_errors
     async def done(self, ctx: CommandContext) -> None:
         now = self._now()
@@ -238,7 +250,7 @@ class Rosters(Plugin):
                 return
         raise RosterError("done_none")
 
-    @command("backup", level=Level.VOLUNTEER, aliases={"es": ("reserva",)}, roles=WATCH)
+    @command("backup", level=Level.VOLUNTEER, aliases={"es": ("reserva",)}, roles=WATCH_ROOMS)
     @answers_errors
     async def backup(self, ctx: CommandContext, switch: str | None = None) -> None:
         user = ctx.event.sender.user_id

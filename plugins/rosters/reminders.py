@@ -15,10 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import RostersSection
-from bot.context import BotContext
-from bot.formatting import plain_message
-from bot.i18n import Translator
+from bot.api import BotContext, Translator, plain_message
+from plugins.rosters.config import RostersConfig, RostersSection
 from plugins.rosters.model import Claim, Shift, Site, Staffed
 from plugins.rosters.render import shift_params
 from plugins.rosters.sites import SiteBook
@@ -92,7 +90,7 @@ class Reminders:
         """Schedule the jobs still ahead. A moved shift also loses jobs now behind it; an
         unmoved one leaves them to the scheduler, which runs or drops them by grace."""
         now = self._now()
-        for planned in job_plan(shift, site, self._bot.settings.rosters):
+        for planned in job_plan(shift, site, self._bot.settings.section(RostersConfig).rosters):
             if planned.run_at > now:
                 payload = {"shift": shift.id}
                 await self._bot.scheduler.schedule(
@@ -102,7 +100,7 @@ class Reminders:
                 await self._bot.scheduler.cancel(planned.job_id)
 
     async def drop(self, shift: Shift) -> None:
-        for job_id, _kind in job_ids(shift.id, self._bot.settings.rosters):
+        for job_id, _kind in job_ids(shift.id, self._bot.settings.section(RostersConfig).rosters):
             await self._bot.scheduler.cancel(job_id)
 
     # --- handlers ---------------------------------------------------------------------------

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.events import OutgoingMessage
-from bot.formatting import Rich
-from bot.i18n import Translator
-from bot.watch_windows import DAY_NAMES, days_text
+from bot.api import OutgoingMessage, Rich, Translator
 from plugins.rosters.model import Shift, Site, Staffed
+from plugins.rosters.windows import DAY_NAMES, days_text
 
 EN_DASH = "–"
 

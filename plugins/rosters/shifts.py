@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.config import RostersSection
-from bot.watch_windows import WatchWindow
+from plugins.rosters.config import RostersSection
 from plugins.rosters.model import Site
 from plugins.rosters.reminders import Reminders
 from plugins.rosters.sites import SiteBook
 from plugins.rosters.store import Change, RosterStore
+from plugins.rosters.windows import WatchWindow
 
 log = logging.getLogger(__name__)
 

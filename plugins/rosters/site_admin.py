@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from bot.context import CommandContext
-from bot.permissions import Level
-from bot.watch_windows import WindowError, fold, parse_window
+from bot.api import CommandContext, Level
+from plugins.rosters.config import WATCH
 from plugins.rosters.model import RosterError, Site
 from plugins.rosters.render import day_label, site_summary
 from plugins.rosters.shifts import ShiftPlanner
 from plugins.rosters.sites import SiteBook
+from plugins.rosters.windows import WindowError, fold, parse_window
 from plugins.rosters.wording import answer
 
 ACTIONS = {
@@ -69,7 +69,7 @@ class SiteAdmin:
         if ctx.level < Level.ADMIN:
             raise RosterError("site.admins_only")
         config = ctx.bot.room_config(ctx.room)
-        if config is None or config.role != "watch":
+        if config is None or config.role != WATCH:
             raise RosterError("site.watch_room_only")
         words = definition.split(maxsplit=3)
         if len(words) < 4:

@@ -13,12 +13,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.config import SiteConfig
-from bot.context import BotContext
-from bot.events import RoomRef
-from bot.storage.database import utc_timestamp
-from bot.watch_windows import WatchWindow, parse_window
+from bot.api import BotContext, RoomRef, utc_timestamp
+from plugins.rosters.config import WATCH, RostersConfig, SiteConfig
 from plugins.rosters.model import RosterError, Site
+from plugins.rosters.windows import WatchWindow, parse_window
 
 DATA_CONTEXT = "rosters.site"
 KEY_PURPOSE = "rosters.site"
@@ -105,7 +103,7 @@ class SiteBook:
     # --- merging ----------------------------------------------------------------------------
 
     def _rebuild(self) -> None:
-        configured = {site.slug: site for site in self._bot.settings.sites}
+        configured = {site.slug: site for site in self._bot.settings.section(RostersConfig).sites}
         sites = [self._from_config(config) for config in configured.values()]
         sites += [
             _from_stored(data)
@@ -118,7 +116,7 @@ class SiteBook:
 
     def _from_config(self, config: SiteConfig) -> Site:
         rooms = self._bot.settings.rooms
-        room = next(r for r in rooms if r.id == config.room and r.role == "watch")
+        room = next(r for r in rooms if r.id == config.room and r.role == WATCH)
         return Site(
             slug=config.slug,
             name=config.name,

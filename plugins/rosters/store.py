@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
-from bot.storage.cipher import FieldCipher
-from bot.storage.database import Database, Transaction, utc_timestamp
-from bot.watch_windows import WatchWindow
+from bot.api import Database, FieldCipher, Transaction, utc_timestamp
 from plugins.rosters.model import Claim, Shift, Staffed
+from plugins.rosters.windows import WatchWindow
 
 WHO_CONTEXT = "rosters.who"
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from bot.events import RoomRef
-from bot.watch_windows import fold
+from bot.api import RoomRef
 from plugins.rosters.model import RosterError, Shift, Site
 from plugins.rosters.sites import SiteBook
 from plugins.rosters.store import RosterStore
+from plugins.rosters.windows import fold
 
 _WEEKDAYS = (
     ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),

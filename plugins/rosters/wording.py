@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.context import BotContext, CommandContext
-from bot.i18n import Translator
+from bot.api import BotContext, CommandContext, Translator
 
 COMMANDS = (
     "roster",

@@ -1,6 +1,15 @@
-"""Sighting reports and their moderation (SPEC section 2)."""
+"""Sighting reports and their moderation (SPEC section 2).
 
+Other plugins use only what is exported here: `ReportFeed` (through `bot.service`) and the
+types it hands out.
+"""
+
+from plugins.sightings.card import View
+from plugins.sightings.feed import ReportFeed
+from plugins.sightings.model import Report
 from plugins.sightings.plugin import Sightings
-from plugins.sightings.signals import ChangeKind, ReportChange, ReportSignals
+from plugins.sightings.signals import ChangeKind, ReportChange
 
-__all__ = ["ChangeKind", "ReportChange", "ReportSignals", "Sightings"]
+PLUGIN = Sightings
+
+__all__ = ["PLUGIN", "ChangeKind", "Report", "ReportChange", "ReportFeed", "Sightings", "View"]

@@ -10,8 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from bot.formatting import Rich
-from bot.i18n import Translator
+from bot.api import Rich, Translator
 from plugins.sightings.lifecycle import UNDECIDED, Action, Status
 from plugins.sightings.model import Problem, Report
 from plugins.sightings.store import Decision, StoredReport
@@ -42,6 +41,18 @@ class View:
 
     def time(self, moment: datetime) -> str:
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+
+    def label(self, field: str) -> str:
+        """A report field's name, capitalized for a "Label: value" line."""
+        label = self.t(f"sightings.field.{field}")
+        return f"{label[:1].upper()}{label[1:]}"
+
+    def activity(self, report: Report) -> str:
+        return self.t(f"sightings.activity.{report.activity.value}")
+
+    def count(self, value: int | None) -> str:
+        """A count of agents or vehicles, or "unknown"."""
+        return self.t("sightings.unknown") if value is None else str(value)
 
 
 def card(stored: StoredReport, view: View) -> Rich:

@@ -14,11 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.context import BotContext
-from bot.events import RoomRef
-from bot.formatting import Rich
-from bot.i18n import Translator
+from bot.api import BotContext, Rich, RoomRef, Translator
 from plugins.sightings.card import BADGES, View, next_steps
+from plugins.sightings.config import SightingsConfig
 from plugins.sightings.lifecycle import RULES, Action, Status, next_status
 from plugins.sightings.notify import Notifier
 from plugins.sightings.signals import KIND_OF_ACTION, ReportChange, ReportSignals
@@ -212,7 +210,7 @@ class Decisions:
                 f"sightings.notice.{decision.action.value}",
                 id=stored.id,
                 original=stored.duplicate_of or "",
-                hours=self.bot.settings.reports.expire_hours,
+                hours=self.bot.settings.section(SightingsConfig).reports.expire_hours,
             )
         )
         if decision.note:

@@ -12,10 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.events import RoomRef
-from bot.i18n import Language
-from bot.storage.cipher import FieldCipher
-from bot.storage.database import Database, utc_timestamp
+from bot.api import Database, FieldCipher, Language, RoomRef, utc_timestamp
 from plugins.sightings import vocabulary as words
 from plugins.sightings.model import AttachmentNote, Problem, ProblemError
 from plugins.sightings.parser import keyed_fields, merge_fields, parse_count, parse_vehicles

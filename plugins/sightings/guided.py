@@ -9,11 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.context import BotContext, CommandContext, EventContext
-from bot.events import Event, LocationEvent, MessageEvent
-from bot.formatting import Rich
-from bot.i18n import Translator
+from bot.api import (
+    BotContext,
+    CommandContext,
+    Event,
+    EventContext,
+    LocationEvent,
+    MessageEvent,
+    Rich,
+    Translator,
+)
 from plugins.sightings.card import problem_text
+from plugins.sightings.config import SightingsConfig
 from plugins.sightings.dialog import (
     Ask,
     Cancelled,
@@ -48,7 +55,9 @@ class GuidedReports:
 
     @property
     def _timeout(self) -> timedelta:
-        return timedelta(minutes=self.bot.settings.reports.dialog_timeout_minutes)
+        return timedelta(
+            minutes=self.bot.settings.section(SightingsConfig).reports.dialog_timeout_minutes
+        )
 
     async def start(self, ctx: CommandContext) -> None:
         person = self.bot.person(ctx.event.sender.user_id)

@@ -13,10 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.context import BotContext
-from bot.events import RoomRef
-from bot.i18n import Language
+from bot.api import BotContext, Language, RoomRef
 from plugins.sightings.card import acknowledgement
+from plugins.sightings.config import SightingsConfig
 from plugins.sightings.model import IntakeRules, Report
 from plugins.sightings.notify import Notifier
 from plugins.sightings.store import Origin, ReportStore
@@ -62,18 +61,18 @@ class Intake:
         )
         return IntakeRules(
             now=self._now(),
-            zone=settings.reports.zone(),
+            zone=settings.section(SightingsConfig).reports.zone(),
             # Commands that file reports only run in configured rooms, which have areas.
             default_area=config.areas[0] if config is not None else "",
             areas=frozenset(a.slug for a in areas),
             area_aliases=aliases,
             area_listing=listing,
-            stale_after=timedelta(minutes=settings.reports.stale_minutes),
+            stale_after=timedelta(minutes=settings.section(SightingsConfig).reports.stale_minutes),
         )
 
     async def minutes_to_wait(self, user_id: str) -> int | None:
         """None while the person is within their report limit, else minutes to wait."""
-        limits = self.bot.settings.reports
+        limits = self.bot.settings.section(SightingsConfig).reports
         window = timedelta(minutes=limits.per_person_window_minutes)
         now = self._now()
         recent = await self._store.filed_since(self.bot.person(user_id), now - window)

@@ -13,12 +13,18 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from bot.context import BotContext
-from bot.events import OutgoingMessage, RoomRef, SentMessage
-from bot.formatting import Rich
-from bot.i18n import Language
-from bot.outbox import Delivery
+from bot.api import (
+    MODERATION,
+    BotContext,
+    Delivery,
+    Language,
+    OutgoingMessage,
+    Rich,
+    RoomRef,
+    SentMessage,
+)
 from plugins.sightings.card import View, card
+from plugins.sightings.config import SightingsConfig
 from plugins.sightings.store import Card, ReportStore, StoredReport
 
 log = logging.getLogger(__name__)
@@ -45,10 +51,10 @@ class Notifier:
 
         return View(
             t=self.bot.translator(lang),
-            zone=settings.reports.zone(),
+            zone=settings.section(SightingsConfig).reports.zone(),
             area_name=area_name,
             command=command,
-            stale_minutes=settings.reports.stale_minutes,
+            stale_minutes=settings.section(SightingsConfig).reports.stale_minutes,
         )
 
     def room_view(self, room: RoomRef) -> View:
@@ -57,8 +63,8 @@ class Notifier:
     def moderation_rooms(self, area: str) -> list[RoomRef]:
         return [
             RoomRef(room.transport, room.id)
-            for room in self.bot.settings.rooms
-            if room.role == "moderation" and area in room.areas
+            for room in self.bot.settings.rooms_with_role(MODERATION)
+            if area in room.areas
         ]
 
     def moderates(self, room: RoomRef, area: str) -> bool:

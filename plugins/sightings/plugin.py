@@ -11,14 +11,28 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.commands import Rest, command
-from bot.context import BotContext, CommandContext, EventContext
-from bot.events import LocationEvent, MessageEvent, ReactionEvent
-from bot.formatting import Rich
-from bot.permissions import Level
-from bot.plugin import Plugin, job, on_event, reaction
+from bot.api import (
+    MODERATION,
+    REPORTS,
+    BotContext,
+    CommandContext,
+    EventContext,
+    Level,
+    LocationEvent,
+    MessageEvent,
+    Plugin,
+    ReactionEvent,
+    Rest,
+    Rich,
+    command,
+    job,
+    on_event,
+    reaction,
+)
 from plugins.sightings.card import View, listing, problem_text
+from plugins.sightings.config import SightingsConfig
 from plugins.sightings.decisions import Decisions, Request
+from plugins.sightings.feed import ReportFeed
 from plugins.sightings.guided import GuidedReports
 from plugins.sightings.ids import normalize_id
 from plugins.sightings.intake import Filing, Intake
@@ -33,8 +47,8 @@ from plugins.sightings.vocabulary import quote
 
 log = logging.getLogger(__name__)
 
-REPORT_ROOMS = frozenset({"neighborhood", "watch"})
-MODERATION = frozenset({"moderation"})
+REPORT_ROOMS = frozenset({REPORTS})
+MOD_ROOMS = frozenset({MODERATION})
 # Reactions on a card; some clients add the emoji variation selector U+FE0F.
 REACTIONS = {"✅": Action.CONFIRM, "❌": Action.FALSE, "❓": Action.NEED_INFO}
 SWEEP_INTERVAL = timedelta(minutes=1)
@@ -44,6 +58,7 @@ class Sightings(Plugin):
     name = "sightings"
     locales = "plugins.sightings.locales"
     migrations = "plugins.sightings.migrations"
+    config = SightingsConfig
 
     def __init__(self, bot: BotContext) -> None:
         super().__init__(bot)
@@ -56,6 +71,9 @@ class Sightings(Plugin):
         self.decisions = Decisions(bot, self.store, self.notifier, self.signals, self._now)
         self.guided = GuidedReports(bot, self.intake, self.notifier, self._now)
         self.threads = ReportThreads(bot, self.store, self.notifier, self.decisions)
+        retention = timedelta(days=bot.settings.section(SightingsConfig).reports.retention_days)
+        feed = ReportFeed(self.signals, self.changes_after, self.notifier.room_view, retention)
+        bot.provide(ReportFeed, feed)
 
     def _now(self) -> datetime:
         return self.clock()
@@ -84,7 +102,7 @@ class Sightings(Plugin):
     async def report(self, ctx: CommandContext, details: Rest = "") -> None:
         wait = await self.intake.minutes_to_wait(ctx.event.sender.user_id)
         if wait is not None:
-            limits = self.bot.settings.reports
+            limits = self.bot.settings.section(SightingsConfig).reports
             await ctx.reply(
                 ctx.t(
                     "sightings.rate_limited",
@@ -154,31 +172,34 @@ class Sightings(Plugin):
 
     # --- moderation ---------------------------------------------------------------------
 
-    @command("reports", level=Level.MODERATOR, aliases={"es": ("reportes",)}, roles=MODERATION)
+    @command("reports", level=Level.MODERATOR, aliases={"es": ("reportes",)}, roles=MOD_ROOMS)
     async def reports(self, ctx: CommandContext) -> None:
         config = self.bot.room_config(ctx.room)
         areas = config.areas if config is not None else ()
         await ctx.reply(listing(await self.store.open_in(areas, OPEN), self._view(ctx)))
 
-    @command("confirm", level=Level.MODERATOR, aliases={"es": ("confirmar",)}, roles=MODERATION)
+    @command("confirm", level=Level.MODERATOR, aliases={"es": ("confirmar",)}, roles=MOD_ROOMS)
     async def confirm(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
         await self._decide(ctx, Action.CONFIRM, report_id, note)
 
-    @command("false", level=Level.MODERATOR, aliases={"es": ("falso",)}, roles=MODERATION)
+    @command("false", level=Level.MODERATOR, aliases={"es": ("falso",)}, roles=MOD_ROOMS)
     async def false_alarm(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
         await self._decide(ctx, Action.FALSE, report_id, note)
 
     @command(
-        "unverifiable", level=Level.MODERATOR, aliases={"es": ("inverificable",)}, roles=MODERATION
+        "unverifiable",
+        level=Level.MODERATOR,
+        aliases={"es": ("inverificable",)},
+        roles=MOD_ROOMS,
     )
     async def unverifiable(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
         await self._decide(ctx, Action.UNVERIFIABLE, report_id, note)
 
-    @command("needinfo", level=Level.MODERATOR, aliases={"es": ("masinfo",)}, roles=MODERATION)
+    @command("needinfo", level=Level.MODERATOR, aliases={"es": ("masinfo",)}, roles=MOD_ROOMS)
     async def needinfo(self, ctx: CommandContext, report_id: str, question: Rest) -> None:
         await self._decide(ctx, Action.NEED_INFO, report_id, question)
 
-    @command("dup", level=Level.MODERATOR, aliases={"es": ("duplicado",)}, roles=MODERATION)
+    @command("dup", level=Level.MODERATOR, aliases={"es": ("duplicado",)}, roles=MOD_ROOMS)
     async def dup(self, ctx: CommandContext, report_id: str, original_id: str) -> None:
         original = normalize_id(original_id)
         if original is None:
@@ -186,15 +207,15 @@ class Sightings(Plugin):
             return
         await self._decide(ctx, Action.DUPLICATE, report_id, "", duplicate_of=original)
 
-    @command("update", level=Level.MODERATOR, aliases={"es": ("actualizar",)}, roles=MODERATION)
+    @command("update", level=Level.MODERATOR, aliases={"es": ("actualizar",)}, roles=MOD_ROOMS)
     async def update(self, ctx: CommandContext, report_id: str, news: Rest) -> None:
         await self._decide(ctx, Action.UPDATE, report_id, news)
 
-    @command("clear", level=Level.MODERATOR, aliases={"es": ("despejado",)}, roles=MODERATION)
+    @command("clear", level=Level.MODERATOR, aliases={"es": ("despejado",)}, roles=MOD_ROOMS)
     async def clear(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
         await self._decide(ctx, Action.CLEAR, report_id, note)
 
-    @command("retract", level=Level.MODERATOR, aliases={"es": ("retractar",)}, roles=MODERATION)
+    @command("retract", level=Level.MODERATOR, aliases={"es": ("retractar",)}, roles=MOD_ROOMS)
     async def retract(self, ctx: CommandContext, report_id: str, reason: Rest) -> None:
         await self._decide(ctx, Action.RETRACT, report_id, reason)
 
@@ -260,7 +281,7 @@ class Sightings(Plugin):
     async def sweep(self) -> None:
         """Expire undecided reports, purge closed ones, forget timed-out dialogs."""
         now = self._now()
-        limits = self.bot.settings.reports
+        limits = self.bot.settings.section(SightingsConfig).reports
         waiting = await self.store.in_status_since_before(
             UNDECIDED, now - timedelta(hours=limits.expire_hours)
         )

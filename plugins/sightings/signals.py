@@ -1,13 +1,4 @@
-"""What other plugins can subscribe to: a report was confirmed, updated, cleared, retracted.
-
-    sightings = bot.registry.plugin("sightings")
-    sightings.signals.subscribe(relay.on_change)
-
-Subscribers are called after the change is stored, in order, each in turn; one that fails
-is logged and does not stop the others. A subscriber that must never miss a change (a
-relay across crashes) remembers the last `seq` it handled and asks
-`Sightings.changes_after(seq)` at start.
-"""
+"""Report changes other plugins hear of (see `feed`): confirmed, updated, cleared, retracted."""
 
 from __future__ import annotations
 
@@ -17,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.events import RoomRef
+from bot.api import RoomRef
 from plugins.sightings.lifecycle import Action
 from plugins.sightings.model import Report
 

@@ -14,9 +14,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from bot.events import RoomRef
-from bot.storage.cipher import FieldCipher
-from bot.storage.database import Database, Transaction, utc_timestamp
+from bot.api import Database, FieldCipher, RoomRef, Transaction, utc_timestamp
 from plugins.sightings.ids import LENGTH, random_id
 from plugins.sightings.lifecycle import CLOSED, Action, Status
 from plugins.sightings.model import Report

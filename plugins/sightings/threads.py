@@ -7,8 +7,7 @@ else in the thread is neighbors talking, and is left alone.
 
 from __future__ import annotations
 
-from bot.context import BotContext, EventContext
-from bot.events import MessageEvent
+from bot.api import BotContext, EventContext, MessageEvent
 from plugins.sightings.decisions import Decisions
 from plugins.sightings.lifecycle import OPEN, Status
 from plugins.sightings.model import AttachmentNote

@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
+from testkit.config import load_settings
 
-from bot.app import Application
-from bot.config import Settings, load_settings
-from bot.local_synapse import LocalSynapse, RegisteredUser
+from bot.core.config import Settings
+from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
+from bot.runtime.app import Application
+from bot.runtime.connect import configured_transports
 from bot.storage.keys import DataKey, write_key_file
-from bot.transports.factory import configured_transports
 from bot.transports.matrix.transport import MatrixTransport
 
 BOT_PASSWORD = "bot-password-123"

@@ -35,7 +35,7 @@ from nio import (
     RoomSendResponse,
 )
 
-from bot.local_synapse import LocalSynapse, RegisteredUser
+from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
 
 TextEvent = RoomMessageText | RoomMessageNotice
 MessagePredicate = Callable[[TextEvent], bool]

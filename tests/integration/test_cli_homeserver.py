@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit.config import load_settings
 
-from bot.config import load_settings
-from bot.local_synapse import LocalSynapse
+from bot.devtools.local_synapse import LocalSynapse
 from bot.storage.keys import DataKey, write_key_file
 
 pytestmark = pytest.mark.integration

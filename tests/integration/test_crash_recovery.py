@@ -13,7 +13,7 @@ from integration import bot_harness
 from integration.bot_harness import BotSetup, spawn_bot, wait_until_member
 from integration.matrix_clients import UserClient, UserFactory
 
-from bot.local_synapse import LocalSynapse
+from bot.devtools.local_synapse import LocalSynapse
 
 pytestmark = pytest.mark.integration
 

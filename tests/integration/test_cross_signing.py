@@ -22,13 +22,13 @@ from integration.cross_signed import (
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
 from nio import AsyncClient
 
-from bot.app import DATABASE_FILE
-from bot.commands import command
-from bot.context import CommandContext
-from bot.permissions import Level
-from bot.plugin import Plugin
+from bot.core.commands import command
+from bot.core.context import CommandContext
+from bot.core.permissions import Level
+from bot.core.plugin import Plugin
+from bot.runtime.app import DATABASE_FILE
+from bot.runtime.connect import CROSS_SIGNING_SECRET, MATRIX_SESSION, MATRIX_STORE_DIR
 from bot.storage.cipher import FieldCipher
-from bot.transports.factory import CROSS_SIGNING_SECRET, MATRIX_SESSION, MATRIX_STORE_DIR
 from bot.transports.matrix.cross_signing import CrossSigningKeys, query_keys
 from bot.transports.matrix.signing import decode_base64
 from plugins.admin import AdminPlugin

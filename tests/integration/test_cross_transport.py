@@ -30,7 +30,7 @@ from integration.matrix_clients import TextEvent, UserClient, UserFactory
 from signal_fake import FakeSignalDaemon, Group, Person, Sent, envelopes
 from signal_fake.harness import ALICE, BETO, BOT, GROUP_ID, eventually, new_daemon
 
-from bot.local_synapse import LocalSynapse
+from bot.devtools.local_synapse import LocalSynapse
 from plugins.relay import Relay
 from plugins.sightings import Sightings
 

@@ -17,7 +17,7 @@ from integration.matrix_clients import UserFactory
 from signal_fake import FakeSignalDaemon, harness
 from signal_fake.harness import RecordingHost, eventually, running_transport
 
-from bot.local_synapse import LocalSynapse
+from bot.devtools.local_synapse import LocalSynapse
 from bot.storage.keys import DataKey
 from bot.transports.signal import transport
 

@@ -24,9 +24,9 @@ import pytest
 from integration.bot_harness import new_bot_setup, start_bot
 from integration.matrix_clients import UserFactory
 
-from bot.events import Event, MessageEvent, UndecryptableEvent
-from bot.local_synapse import LocalSynapse, RegisteredUser
-from bot.transports import factory
+from bot.core.events import Event, MessageEvent, UndecryptableEvent
+from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
+from bot.runtime import connect
 
 pytestmark = pytest.mark.integration
 
@@ -193,7 +193,7 @@ async def test_the_bot_without_cross_signing_fails_both_ways_with_the_strict_js_
     async def no_cross_signing(*_args: object) -> None:
         return None
 
-    monkeypatch.setattr(factory, "ensure_cross_signing", no_cross_signing)
+    monkeypatch.setattr(connect, "ensure_cross_signing", no_cross_signing)
     js_user = await register_js_user(synapse)
     setup = new_bot_setup(synapse, tmp_path / "bot", f"vecinos-{unique}")
     setup.allowed_users = [js_user.user_id]

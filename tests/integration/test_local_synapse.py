@@ -10,7 +10,7 @@ import pytest
 from integration.matrix_clients import UserFactory
 from nio import RoomMessageNotice
 
-from bot.local_synapse import LocalSynapse, SynapseHTTPError
+from bot.devtools.local_synapse import LocalSynapse, SynapseHTTPError
 
 pytestmark = pytest.mark.integration
 

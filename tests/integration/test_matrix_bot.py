@@ -19,8 +19,8 @@ from integration.bot_harness import (
 )
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
 
-from bot.local_synapse import LocalSynapse
-from bot.logs import setup_logging
+from bot.devtools.local_synapse import LocalSynapse
+from bot.ops.logs import setup_logging
 from bot.transports.matrix.session import SessionError
 
 pytestmark = pytest.mark.integration
@@ -178,9 +178,9 @@ async def test_device_id_mismatch_is_refused(setup: BotSetup) -> None:
     setup.bot_options = {}
     config = setup.write_config().read_text()
     setup.config_path.write_text(config.replace("[matrix]", '[matrix]\ndevice_id = "OTHERDEVICE"'))
-    from bot.app import Application
-    from bot.config import load_settings
-    from bot.transports.factory import configured_transports
+    from bot.core.config import load_settings
+    from bot.runtime.app import Application
+    from bot.runtime.connect import configured_transports
 
     app = Application(load_settings(setup.config_path, env={}), setup.key)
     await app.open()

@@ -24,7 +24,7 @@ from integration.bot_harness import (
 )
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
 
-from bot.local_synapse import LocalSynapse
+from bot.devtools.local_synapse import LocalSynapse
 from plugins.relay import Relay
 from plugins.sightings import Sightings
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from signal_fake import FakeSignalDaemon, Sent, envelopes, harness
 from signal_fake.harness import ALICE, BETO, GROUP_ID, eventually, new_group
+from testkit.config import load_settings
 
-from bot.app import Application
-from bot.config import load_settings
-from bot.plugin import Plugin
+from bot.core.plugin import Plugin
+from bot.runtime.app import Application
+from bot.runtime.connect import configured_transports
+from bot.runtime.plugins import default_plugins
 from bot.storage.keys import DataKey
-from bot.transports.factory import configured_transports
-from plugins import DEFAULT_PLUGINS
 
 PONG_EN = "Pong! Vecinos is here."
 PONG_ES = "¡Pong! Vecinos está aquí."
@@ -155,7 +155,7 @@ async def test_logs_hold_no_body_number_or_uuid(
 async def test_the_default_plugins_run_on_signal(
     tmp_path: Path, daemon: FakeSignalDaemon, mode: str
 ) -> None:
-    app = await start_bot(tmp_path, daemon, mode, DEFAULT_PLUGINS)
+    app = await start_bot(tmp_path, daemon, mode, default_plugins())
     try:
         [answer] = await SignalBot(app, daemon).say("!ping")
         assert answer.params["message"] == PONG_EN

@@ -36,7 +36,7 @@ from signal_fake.probes import (
     tcp_answers,
 )
 
-from bot.config import SignalSection
+from bot.core.config import SignalSection
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import CORE_MIGRATIONS, Database
 from bot.storage.keys import DataKey

@@ -26,7 +26,7 @@ from signal_fake.harness import (
     running_transport,
 )
 
-from bot.events import (
+from bot.core.events import (
     EditEvent,
     Event,
     MessageEvent,

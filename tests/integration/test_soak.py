@@ -24,7 +24,7 @@ import pytest
 from integration.bot_harness import BotSetup, new_bot_setup, spawn_bot, wait_until_member
 from integration.matrix_clients import TextEvent, UserClient, make_user_client
 
-from bot.local_synapse import LocalSynapse
+from bot.devtools.local_synapse import LocalSynapse
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

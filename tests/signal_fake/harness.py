@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SignalSection
-from bot.events import Event
+from bot.core.config import SignalSection
+from bot.core.events import Event
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import CORE_MIGRATIONS, Database
 from bot.storage.keys import DataKey

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from pathlib import Path
 
-from bot.config import Settings, load_settings
+from testkit.config import load_settings
+
+from bot.core.config import Settings
 from bot.transports.console import BOT_ID, ConsoleTransport
 
 CONFIG = """

@@ -20,15 +20,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from testkit.config import load_settings
 
-from bot.app import Application
-from bot.config import load_settings
-from bot.events import MessageEvent, OutgoingMessage, RoomRef, Sender
-from bot.scheduler import Scheduler
+from bot.core.events import MessageEvent, OutgoingMessage, RoomRef, Sender
+from bot.core.scheduler import Scheduler
+from bot.core.transport import TransportHost
+from bot.runtime.app import Application
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database, utc_timestamp
 from bot.storage.keys import DataKey
-from bot.transports.base import TransportHost
 from plugins.rosters import Rosters
 
 TRANSPORT = "console"

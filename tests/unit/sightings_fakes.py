@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from testkit.config import load_settings
 
-from bot.app import Application
-from bot.config import Settings, load_settings
-from bot.events import (
+from bot.core.config import Settings
+from bot.core.events import (
     Attachment,
     Event,
     LocationEvent,
@@ -32,10 +32,12 @@ from bot.events import (
     RoomRef,
     Sender,
 )
-from bot.i18n import Catalog
-from bot.plugin import Plugin
+from bot.core.i18n import Catalog
+from bot.core.plugin import Plugin
+from bot.core.transport import TransportHost
+from bot.runtime.app import Application
 from bot.storage.keys import DataKey
-from bot.transports.base import TransportHost
+from plugins.rosters import Rosters
 from plugins.sightings import Sightings
 
 TRANSPORT = "console"
@@ -291,7 +293,7 @@ async def start_world(
     reports: str = "",
     *,
     rooms: str = "",
-    plugins: Sequence[type[Plugin]] = (Sightings,),
+    plugins: Sequence[type[Plugin]] = (Sightings, Rosters),
 ) -> World:
     app = Application(settings_for(tmp_path, reports, rooms), key, plugins)
     transport = FakeTransport()
@@ -315,6 +317,6 @@ async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[World]:
 def catalog() -> Catalog:
     """The core's strings and the sightings plugin's, in both languages."""
     catalog = Catalog()
-    catalog.add_package("bot.locales")
+    catalog.add_package("bot.core.locales")
     catalog.add_package("plugins.sightings.locales")
     return catalog

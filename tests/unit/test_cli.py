@@ -11,17 +11,17 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from testkit.config import load_settings
 
 from bot import cli
-from bot.app import Application, SecretSessions
 from bot.cli import console, init, run
 from bot.cli.common import WRONG_KEY
 from bot.cli.console import CONSOLE_USER, console_settings
-from bot.config import load_settings
-from bot.demo import ADMIN, BOT, MODERATOR, PEOPLE, ROOMS, Demo, toml_document, write_files
-from bot.local_synapse import RegisteredUser
+from bot.devtools.demo import ADMIN, BOT, MODERATOR, PEOPLE, ROOMS, Demo, toml_document, write_files
+from bot.devtools.local_synapse import RegisteredUser
+from bot.runtime.app import Application, SecretSessions
+from bot.runtime.connect import MATRIX_SESSION
 from bot.storage.keys import DataKey, load_data_key, write_key_file
-from bot.transports.factory import MATRIX_SESSION
 
 CONSOLE_SCRIPT = "!ping\n!help\n!lang es\n!ping\n"
 

@@ -6,7 +6,7 @@ from typing import Literal, cast
 
 import pytest
 
-from bot.commands import (
+from bot.core.commands import (
     COMMAND_ATTR,
     ArgumentError,
     CommandSpec,
@@ -16,10 +16,10 @@ from bot.commands import (
     command,
     split_invocation,
 )
-from bot.context import BotContext, CommandContext
-from bot.permissions import Level
-from bot.plugin import Plugin
-from bot.registry import Registry
+from bot.core.context import BotContext, CommandContext
+from bot.core.permissions import Level
+from bot.core.plugin import Plugin
+from bot.core.registry import Registry
 
 
 def spec_of(handler: Handler) -> CommandSpec:

@@ -1,8 +1,9 @@
 from pathlib import Path
 
 import pytest
+from testkit.config import load_settings
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.core.config import ConfigError, Settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 SECRET = "correct-horse-battery-staple"
@@ -109,7 +110,7 @@ def test_wrong_enum_value_lists_allowed_values(tmp_path: Path) -> None:
     rooms += '[[rooms]]\nid = "!b:x.org"\nrole = "alert"\nareas = ["pilsen"]\n'
     path = write(tmp_path, MATRIX + AREAS + rooms)
     assert config_error(path) == (
-        f"{path}: rooms[1].role: must be one of neighborhood, moderation, alerts, watch"
+        f"{path}: rooms[1].role: must be one of neighborhood, moderation, watch, alerts"
         ' (got "alert")'
     )
 

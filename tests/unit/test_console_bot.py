@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from console_chat import ConsoleChat, console_settings
 
-from bot.app import Application
-from bot.commands import command
-from bot.config import Settings
-from bot.context import CommandContext
-from bot.events import MessageEvent, Sender
-from bot.permissions import Level
-from bot.plugin import Plugin
+from bot.core.commands import command
+from bot.core.config import Settings
+from bot.core.context import CommandContext
+from bot.core.events import MessageEvent, Sender
+from bot.core.permissions import Level
+from bot.core.plugin import Plugin
+from bot.runtime.app import Application
 from bot.storage.cipher import FieldCipher
 from bot.storage.keys import DataKey
 
@@ -291,7 +291,7 @@ async def test_command_for_another_room_role_is_refused(bot: ConsoleBot) -> None
 async def test_a_crashing_handler_answers_an_error_and_the_bot_keeps_working(
     bot: ConsoleBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="bot.dispatch"):
+    with caplog.at_level(logging.ERROR, logger="bot.runtime.dispatch"):
         assert await bot.say("!boom") == [ERROR_EN]
     assert "command boom failed" in caplog.text
     assert await bot.say("!ping") == [PONG_EN]

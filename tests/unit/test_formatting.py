@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.formatting import Rich, plain_message
+from bot.core.formatting import Rich, plain_message
 
 HOSTILE = '<b>bold</b> <script>alert("x")</script> Tom & Jerry\'s\nsecond line'
 HOSTILE_HTML = (

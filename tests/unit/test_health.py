@@ -16,12 +16,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import Application
-from bot.config import Area, BotSection, HealthSection, RoomConfig, Settings
-from bot.events import OutgoingMessage, RoomRef
-from bot.metrics import Metrics
-from bot.outbox import Delivery
-from bot.plugin import Plugin
+from bot.core.config import Area, BotSection, HealthSection, RoomConfig, Settings
+from bot.core.events import OutgoingMessage, RoomRef
+from bot.core.metrics import Metrics
+from bot.core.outbox import Delivery
+from bot.core.plugin import Plugin
+from bot.runtime.app import Application
+from bot.runtime.plugins import default_schema
 from bot.storage.keys import DataKey
 from bot.transports.console import ROOM_ID, ConsoleTransport
 from plugins.sightings import Sightings
@@ -68,7 +69,7 @@ class HealthBot:
 
 def settings_for(tmp_path: Path, **health: Any) -> Settings:
     room = RoomConfig(id=ROOM_ID, transport="console", role="neighborhood", areas=("pilsen",))
-    return Settings(
+    return Settings.with_schema(default_schema())(
         bot=BotSection(data_dir=tmp_path / "data"),
         health=HealthSection(**{"port": 0, **health}),
         areas=(Area(slug="pilsen", name_en="Pilsen", name_es="Pilsen"),),
@@ -246,7 +247,7 @@ async def test_a_taken_port_is_logged_and_the_bot_runs_on(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with caplog.at_level(logging.ERROR, logger="bot.health"):
+        with caplog.at_level(logging.ERROR, logger="bot.ops.health"):
             bot = await start_bot(port=port)
     assert bot.app.health_port is None
     assert f"cannot listen on 127.0.0.1:{port}" in caplog.text

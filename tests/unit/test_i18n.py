@@ -7,16 +7,16 @@ from string import Formatter
 
 import pytest
 
-from bot.i18n import Catalog, Translator, parse_language
-from plugins import DEFAULT_PLUGINS
+from bot.core.i18n import Catalog, Translator, parse_language
+from bot.runtime.plugins import default_plugins
 
 
 @pytest.fixture
 def core() -> Catalog:
     """The core's strings and those of every plugin the bot runs by default."""
     catalog = Catalog()
-    catalog.add_package("bot.locales")
-    for plugin in DEFAULT_PLUGINS:
+    catalog.add_package("bot.core.locales")
+    for plugin in default_plugins():
         if plugin.locales:
             catalog.add_package(plugin.locales)
     return catalog
@@ -70,7 +70,7 @@ def test_missing_spanish_string_falls_back_to_english() -> None:
 
 def test_unknown_key_returns_the_key_and_logs(caplog: pytest.LogCaptureFixture) -> None:
     catalog = Catalog()
-    with caplog.at_level(logging.ERROR, logger="bot.i18n"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.i18n"):
         assert catalog.get("es", "nowhere.key") == "nowhere.key"
     assert "nowhere.key" in caplog.text
 
@@ -83,7 +83,7 @@ def test_missing_lists_keys_lacking_in_english_too() -> None:
 
 def test_duplicate_keys_across_packages_are_refused(core: Catalog) -> None:
     with pytest.raises(ValueError, match=r"core\.pong"):
-        core.add_package("bot.locales")
+        core.add_package("bot.core.locales")
 
 
 def test_duplicate_key_from_a_plugin_is_refused(core: Catalog) -> None:

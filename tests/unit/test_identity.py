@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from console_chat import ConsoleChat, console_settings
 
-from bot.app import Application
-from bot.commands import command
-from bot.context import CommandContext
-from bot.identity import IdentityRegistry, Seen, TrustResult
-from bot.permissions import Level
-from bot.plugin import Plugin
+from bot.core.commands import command
+from bot.core.context import CommandContext
+from bot.core.identity import IdentityRegistry, Seen, TrustResult
+from bot.core.permissions import Level
+from bot.core.plugin import Plugin
+from bot.runtime.app import Application
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import CORE_MIGRATIONS, Database
 from bot.storage.keys import DataKey

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ledger import MAX_ATTEMPTS, EventLedger
+from bot.runtime.ledger import MAX_ATTEMPTS, EventLedger
 from bot.storage.database import CORE_MIGRATIONS, Database
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import setup_logging
+from bot.ops.logs import setup_logging
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.events import OutgoingMessage, RoomRef, SentMessage
-from bot.outbox import MAX_ATTEMPTS, Delivery, Outbox
+from bot.core.events import OutgoingMessage, RoomRef, SentMessage
+from bot.core.outbox import MAX_ATTEMPTS, Delivery, Outbox
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import CORE_MIGRATIONS, Database
 from bot.storage.keys import DataKey

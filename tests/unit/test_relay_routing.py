@@ -18,9 +18,10 @@ from sightings_fakes import (
     start_world,
 )
 
-from bot.plugin import Plugin
+from bot.core.plugin import Plugin
 from bot.storage.keys import DataKey
 from plugins.relay import Relay
+from plugins.rosters import Rosters
 from plugins.sightings import Sightings
 
 ALERTS = "alerts-pilsen"
@@ -57,7 +58,7 @@ async def start(tmp_path: Path, key: DataKey, plugins: Sequence[type[Plugin]]) -
 
 @pytest.fixture
 async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[World]:
-    w = await start(tmp_path, key, [Sightings, Relay])
+    w = await start(tmp_path, key, [Sightings, Relay, Rosters])
     yield w
     await w.app.stop()
 
@@ -135,14 +136,14 @@ async def test_a_change_replayed_after_a_crash_adds_nothing(world: World) -> Non
 async def test_confirmations_missed_while_the_relay_was_off_are_caught_up(
     tmp_path: Path, key: DataKey
 ) -> None:
-    without_relay = await start(tmp_path, key, [Sightings])
+    without_relay = await start(tmp_path, key, [Sightings, Rosters])
     report_id = await confirmed_report(
         without_relay, "!report 18th & Ashland; agents detaining someone"
     )
     await without_relay.app.stop()
     assert not alerts(without_relay, ALERTS, report_id)
 
-    world = await start(tmp_path, key, [Sightings, Relay])
+    world = await start(tmp_path, key, [Sightings, Relay, Rosters])
     try:
         await world.settle()
         assert len(alerts(world, ALERTS, report_id)) == 1

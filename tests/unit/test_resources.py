@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from console_chat import ConsoleChat, console_settings
 
-from bot.app import Application
+from bot.runtime.app import Application
 from bot.storage.keys import DataKey
 from plugins.resources import Resources
 

@@ -6,14 +6,14 @@ from datetime import date, time
 
 import pytest
 
-from bot.config import RostersSection
-from bot.events import RoomRef
-from bot.i18n import Catalog
-from bot.watch_windows import WatchWindow, WindowError, days_text, parse_days, parse_window
+from bot.core.events import RoomRef
+from bot.core.i18n import Catalog
+from plugins.rosters.config import RostersSection
 from plugins.rosters.model import Shift, Site
 from plugins.rosters.reminders import job_plan
 from plugins.rosters.shifts import planned
 from plugins.rosters.targets import parse_id, weekday
+from plugins.rosters.windows import WatchWindow, WindowError, days_text, parse_days, parse_window
 
 WEEKDAYS = frozenset(range(5))
 
@@ -101,7 +101,7 @@ def test_every_window_error_has_a_localized_explanation() -> None:
 
 def test_english_and_spanish_strings_match() -> None:
     catalog = Catalog()
-    catalog.add_package("bot.locales")
+    catalog.add_package("bot.core.locales")
     catalog.add_package("plugins.rosters.locales")
     assert catalog.missing() == []
 

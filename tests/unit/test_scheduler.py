@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.plugin import JobSpec
-from bot.scheduler import Scheduler
+from bot.core.plugin import JobSpec
+from bot.core.scheduler import Scheduler
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import CORE_MIGRATIONS, Database
 from bot.storage.keys import DataKey
@@ -126,7 +126,7 @@ async def test_job_that_raises_is_deleted_and_logged(
     scheduler.register(JobSpec("broken", GRACE), broken)
     await scheduler.start()
 
-    with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.scheduler"):
         await scheduler.schedule("broken", soon(0.05), {"n": 1})
         await wait_until(no_pending(scheduler))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import sightings_fakes
 from sightings_fakes import MODS, PILSEN_EN, PILSEN_ES, World, start_world
 
-from bot.events import Attachment
+from bot.core.events import Attachment
 from bot.storage.keys import DataKey
 from plugins.sightings.guided import TIMEOUT_JOB
 

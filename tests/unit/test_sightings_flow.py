@@ -23,7 +23,7 @@ from sightings_fakes import (
     start_world,
 )
 
-from bot.events import Attachment
+from bot.core.events import Attachment
 from bot.storage.keys import DataKey
 from plugins.sightings import ChangeKind, ReportChange
 from plugins.sightings.decisions import Request

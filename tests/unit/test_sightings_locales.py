@@ -9,9 +9,10 @@ from string import Formatter
 import pytest
 import sightings_fakes
 
-from bot.app import Application
-from bot.config import Settings
-from bot.i18n import LANGUAGES, Catalog
+from bot.core.config import Settings
+from bot.core.i18n import LANGUAGES, Catalog
+from bot.core.plugin import schema_of
+from bot.runtime.app import Application
 from bot.storage.keys import DataKey
 from plugins.sightings import Sightings
 from plugins.sightings.lifecycle import Action, Status
@@ -84,7 +85,8 @@ def test_every_value_has_a_name(catalog: Catalog, prefix: str, values: list[str]
 
 
 async def test_every_command_has_help_and_named_arguments(tmp_path: Path) -> None:
-    app = Application(Settings(bot={"data_dir": str(tmp_path)}), DataKey.generate(), [Sightings])
+    settings = Settings.with_schema(schema_of([Sightings]))(bot={"data_dir": str(tmp_path)})
+    app = Application(settings, DataKey.generate(), [Sightings])
     await app.open()
     try:
         catalog = app.bot.catalog

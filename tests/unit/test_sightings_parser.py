@@ -12,7 +12,7 @@ import sightings_fakes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.i18n import LANGUAGES, Catalog, Translator
+from bot.core.i18n import LANGUAGES, Catalog, Translator
 from plugins.sightings.card import problem_text
 from plugins.sightings.model import (
     Activity,

@@ -14,7 +14,7 @@ from signal_fake import envelopes
 from signal_fake.envelopes import Group, Quote
 from signal_fake.harness import ALICE, BETO, BOT, GROUP_ID
 
-from bot.events import (
+from bot.core.events import (
     Attachment,
     EditEvent,
     MessageEvent,

@@ -7,7 +7,7 @@ from typing import Any
 
 import nio
 
-from bot.events import (
+from bot.core.events import (
     Attachment,
     EditEvent,
     Event,

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import nio
 
-from bot.config import MatrixSection
+from bot.core.config import MatrixSection
 from bot.transports.matrix.store import MemoryTrustStore
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from typing import Any
 import aiohttp
 import nio
 
-from bot.events import OutgoingMessage, RoomRef, Sender, UndecryptableEvent
-from bot.transports.base import TransportHost
+from bot.core.events import OutgoingMessage, RoomRef, Sender, UndecryptableEvent
+from bot.core.transport import TransportHost
 from bot.transports.matrix.api import ApiError
 from bot.transports.matrix.convert import (
     TRANSPORT,

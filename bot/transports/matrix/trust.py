@@ -22,7 +22,7 @@ from typing import Any
 import nio
 from nio.crypto import OlmDevice, TrustState
 
-from bot.config import TrustPolicy
+from bot.core.config import TrustPolicy
 from bot.transports.matrix.cross_signing import identities_in, query_keys
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.config import SignalSection
+from bot.core.config import SignalSection
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database
 from bot.transports.signal.convert import Converter

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.events import (
+from bot.core.events import (
     Attachment,
     EditEvent,
     Event,

@@ -22,8 +22,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.events import Event, MessageEvent, OutgoingMessage
-from bot.transports.base import TransportHost
+from bot.core.events import Event, MessageEvent, OutgoingMessage
+from bot.core.transport import TransportHost
 from bot.transports.signal.convert import TRANSPORT, Converter
 from bot.transports.signal.ids import MessageRef
 from bot.transports.signal.people import People

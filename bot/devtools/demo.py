@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import DEFAULT_DATA_DIR, Language, RoomRole
-from bot.context import MODERATOR_POWER
-from bot.local_synapse import LocalSynapse, RegisteredUser
+from bot.core.config import DEFAULT_DATA_DIR, Language
+from bot.core.context import MODERATOR_POWER
+from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
 from bot.storage.keys import DataKey, write_key_file
 
 BOT = "vecinos"
@@ -41,7 +41,7 @@ AREAS = (
 @dataclass(frozen=True)
 class DemoRoom:
     name: str
-    role: RoomRole
+    role: str
     areas: tuple[str, ...]
     members: tuple[str, ...] = ()  # demo people who join (the admin creates every room)
     moderators: tuple[str, ...] = ()  # given moderator power in the room

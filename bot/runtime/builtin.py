@@ -6,10 +6,10 @@ import logging
 import unicodedata
 from typing import Literal
 
-from bot.commands import CommandSpec, command
-from bot.context import CommandContext
-from bot.formatting import Rich
-from bot.plugin import Plugin
+from bot.core.commands import CommandSpec, command
+from bot.core.context import CommandContext
+from bot.core.formatting import Rich
+from bot.core.plugin import Plugin
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,9 @@ class CorePlugin(Plugin):
         # "Commands you can use here": not those the dispatcher refuses in this room's role.
         config = ctx.bot.room_config(ctx.room)
         for spec in self.bot.registry.commands_for(ctx.level):
-            if spec.roles is not None and (config is None or config.role not in spec.roles):
+            if spec.roles is not None and (
+                config is None or not ctx.bot.settings.room_fits(config, spec.roles)
+            ):
                 continue
             rich.code(ctx.usage(spec)).text(f" — {ctx.t(f'help.{spec.name}')}").newline()
         return rich.italic(ctx.t("core.help_more", help=ctx.help_command()))

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
-from bot.i18n import LANGUAGES, Language
-from bot.permissions import Level
+from bot.core.i18n import LANGUAGES, Language
+from bot.core.permissions import Level
 
 Rest = Annotated[str, "rest of the line"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.commands import COMMAND_ATTR, CommandSpec
-from bot.events import Event
-from bot.permissions import Level
-from bot.plugin import (
+from bot.core.commands import COMMAND_ATTR, CommandSpec
+from bot.core.events import Event
+from bot.core.permissions import Level
+from bot.core.plugin import (
     EVENT_ATTR,
     JOB_ATTR,
     REACTION_ATTR,

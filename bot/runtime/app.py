@@ -9,24 +9,25 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.builtin import CorePlugin
-from bot.config import Settings
-from bot.context import BotContext
-from bot.dispatch import Dispatcher
-from bot.events import Event
-from bot.health import HealthServer, register_core_gauges
-from bot.i18n import Catalog
-from bot.identity import Seen
-from bot.ledger import EventLedger
-from bot.metrics import Metrics
-from bot.plugin import Plugin
-from bot.registry import Registry
-from bot.scheduler import Scheduler
+from bot.core.config import Settings
+from bot.core.context import BotContext
+from bot.core.events import Event
+from bot.core.i18n import Catalog
+from bot.core.identity import Seen
+from bot.core.metrics import Metrics
+from bot.core.plugin import Plugin
+from bot.core.registry import Registry
+from bot.core.scheduler import Scheduler
+from bot.core.transport import Transport
+from bot.ops.health import HealthServer, register_core_gauges
+from bot.runtime.builtin import CorePlugin
+from bot.runtime.dispatch import Dispatcher
+from bot.runtime.ledger import EventLedger
+from bot.runtime.plugins import ordered
+from bot.runtime.transport_state import TransportState
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import CORE_MIGRATIONS, Database, MigrationSet
 from bot.storage.keys import DataKey
-from bot.transport_state import TransportState
-from bot.transports.base import Transport
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Application:
     ) -> None:
         self.settings = settings
         self._key = key
-        self._plugin_types: list[type[Plugin]] = [CorePlugin, *plugins]
+        self._plugin_types: list[type[Plugin]] = [CorePlugin, *ordered(plugins)]
         self.plugins: list[Plugin] = []
         self.transports: list[Transport] = []
         self._bot: BotContext | None = None
@@ -60,7 +61,7 @@ class Application:
         cipher = FieldCipher(self._key)
         db = await Database.open(self.settings.bot.data_dir / DATABASE_FILE, self._migrations())
         catalog = Catalog()
-        catalog.add_package("bot.locales")
+        catalog.add_package("bot.core.locales")
         registry = Registry()
         # One registry per Application: several bots in one process (tests) stay apart.
         metrics = Metrics()
@@ -74,6 +75,7 @@ class Application:
             metrics=metrics,
         )
         register_core_gauges(self._bot)
+        self._check_settings()
         for plugin_type in self._plugin_types:
             plugin = plugin_type(self._bot)
             if plugin.locales:
@@ -84,6 +86,12 @@ class Application:
             self._bot.scheduler.register(spec, handler)
         self._state = TransportState(db, cipher)
         self._dispatcher = Dispatcher(self._bot, EventLedger(db), self._state)
+
+    def _check_settings(self) -> None:
+        """The settings must have been loaded with these plugins' config keys."""
+        for plugin_type in self._plugin_types:
+            if plugin_type.config is not None:
+                self.settings.section(plugin_type.config)  # raises LookupError if missing
 
     def _migrations(self) -> list[MigrationSet]:
         extra = [

@@ -16,8 +16,8 @@ from typing import Any
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from bot.context import BotContext
-from bot.transports.base import Transport
+from bot.core.context import BotContext
+from bot.core.transport import Transport
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 
-from bot.commands import ArgumentError, split_invocation
-from bot.context import BotContext, CommandContext, EventContext
-from bot.events import Event, MessageEvent, ReactionEvent, UndecryptableEvent
-from bot.i18n import Language
-from bot.ledger import EventLedger
-from bot.ratelimit import SlidingWindow
-from bot.registry import BoundCommand
-from bot.transport_state import TransportState
+from bot.core.commands import ArgumentError, split_invocation
+from bot.core.context import BotContext, CommandContext, EventContext
+from bot.core.events import Event, MessageEvent, ReactionEvent, UndecryptableEvent
+from bot.core.i18n import Language
+from bot.core.registry import BoundCommand
+from bot.runtime.ledger import EventLedger
+from bot.runtime.ratelimit import SlidingWindow
+from bot.runtime.transport_state import TransportState
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +166,11 @@ class Dispatcher:
             await ctx.reply(ctx.t("core.not_allowed", command=ctx.usage().split()[0]))
             return True
         config = self.bot.room_config(ctx.room)
-        if spec.roles is not None and (config is None or config.role not in spec.roles):
-            roles = ", ".join(ctx.t(f"role.{role}") for role in sorted(spec.roles))
+        settings = self.bot.settings
+        if spec.roles is not None and (
+            config is None or not settings.room_fits(config, spec.roles)
+        ):
+            roles = ", ".join(ctx.t(f"role.{role}") for role in settings.roles_fitting(spec.roles))
             await ctx.reply(ctx.t("core.wrong_room", roles=roles))
             return True
         return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from bot.events import OutgoingMessage
+from bot.core.events import OutgoingMessage
 
 
 class Rich:

@@ -7,32 +7,32 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from cachetools import LRUCache
 
-from bot.commands import CommandSpec
-from bot.config import RoomConfig, Settings
-from bot.events import Event, MessageEvent, OutgoingMessage, RoomRef, SentMessage
-from bot.formatting import Rich, plain_message
-from bot.i18n import Catalog, Language, Translator, parse_language
-from bot.identity import IdentityRegistry
-from bot.metrics import Metrics
-from bot.outbox import Outbox
-from bot.permissions import Level
+from bot.core.broadcast import Broadcasts
+from bot.core.commands import CommandSpec
+from bot.core.config import RoomConfig, Settings
+from bot.core.events import Event, MessageEvent, OutgoingMessage, RoomRef, SentMessage
+from bot.core.formatting import Rich, plain_message
+from bot.core.i18n import Catalog, Language, Translator, parse_language
+from bot.core.identity import IdentityRegistry
+from bot.core.metrics import Metrics
+from bot.core.outbox import Outbox
+from bot.core.permissions import Level
+from bot.core.registry import Registry
+from bot.core.scheduler import Scheduler
+from bot.core.transport import Transport
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database
-from bot.transports.base import Transport
-
-if TYPE_CHECKING:
-    from bot.registry import Registry
-    from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
 MODERATOR_POWER = 50
 LANGUAGE_CACHE_SIZE = 10_000
 E = TypeVar("E", bound=Event)
+S = TypeVar("S")
 
 
 @dataclass
@@ -48,6 +48,10 @@ class BotContext:
     metrics: Metrics = field(default_factory=Metrics)
     # Messages that must arrive (alerts) go through the durable outbox, not `send`.
     outbox: Outbox = field(init=False)
+    # Messages to every room of an audience and area, with their later edits.
+    broadcasts: Broadcasts = field(init=False)
+    # What plugins publish for each other, by the published type (see `provide`).
+    _services: dict[type[Any], Any] = field(init=False, default_factory=dict)
     # Each person's `!lang` choice (None: none made), by keyed hash.
     _languages: LRUCache[str, Language | None] = field(
         init=False, default_factory=lambda: LRUCache(maxsize=LANGUAGE_CACHE_SIZE)
@@ -55,6 +59,20 @@ class BotContext:
 
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.db, self.cipher, self._send_keyed, metrics=self.metrics)
+        self.broadcasts = Broadcasts(self.db, self.outbox, self.settings)
+
+    def provide(self, kind: type[S], service: S) -> None:
+        """Publish `service` for other plugins, under the type they ask for it by."""
+        if kind in self._services:
+            raise ValueError(f"{kind.__name__} is provided twice")
+        self._services[kind] = service
+
+    def service(self, kind: type[S]) -> S:
+        """What another plugin published as `kind`; ask in `start()`, when all are loaded."""
+        try:
+            return cast(S, self._services[kind])
+        except KeyError:
+            raise LookupError(f"no loaded plugin provides {kind.__name__}") from None
 
     async def _send_keyed(self, room: RoomRef, message: OutgoingMessage, key: str) -> SentMessage:
         return await self.send(room, message, key=key)
@@ -138,7 +156,7 @@ class BotContext:
         config = self.room_config(room)
         if config is None:
             return Level.GUEST
-        return Level.VOLUNTEER if config.role == "watch" else Level.NEIGHBOR
+        return self.settings.role(config.role).level
 
     async def moderates(self, transport: str, user_id: str) -> bool:
         """Admin or moderator by config or power level, identity flags aside."""
@@ -152,10 +170,9 @@ class BotContext:
         transport = self.transports.get(transport_name)
         if transport is None:
             return False
-        for config in self.settings.rooms:
+        for config in self.settings.rooms_with_role("moderation"):
             if (
-                config.role == "moderation"
-                and config.transport == transport_name
+                config.transport == transport_name
                 and await transport.power_level(config.id, user_id) >= MODERATOR_POWER
             ):
                 return True
@@ -163,8 +180,8 @@ class BotContext:
 
     async def tell_moderators(self, string_key: str, *, key: str, **params: object) -> None:
         """A notice in every moderation room, each in its language; `key` keeps it single."""
-        for config in self.settings.rooms:
-            if config.role != "moderation" or config.transport not in self.transports:
+        for config in self.settings.rooms_with_role("moderation"):
+            if config.transport not in self.transports:
                 continue
             room = RoomRef(config.transport, config.id)
             lang = self.settings.room_language(config.transport, config.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bot.events import Event, OutgoingMessage
+from bot.core.events import Event, OutgoingMessage
 
 
 class TransportHost(Protocol):
@@ -30,7 +30,7 @@ class TransportHost(Protocol):
         """The user's identity key (Matrix: cross-signing master key) as just learned.
 
         Remembered on first sight; a different key later flags the person (see
-        `bot.identity`). Called before the events of the same sync are delivered.
+        `bot.core.identity`). Called before the events of the same sync are delivered.
         """
 
 
@@ -46,7 +46,7 @@ class Transport(Protocol):
         """When the transport last heard from its server (Matrix: a sync), None before.
 
         A live transport keeps this recent even when nobody writes, or health checks
-        (`bot.health`) report it stuck.
+        (`bot.ops.health`) report it stuck.
         """
 
     async def start(self, host: TransportHost) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.metrics import Metrics
-from bot.plugin import JobSpec
+from bot.core.metrics import Metrics
+from bot.core.plugin import JobSpec
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database, utc_timestamp
 

@@ -4,6 +4,9 @@
         name = "sightings"
         locales = "plugins.sightings.locales"      # en.toml / es.toml
         migrations = "plugins.sightings.migrations"  # NNNN_*.sql
+        config = SightingsConfig                   # its top-level config keys
+        roles = (Role("watch", Level.VOLUNTEER, frozenset({ALERTS})),)  # room roles it adds
+        requires = ("other",)                      # plugins it builds on, started first
 
         @command("report", level=Level.NEIGHBOR, aliases={"es": ("reporte",)})
         async def report(self, ctx: CommandContext, text: Rest = "") -> None: ...
@@ -22,15 +25,16 @@ context they are handed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bot.events import Event
+from bot.core.config import PluginConfig, Role, Schema
+from bot.core.events import Event
 
 if TYPE_CHECKING:
-    from bot.context import BotContext
+    from bot.core.context import BotContext
 
 REACTION_ATTR = "__vecinos_reaction__"
 JOB_ATTR = "__vecinos_job__"
@@ -50,6 +54,9 @@ class Plugin:
     name: ClassVar[str]
     locales: ClassVar[str | None] = None
     migrations: ClassVar[str | None] = None
+    config: ClassVar[type[PluginConfig] | None] = None
+    roles: ClassVar[tuple[Role, ...]] = ()
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, bot: BotContext) -> None:
         self.bot = bot
@@ -63,6 +70,15 @@ class Plugin:
     async def forget(self, user_id: str) -> None:
         """Erase what this plugin keeps about the person `user_id` (`!forgetme`): whatever
         is stored under `bot.person(user_id)` or holds their id encrypted."""
+
+
+def schema_of(plugins: Iterable[type[Plugin]]) -> Schema:
+    """The config keys and room roles that `plugins` add to the core's."""
+    plugins = list(plugins)
+    return Schema(
+        configs=tuple(p.config for p in plugins if p.config is not None),
+        roles=tuple(role for p in plugins for role in p.roles),
+    )
 
 
 def reaction(*keys: str) -> Callable[[AnyHandler], AnyHandler]:

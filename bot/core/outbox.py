@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.events import OutgoingMessage, RoomRef, SentMessage
-from bot.metrics import Metrics
+from bot.core.events import OutgoingMessage, RoomRef, SentMessage
+from bot.core.metrics import Metrics
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database, utc_timestamp
 

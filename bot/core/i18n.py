@@ -1,6 +1,6 @@
 """One mechanism for every user-facing string, in English and Spanish.
 
-Strings live in `en.toml` / `es.toml` files inside a package (the core's `bot.locales`, and
+Strings live in `en.toml` / `es.toml` files inside a package (the core's `bot.core.locales`, and
 each plugin's own). Nested TOML tables become dotted keys; values use `{name}` placeholders.
 """
 

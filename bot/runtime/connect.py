@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import Application, SecretSessions
-from bot.transports.base import Transport
+from bot.core.transport import Transport
+from bot.runtime.app import Application, SecretSessions
 from bot.transports.matrix.cross_signing import ensure_cross_signing
 from bot.transports.matrix.session import open_client
 from bot.transports.matrix.transport import MatrixTransport

@@ -1,0 +1,73 @@
+"""The plugin API: everything a plugin may use of the core, and nothing else.
+
+A plugin imports `bot.api` (and `bot.api.config` for its config section), never another
+core module; `docs/plugins.md` says how to write one. Architecture checks
+(`.importlinter`) hold every plugin to that.
+"""
+
+from bot.core.broadcast import Broadcast, Broadcasts, Target
+from bot.core.commands import ArgumentError, CommandSpec, Rest, command
+from bot.core.config import ALERTS, MODERATION, REPORTS, Language, Role, RoomConfig, Settings
+from bot.core.context import BotContext, CommandContext, EventContext
+from bot.core.events import (
+    Attachment,
+    Event,
+    LocationEvent,
+    MessageEvent,
+    OutgoingMessage,
+    ReactionEvent,
+    RoomRef,
+    Sender,
+    SentMessage,
+)
+from bot.core.formatting import Rich, plain_message
+from bot.core.i18n import Translator
+from bot.core.identity import TrustResult
+from bot.core.outbox import Delivery
+from bot.core.permissions import Level
+from bot.core.plugin import Plugin, job, on_event, reaction
+from bot.storage.cipher import FieldCipher
+from bot.storage.database import Database, Transaction, utc_timestamp
+
+__all__ = [
+    "ALERTS",
+    "MODERATION",
+    "REPORTS",
+    "ArgumentError",
+    "Attachment",
+    "BotContext",
+    "Broadcast",
+    "Broadcasts",
+    "CommandContext",
+    "CommandSpec",
+    "Database",
+    "Delivery",
+    "Event",
+    "EventContext",
+    "FieldCipher",
+    "Language",
+    "Level",
+    "LocationEvent",
+    "MessageEvent",
+    "OutgoingMessage",
+    "Plugin",
+    "ReactionEvent",
+    "Rest",
+    "Rich",
+    "Role",
+    "RoomConfig",
+    "RoomRef",
+    "Sender",
+    "SentMessage",
+    "Settings",
+    "Target",
+    "Transaction",
+    "Translator",
+    "TrustResult",
+    "command",
+    "job",
+    "on_event",
+    "plain_message",
+    "reaction",
+    "utc_timestamp",
+]

@@ -1,0 +1,168 @@
+"""Broadcasts: one message to many rooms, durably and exactly once, with later changes.
+
+A broadcast has a key (which derives each room's outbox key, so opening it again after a
+crash adds nothing) and a topic (what it is about, e.g. "relay:R7K3", to find the latest
+broadcast on it). Its rooms are remembered, so a later change edits exactly the messages
+that were sent and posts a short follow-up replying to each. Rooms come from the roles'
+audiences (`Settings.rooms_hearing`), plus any room a plugin adds (the reporter's thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.core.config import Settings
+from bot.core.events import OutgoingMessage, RoomRef
+from bot.core.outbox import Delivery, Outbox
+from bot.storage.database import Database, utc_timestamp
+
+# Renders the message for one room (its language, its view of the report).
+Render = Callable[[RoomRef], OutgoingMessage]
+
+
+@dataclass(frozen=True)
+class Target:
+    room: RoomRef
+    # Where the message is a reply in a thread: that thread's root event.
+    thread: str | None = None
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    key: str
+    topic: str
+    opened_at: datetime
+    targets: tuple[Target, ...]
+
+    def room_key(self, room: RoomRef) -> str:
+        return room_key(self.key, room)
+
+
+class Broadcasts:
+    def __init__(self, db: Database, outbox: Outbox, settings: Settings) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._settings = settings
+
+    def audience(self, audience: str, area: str) -> list[Target]:
+        """Every configured room covering `area` whose role hears `audience`."""
+        return [
+            Target(RoomRef(room.transport, room.id))
+            for room in self._settings.rooms_hearing(audience, area)
+        ]
+
+    async def open(
+        self,
+        key: str,
+        topic: str,
+        targets: Sequence[Target],
+        render: Render,
+        *,
+        at: datetime,
+        urgent: bool = False,
+    ) -> Broadcast:
+        """Send one message per target; opening the same key again sends nothing new."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT OR IGNORE INTO broadcasts (key, topic, opened_at) VALUES (?, ?, ?)",
+                (key, topic, utc_timestamp(at)),
+            )
+            await tx.executemany(
+                "INSERT OR IGNORE INTO broadcast_rooms (key, transport, room_id, thread_root)"
+                " VALUES (?, ?, ?, ?)",
+                [(key, t.room.transport, t.room.room_id, t.thread) for t in targets],
+            )
+        await self._outbox.enqueue(
+            [
+                Delivery(
+                    room_key(key, t.room), t.room, _placed(render(t.room), t.thread), urgent=urgent
+                )
+                for t in targets
+            ]
+        )
+        return Broadcast(key, topic, at, tuple(targets))
+
+    async def latest(self, topic: str) -> Broadcast | None:
+        """The most recent broadcast on `topic`, with the rooms it went to."""
+        row = await self._db.fetchone(
+            "SELECT key, opened_at FROM broadcasts WHERE topic = ?"
+            " ORDER BY opened_at DESC, rowid DESC LIMIT 1",
+            (topic,),
+        )
+        if row is None:
+            return None
+        rooms = await self._db.fetchall(
+            "SELECT transport, room_id, thread_root FROM broadcast_rooms WHERE key = ?",
+            (row["key"],),
+        )
+        targets = tuple(
+            Target(RoomRef(r["transport"], r["room_id"]), r["thread_root"]) for r in rooms
+        )
+        return Broadcast(row["key"], topic, datetime.fromisoformat(row["opened_at"]), targets)
+
+    async def revise(
+        self,
+        broadcast: Broadcast,
+        change: str,
+        *,
+        edit: Render | None = None,
+        follow_up: Render | None = None,
+        urgent: bool = False,
+    ) -> None:
+        """Edit every message of `broadcast` and/or post a follow-up replying to each.
+
+        `change` names this change among the broadcast's changes (a sequence number): the
+        same change given again after a crash sends nothing twice.
+        """
+        deliveries = []
+        for target in broadcast.targets:
+            original = broadcast.room_key(target.room)
+            if edit is not None:
+                deliveries.append(
+                    Delivery(
+                        f"{original}:edit:{change}",
+                        target.room,
+                        edit(target.room),
+                        edit_of_key=original,
+                        urgent=urgent,
+                    )
+                )
+            if follow_up is not None:
+                deliveries.append(
+                    Delivery(
+                        f"{original}:follow:{change}",
+                        target.room,
+                        _placed(follow_up(target.room), target.thread),
+                        reply_to_key=original,
+                        urgent=urgent,
+                    )
+                )
+        await self._outbox.enqueue(deliveries)
+
+    async def close(self, topic: str, at: datetime) -> None:
+        """The topic is over: its broadcasts are kept only until `purge` passes them."""
+        await self._db.execute(
+            "UPDATE broadcasts SET closed_at = ? WHERE topic = ? AND closed_at IS NULL",
+            (utc_timestamp(at), topic),
+        )
+
+    async def purge(self, topic_prefix: str, closed_before: datetime) -> None:
+        """Forget where broadcasts on topics starting with `topic_prefix` that closed before
+        then went: they can no longer be edited."""
+        await self._db.execute(
+            "DELETE FROM broadcasts WHERE closed_at < ? AND substr(topic, 1, ?) = ?",
+            (utc_timestamp(closed_before), len(topic_prefix), topic_prefix),
+        )
+
+
+def room_key(broadcast_key: str, room: RoomRef) -> str:
+    return f"{broadcast_key}:{room.transport}:{room.room_id}"
+
+
+def _placed(message: OutgoingMessage, thread: str | None) -> OutgoingMessage:
+    """In a thread, a broadcast message is a reply to the thread's root."""
+    if thread is None:
+        return message
+    return replace(message, thread_root=thread, reply_to=thread)

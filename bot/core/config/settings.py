@@ -1,0 +1,228 @@
+"""The whole configuration: the core's sections plus the sections and roles plugins declare.
+
+A plugin owns top-level keys through a `PluginConfig` model (its fields are the keys) and
+may introduce room roles. `Schema` collects them; `Settings.with_schema(schema)` is the
+settings class for that set of plugins, so `[rosters]` is a known key exactly when the
+rosters plugin is loaded, and `VECINOS_ROSTERS__DAYS_AHEAD` overrides it like any other key.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self, TypeVar, cast
+
+from pydantic import Field, PrivateAttr, create_model, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.core.config.sections import (
+    Area,
+    BotSection,
+    HealthSection,
+    InvitesSection,
+    MatrixSection,
+    RoomConfig,
+    SignalSection,
+)
+from bot.core.config.values import (
+    Problem,
+    Section,
+    UserId,
+    problems_error,
+    unknown_area,
+)
+from bot.core.i18n import Language
+from bot.core.permissions import Level
+
+ENV_PREFIX = "VECINOS_"
+ENV_DELIMITER = "__"
+
+
+@dataclass(frozen=True)
+class Role:
+    """A room role: the level its members have, and traits other plugins look for."""
+
+    name: str
+    level: Level = Level.NEIGHBOR
+    # A broadcast to an audience (ALERTS) reaches the rooms whose role has it as a trait;
+    # a command limited to a trait (REPORTS) works in every room whose role has it.
+    traits: frozenset[str] = field(default_factory=frozenset)
+
+
+# Rooms that hear the confirmed alerts of their areas.
+ALERTS = "alerts"
+# Rooms where neighbors file reports.
+REPORTS = "reports"
+MODERATION = "moderation"
+CORE_ROLES = (
+    Role("neighborhood", Level.NEIGHBOR, frozenset({ALERTS, REPORTS})),
+    Role(MODERATION, Level.NEIGHBOR),
+)
+
+
+class PluginConfig(Section):
+    """The top-level keys a plugin owns: each field is a key (or table) of the config file."""
+
+    def problems(self, settings: Settings) -> list[Problem]:
+        """Checks against the rest of the config (areas, rooms), located from the top level."""
+        return []
+
+
+C = TypeVar("C", bound=PluginConfig)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What the loaded plugins add to the config."""
+
+    configs: tuple[type[PluginConfig], ...] = ()
+    roles: tuple[Role, ...] = ()
+
+    def all_roles(self) -> tuple[Role, ...]:
+        return (*CORE_ROLES, *self.roles)
+
+
+class Settings(BaseSettings):
+    """The core's configuration. Build it with ``load_settings``.
+
+    Constructing it directly reads init arguments over ``VECINOS_*`` variables (no file) and
+    keeps relative paths as given; `with_schema` gives the class that knows the plugins' keys.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_DELIMITER,
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+    schema_: ClassVar[Schema] = Schema()
+
+    bot: BotSection = Field(default_factory=BotSection)
+    matrix: MatrixSection | None = None
+    signal: SignalSection | None = None
+    invites: InvitesSection = Field(default_factory=InvitesSection)
+    health: HealthSection = Field(default_factory=HealthSection)
+    areas: tuple[Area, ...] = ()
+    rooms: tuple[RoomConfig, ...] = ()
+    moderators: tuple[UserId, ...] = ()
+    admins: tuple[UserId, ...] = ()
+
+    _areas_by_slug: dict[str, Area] = PrivateAttr(default_factory=dict)
+    _rooms_by_key: dict[tuple[str, str], RoomConfig] = PrivateAttr(default_factory=dict)
+    _roles: dict[str, Role] = PrivateAttr(default_factory=dict)
+    _sections: dict[type[PluginConfig], PluginConfig] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def with_schema(cls, schema: Schema) -> type[Settings]:
+        return _settings_class(schema)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Self:
+        self._areas_by_slug = {area.slug: area for area in self.areas}
+        self._rooms_by_key = {(room.transport, room.id): room for room in self.rooms}
+        self._roles = {role.name: role for role in self.schema_.all_roles()}
+        self._sections = {
+            kind: kind.model_construct(**{name: getattr(self, name) for name in kind.model_fields})
+            for kind in self.schema_.configs
+        }
+        problems = [*self._area_problems(), *self._room_problems()]
+        for section in self._sections.values():
+            problems += section.problems(self)
+        if problems:
+            raise problems_error(problems)
+        return self
+
+    def _area_problems(self) -> list[Problem]:
+        first: dict[str, int] = {}
+        problems: list[Problem] = []
+        for index, area in enumerate(self.areas):
+            if area.slug in first:
+                where = f"areas[{first[area.slug]}]"
+                problems.append((("areas", index, "slug"), f"duplicate of {where}"))
+            first.setdefault(area.slug, index)
+        return problems
+
+    def _room_problems(self) -> list[Problem]:
+        known = set(self._areas_by_slug)
+        first: dict[tuple[str, str], int] = {}
+        problems: list[Problem] = []
+        for index, room in enumerate(self.rooms):
+            if room.role not in self._roles:
+                roles = ", ".join(self._roles)
+                message = f'must be one of {roles} (got "{room.role}")'
+                problems.append((("rooms", index, "role"), message))
+            for slug in room.areas:
+                if slug not in known:
+                    problems.append((("rooms", index, "areas"), unknown_area(slug, known)))
+            key = (room.transport, room.id)
+            if key in first:
+                message = f"same {room.transport} room as rooms[{first[key]}]"
+                problems.append((("rooms", index, "id"), message))
+            first.setdefault(key, index)
+            if room.transport == "matrix" and self.matrix is None:
+                problems.append((("rooms", index, "transport"), "needs a [matrix] section"))
+            if room.transport == "signal" and self.signal is None:
+                problems.append((("rooms", index, "transport"), "needs a [signal] section"))
+        return problems
+
+    def section(self, kind: type[C]) -> C:
+        """A plugin's own config; the settings must have been built with its schema."""
+        try:
+            return cast(C, self._sections[kind])
+        except KeyError:
+            raise LookupError(f"{kind.__name__} is not part of these settings") from None
+
+    def area(self, slug: str) -> Area | None:
+        return self._areas_by_slug.get(slug)
+
+    def room(self, transport: str, room_id: str) -> RoomConfig | None:
+        return self._rooms_by_key.get((transport, room_id))
+
+    def role(self, name: str) -> Role:
+        return self._roles[name]
+
+    def rooms_with_role(self, *roles: str) -> list[RoomConfig]:
+        return [room for room in self.rooms if room.role in roles]
+
+    def rooms_hearing(self, audience: str, area: str) -> list[RoomConfig]:
+        """The rooms covering `area` whose role has the trait `audience`."""
+        return [
+            room
+            for room in self.rooms
+            if area in room.areas and audience in self._roles[room.role].traits
+        ]
+
+    def room_fits(self, room: RoomConfig, roles: frozenset[str]) -> bool:
+        """Whether `room`'s role is one of `roles`, or has one of them as a trait."""
+        return room.role in roles or not roles.isdisjoint(self._roles[room.role].traits)
+
+    def roles_fitting(self, roles: frozenset[str]) -> list[str]:
+        """The names of the roles that fit `roles` (see `room_fits`), sorted."""
+        return sorted(
+            role.name for role in self._roles.values() if role.name in roles or role.traits & roles
+        )
+
+    def room_language(self, transport: str, room_id: str) -> Language:
+        room = self.room(transport, room_id)
+        if room is not None and room.language is not None:
+            return room.language
+        return self.bot.default_language
+
+    def invite_allowed(self, user_id: str) -> bool:
+        return user_id in self.admins or self.invites.allows(user_id)
+
+
+@functools.cache
+def _settings_class(schema: Schema) -> type[Settings]:
+    if not schema.configs and not schema.roles:
+        return Settings
+    fields: dict[str, Any] = {}
+    for kind in schema.configs:
+        for name, info in kind.model_fields.items():
+            if name in Settings.model_fields or name in fields:
+                raise ValueError(f"config key {name!r} of {kind.__name__} is already taken")
+            fields[name] = (info.annotation, info)
+    model = create_model("Settings", __base__=Settings, **fields)
+    model.schema_ = schema
+    return model

@@ -1,0 +1,34 @@
+"""The sightings plugin's config: ``[reports]``."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from pydantic import Field
+
+from bot.api.config import PluginConfig, Section, TimeZone
+
+
+class ReportsSection(Section):
+    """``[reports]``: sighting reports and their moderation."""
+
+    # Undecided reports (new / needs info) expire after this long without a decision.
+    expire_hours: int = Field(default=4, ge=1, le=72)
+    # Closed reports are erased this long after they were closed.
+    retention_days: int = Field(default=7, ge=1, le=365)
+    # A sighting observed longer ago than this is flagged stale (still accepted).
+    stale_minutes: int = Field(default=30, ge=1, le=1440)
+    # Reports one person may file per window; more get a polite "please wait".
+    per_person_limit: int = Field(default=5, ge=1, le=100)
+    per_person_window_minutes: int = Field(default=10, ge=1, le=1440)
+    # A guided report dialog is dropped after this long without an answer.
+    dialog_timeout_minutes: int = Field(default=10, ge=1, le=120)
+    # Local time of the areas: "when: 14:05" is read, and times are shown, in this zone.
+    timezone: TimeZone = "UTC"
+
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class SightingsConfig(PluginConfig):
+    reports: ReportsSection = Field(default_factory=ReportsSection)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import secrets
 import statistics
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import nio
+import tomli_w
 
 from bot.core.config import load_settings
 from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
@@ -305,7 +305,7 @@ class BotFiles:
         else:
             key = DataKey.generate()
             write_key_file(key_file, key)
-        self.config_path.write_text(toml_document(merged(self.config(), self.overrides)))
+        self.config_path.write_text(tomli_w.dumps(merged(self.config(), self.overrides)))
         return self.config_path, key
 
     def config(self) -> dict[str, Any]:
@@ -364,17 +364,6 @@ async def start_bot(files: BotFiles) -> RunningBot:
     return RunningBot(app)
 
 
-def toml_document(data: Mapping[str, Any]) -> str:
-    """TOML for plain values, tables and arrays of tables (all a bot config needs)."""
-    blocks = ["\n".join(_pairs({k: v for k, v in data.items() if not _is_table(v)}))]
-    for name, value in data.items():
-        if isinstance(value, Mapping):
-            blocks.append("\n".join([f"[{name}]", *_pairs(value)]))
-        elif _is_table(value):
-            blocks.extend("\n".join([f"[[{name}]]", *_pairs(item)]) for item in value)
-    return "\n\n".join(block for block in blocks if block) + "\n"
-
-
 def merged(low: Mapping[str, Any], high: Mapping[str, Any]) -> dict[str, Any]:
     """`high` over `low`; tables present in both are merged key by key."""
     result = dict(low)
@@ -384,17 +373,6 @@ def merged(low: Mapping[str, Any], high: Mapping[str, Any]) -> dict[str, Any]:
             value = merged(below, value)
         result[key] = value
     return result
-
-
-def _pairs(table: Mapping[str, Any]) -> list[str]:
-    # JSON strings, numbers, booleans and arrays of them are valid TOML as written.
-    return [f"{key} = {json.dumps(value)}" for key, value in table.items()]
-
-
-def _is_table(value: object) -> bool:
-    return isinstance(value, Mapping) or (
-        isinstance(value, list) and bool(value) and isinstance(value[0], Mapping)
-    )
 
 
 # --- CPU and figures -----------------------------------------------------------------------

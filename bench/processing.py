@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from bench.common import AREA, percentile, toml_document
+import tomli_w
+
+from bench.common import AREA, percentile
 from bench.report import Figure
 from bot.core.config import load_settings
 from bot.core.events import Event, OutgoingMessage
@@ -165,7 +167,7 @@ def _write_config(workdir: Path) -> Path:
         "rooms": rooms,
     }
     path = workdir / "config.toml"
-    path.write_text(toml_document(config))
+    path.write_text(tomli_w.dumps(config))
     return path
 
 

@@ -11,16 +11,20 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomli_w
+
 from bot.cli.common import CONFIG_ENV, DEFAULT_CONFIG, PASSWORD_ENV, CliError, read_settings
 from bot.cli.run import connect
 from bot.core.config import Settings
-from bot.devtools.demo import KEY_FILE, toml_value, write_private_file
+from bot.devtools.demo import KEY_FILE, write_private_file
 from bot.ops.logs import setup_logging
 from bot.runtime.app import Application
 from bot.runtime.plugins import default_plugins
 from bot.storage.keys import ENV_VAR as DATA_KEY_ENV
 from bot.storage.keys import DataKey, write_key_file
 
+# The comments for the operator around the values; each {key} is a `key = value` line
+# written by tomli-w.
 STARTER_CONFIG = """\
 # Vecinos configuration, written by `vecinos init`. config.example.toml explains every key;
 # any key can be overridden by a VECINOS_<SECTION>__<KEY> environment variable.
@@ -34,13 +38,13 @@ admins = []
 moderators = []
 
 [bot]
-data_dir = {data_dir}
+{data_dir}
 # Without this key nothing in data_dir can be read: keep a backup of it somewhere safe.
-data_key_file = {key_file}
+{data_key_file}
 
 [matrix]
-homeserver = {homeserver}
-user_id = {user_id}
+{homeserver}
+{user_id}
 # `vecinos init` used the password once to log in; the login is kept, encrypted, in data_dir.
 
 [invites]
@@ -130,13 +134,14 @@ def _password(password_file: Path | None, user_id: str) -> str:
 
 
 def _starter_config(plan: _InitPlan, homeserver: str, user_id: str) -> str:
-    return STARTER_CONFIG.format(
-        config=plan.config,
-        data_dir=toml_value(plan.data_dir_setting),
-        key_file=toml_value(KEY_FILE),
-        homeserver=toml_value(homeserver),
-        user_id=toml_value(user_id),
-    )
+    values = {
+        "data_dir": plan.data_dir_setting,
+        "data_key_file": KEY_FILE,
+        "homeserver": homeserver,
+        "user_id": user_id,
+    }
+    lines = {key: tomli_w.dumps({key: value}).rstrip("\n") for key, value in values.items()}
+    return STARTER_CONFIG.format(config=plan.config, **lines)
 
 
 def _create(plan: _InitPlan, config_text: str, password: str) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from bot.core.config import DEFAULT_DATA_DIR, Language
 from bot.core.context import MODERATOR_POWER
 from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
@@ -133,7 +135,7 @@ def write_files(demo: Demo, directory: Path) -> Path:
     write_key_file(directory / KEY_FILE, DataKey.generate())
     write_private_file(directory / ACCOUNTS_FILE, json.dumps(accounts(demo), indent=2) + "\n")
     config = directory / CONFIG_FILE
-    config.write_text(toml_document(demo_config(demo)), encoding="utf-8")
+    config.write_text(tomli_w.dumps(demo_config(demo)), encoding="utf-8")
     return config
 
 
@@ -183,32 +185,6 @@ def accounts(demo: Demo) -> dict[str, Any]:
         },
         "rooms": demo.room_ids,
     }
-
-
-def toml_document(data: Mapping[str, Any]) -> str:
-    """TOML for plain values, one level of tables and arrays of tables (all a config needs)."""
-    blocks = [_pairs({k: v for k, v in data.items() if not _is_table(v)})]
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            blocks.append(f"[{key}]\n{_pairs(value)}")
-        elif _is_table(value):
-            blocks.extend(f"[[{key}]]\n{_pairs(item)}" for item in value)
-    return "\n\n".join(block for block in blocks if block) + "\n"
-
-
-def toml_value(value: str | bool | int | list[str]) -> str:
-    # JSON strings, numbers, booleans and arrays of them are valid TOML as written.
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _pairs(table: Mapping[str, Any]) -> str:
-    return "\n".join(f"{key} = {toml_value(value)}" for key, value in table.items())
-
-
-def _is_table(value: object) -> bool:
-    return isinstance(value, Mapping) or (
-        isinstance(value, list) and bool(value) and isinstance(value[0], Mapping)
-    )
 
 
 def write_private_file(path: Path, text: str) -> None:

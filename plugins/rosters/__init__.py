@@ -1,7 +1,13 @@
-"""School pickup watch rosters (SPEC section 4)."""
+"""School watch rosters and on-call rotas (SPEC sections 4 and 10).
 
+Other plugins use only what is exported here: `Rotas` (through `bot.service`) and the
+`ROTA` trait, which a room role carries to keep a roster.
+"""
+
+from plugins.rosters.config import ROTA
 from plugins.rosters.plugin import Rosters
+from plugins.rosters.rotas import Rotas
 
 PLUGIN = Rosters
 
-__all__ = ["PLUGIN", "Rosters"]
+__all__ = ["PLUGIN", "ROTA", "Rosters", "Rotas"]

@@ -33,9 +33,12 @@ def _window(value: str) -> str:
 
 WindowText = Annotated[str, AfterValidator(_window)]
 
-# The room role of a site's watch team: volunteers, who also hear the area's alerts.
-WATCH = "watch"
-WATCH_ROLE = Role(WATCH, Level.VOLUNTEER, frozenset({ALERTS, REPORTS}))
+# The trait of rooms that keep a roster: a site's shifts are claimed there. Another plugin
+# whose room role has it (a dispatch room's on-call rota) gets the roster commands there.
+ROTA = "rota"
+ROTA_ROOMS = frozenset({ROTA})
+# The room role of a site's watch team: volunteers, who also file reports and hear alerts.
+WATCH_ROLE = Role("watch", Level.VOLUNTEER, frozenset({ALERTS, REPORTS, ROTA}))
 
 
 class RostersSection(Section):
@@ -92,14 +95,15 @@ class RostersConfig(PluginConfig):
 
     def problems(self, settings: Settings) -> list[Problem]:
         known = {area.slug for area in settings.areas}
-        watch_rooms = {room.id for room in settings.rooms_with_role(WATCH)}
+        rota_rooms = {room.id for room in settings.rooms if settings.room_fits(room, ROTA_ROOMS)}
+        roles = " or ".join(f'role = "{role}"' for role in settings.roles_fitting(ROTA_ROOMS))
         first: dict[str, int] = {}
         problems: list[Problem] = []
         for index, site in enumerate(self.sites):
             if site.area not in known:
                 problems.append((("sites", index, "area"), unknown_area(site.area, known)))
-            if site.room not in watch_rooms:
-                message = f'"{site.room}" is not a room with role = "{WATCH}" in [[rooms]]'
+            if site.room not in rota_rooms:
+                message = f'"{site.room}" is not a room with {roles} in [[rooms]]'
                 problems.append((("sites", index, "room"), message))
             if site.slug in first:
                 message = f"duplicate of sites[{first[site.slug]}]"

@@ -24,10 +24,11 @@ from bot.api import (
     plain_message,
 )
 from plugins.rosters import reminders as jobs
-from plugins.rosters.config import WATCH, WATCH_ROLE, RostersConfig
+from plugins.rosters.config import ROTA_ROOMS, WATCH_ROLE, RostersConfig
 from plugins.rosters.model import RosterError, Shift, Site, Staffed
 from plugins.rosters.reminders import Reminders
 from plugins.rosters.render import roster, shift_line, shift_params, week_start
+from plugins.rosters.rotas import Rotas
 from plugins.rosters.shifts import ShiftPlanner
 from plugins.rosters.site_admin import SiteAdmin
 from plugins.rosters.sites import SiteBook
@@ -36,7 +37,6 @@ from plugins.rosters.targets import ShiftFinder
 from plugins.rosters.windows import fold
 from plugins.rosters.wording import answer, command_names
 
-WATCH_ROOMS = frozenset({WATCH})
 MAINTENANCE_INTERVAL = timedelta(hours=1)
 # `!here` is accepted from this long before a shift starts until it ends.
 CHECKIN_MINUTES = 30
@@ -88,6 +88,7 @@ class Rosters(Plugin):
         )
         self.finder = ShiftFinder(self.sites, self.store, self._now)
         self.site_admin = SiteAdmin(self.sites, self.planner, self._now)
+        bot.provide(Rotas, Rotas(self.sites, self.store))
 
     def _now(self) -> datetime:
         return self.clock()
@@ -108,7 +109,7 @@ class Rosters(Plugin):
 
     # --- reading ------------------------------------------------------------------------
 
-    @command("roster", level=Level.VOLUNTEER, aliases={"es": ("turnos",)}, roles=WATCH_ROOMS)
+    @command("roster", level=Level.VOLUNTEER, aliases={"es": ("turnos",)}, roles=ROTA_ROOMS)
     @answers_errors
     async def roster(
         self, ctx: CommandContext, site: str | None = None, week: str | None = None
@@ -126,7 +127,7 @@ class Rosters(Plugin):
             )
             await ctx.reply(roster(ctx.t, one, first, staffed, person, self._now()))
 
-    @command("myshifts", level=Level.VOLUNTEER, aliases={"es": ("misturnos",)}, roles=WATCH_ROOMS)
+    @command("myshifts", level=Level.VOLUNTEER, aliases={"es": ("misturnos",)}, roles=ROTA_ROOMS)
     @answers_errors
     async def myshifts(self, ctx: CommandContext) -> None:
         here = {self.sites.key(site.slug): site for site in self._sites_here(ctx)}
@@ -146,7 +147,7 @@ class Rosters(Plugin):
 
     # --- claiming -----------------------------------------------------------------------
 
-    @command("claim", level=Level.VOLUNTEER, aliases={"es": ("tomar",)}, roles=WATCH_ROOMS)
+    @command("claim", level=Level.VOLUNTEER, aliases={"es": ("tomar",)}, roles=ROTA_ROOMS)
     @answers_errors
     async def claim(self, ctx: CommandContext, shift: Rest) -> None:
         found, site = await self.finder.find(ctx.room, shift)
@@ -154,7 +155,7 @@ class Rosters(Plugin):
         outcome = await self.store.claim(found.id, user, self.bot.person(user), self._now())
         await self._answer(ctx, "claim", outcome, found, site)
 
-    @command("unclaim", level=Level.VOLUNTEER, aliases={"es": ("soltar",)}, roles=WATCH_ROOMS)
+    @command("unclaim", level=Level.VOLUNTEER, aliases={"es": ("soltar",)}, roles=ROTA_ROOMS)
     @answers_errors
     async def unclaim(self, ctx: CommandContext, shift: Rest) -> None:
         found, site = await self.finder.find(ctx.room, shift)
@@ -162,7 +163,7 @@ class Rosters(Plugin):
         outcome = await self.store.unclaim(found.id, person, self._now())
         await self._answer(ctx, "unclaim", outcome, found, site)
 
-    @command("swap", level=Level.VOLUNTEER, aliases={"es": ("ceder",)}, roles=WATCH_ROOMS)
+    @command("swap", level=Level.VOLUNTEER, aliases={"es": ("ceder",)}, roles=ROTA_ROOMS)
     @answers_errors
     async def swap(self, ctx: CommandContext, shift: Rest) -> None:
         found, site = await self.finder.find(ctx.room, shift)
@@ -182,7 +183,7 @@ class Rosters(Plugin):
         )
         await self.bot.send(ctx.room, message, key=f"rosters:offer:{ctx.event.event_id}")
 
-    @command("take", level=Level.VOLUNTEER, aliases={"es": ("cubrir",)}, roles=WATCH_ROOMS)
+    @command("take", level=Level.VOLUNTEER, aliases={"es": ("cubrir",)}, roles=ROTA_ROOMS)
     @answers_errors
     async def take(self, ctx: CommandContext, shift: Rest) -> None:
         found, site = await self.finder.find(ctx.room, shift)
@@ -201,7 +202,7 @@ class Rosters(Plugin):
 
     # --- on site ------------------------------------------------------------------------
 
-    @command("here", level=Level.VOLUNTEER, aliases={"es": ("aquí", "aqui")}, roles=WATCH_ROOMS)
+    @command("here", level=Level.VOLUNTEER, aliases={"es": ("aquí", "aqui")}, roles=ROTA_ROOMS)
     @answers_errors
     async def here(self, ctx: CommandContext, shift: str | None = None) -> None:
         now = self._now()
@@ -232,7 +233,7 @@ class Rosters(Plugin):
         chosen = (mine or current)[0].shift
         return chosen, here[chosen.site]
 
-    @command("done", level=Level.VOLUNTEER, aliases={"es": ("listo",)}, roles=WATCH_ROOMS)
+    @command("done", level=Level.VOLUNTEER, aliases={"es": ("listo",)}, roles=ROTA_ROOMS)
     @answers_errors
     async def done(self, ctx: CommandContext) -> None:
         now = self._now()
@@ -250,7 +251,7 @@ class Rosters(Plugin):
                 return
         raise RosterError("done_none")
 
-    @command("backup", level=Level.VOLUNTEER, aliases={"es": ("reserva",)}, roles=WATCH_ROOMS)
+    @command("backup", level=Level.VOLUNTEER, aliases={"es": ("reserva",)}, roles=ROTA_ROOMS)
     @answers_errors
     async def backup(self, ctx: CommandContext, switch: str | None = None) -> None:
         user = ctx.event.sender.user_id

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from bot.api import CommandContext, Level
-from plugins.rosters.config import WATCH
+from plugins.rosters.config import ROTA_ROOMS
 from plugins.rosters.model import RosterError, Site
 from plugins.rosters.render import day_label, site_summary
 from plugins.rosters.shifts import ShiftPlanner
@@ -69,7 +69,7 @@ class SiteAdmin:
         if ctx.level < Level.ADMIN:
             raise RosterError("site.admins_only")
         config = ctx.bot.room_config(ctx.room)
-        if config is None or config.role != WATCH:
+        if config is None or not ctx.bot.settings.room_fits(config, ROTA_ROOMS):
             raise RosterError("site.watch_room_only")
         words = definition.split(maxsplit=3)
         if len(words) < 4:

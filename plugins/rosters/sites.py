@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.api import BotContext, RoomRef, utc_timestamp
-from plugins.rosters.config import WATCH, RostersConfig, SiteConfig
+from plugins.rosters.config import ROTA_ROOMS, RostersConfig, SiteConfig
 from plugins.rosters.model import RosterError, Site
 from plugins.rosters.windows import WatchWindow, parse_window
 
@@ -115,8 +115,10 @@ class SiteBook:
         self._by_key = {self.key(site.slug): site for site in merged}
 
     def _from_config(self, config: SiteConfig) -> Site:
-        rooms = self._bot.settings.rooms
-        room = next(r for r in rooms if r.id == config.room and r.role == WATCH)
+        settings = self._bot.settings
+        room = next(
+            r for r in settings.rooms if r.id == config.room and settings.room_fits(r, ROTA_ROOMS)
+        )
         return Site(
             slug=config.slug,
             name=config.name,

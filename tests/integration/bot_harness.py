@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
 from testkit.config import load_settings
 
@@ -58,46 +59,34 @@ class BotSetup:
         return self.user.user_id
 
     def write_config(self) -> Path:
-        bot = {
-            "data_dir": str(self.dir / "data"),
-            "data_key_file": str(self.dir / "vecinos.key"),
-            "undecryptable_wait_seconds": 5,
-            **self.bot_options,
-        }
-        # Top-level keys come before the first table in TOML.
-        lines = [*_toml_items({"moderators": self.moderators, "admins": self.admins})]
-        lines += ["", "[bot]", *_toml_items(bot), "", "[matrix]"]
-        lines += _toml_items(
-            {
+        areas = [{"slug": slug, "name_en": slug, "name_es": slug} for slug in self.extra_areas]
+        config: dict[str, Any] = {
+            "moderators": self.moderators,
+            "admins": self.admins,
+            "bot": {
+                "data_dir": str(self.dir / "data"),
+                "data_key_file": str(self.dir / "vecinos.key"),
+                "undecryptable_wait_seconds": 5,
+                **self.bot_options,
+            },
+            "matrix": {
                 "homeserver": self.synapse.base_url,
                 "user_id": self.user.user_id,
                 "password": BOT_PASSWORD,
                 **self.matrix_options,
-            }
-        )
+            },
+            "invites": {"allowed_users": self.allowed_users},
+            "rosters": self.rosters_options,
+            "health": self.health_options,
+            "areas": [{"slug": "pilsen", "name_en": "Pilsen", "name_es": "Pilsen"}, *areas],
+        }
         if self.signal_options:
-            lines += ["", "[signal]", *_toml_items(self.signal_options)]
-        lines += ["", "[invites]", *_toml_items({"allowed_users": self.allowed_users})]
-        lines += ["", "[rosters]", *_toml_items(self.rosters_options)]
-        lines += ["", "[health]", *_toml_items(self.health_options)]
-        lines += [
-            "",
-            "[[areas]]",
-            'slug = "pilsen"',
-            'name_en = "Pilsen"',
-            'name_es = "Pilsen"',
-        ]
-        for slug in self.extra_areas:
-            lines += [
-                "",
-                "[[areas]]",
-                *_toml_items({"slug": slug, "name_en": slug, "name_es": slug}),
-            ]
-        for room in self.rooms:
-            lines += ["", "[[rooms]]", *_toml_items({"areas": ["pilsen"], **room})]
-        for site in self.sites:
-            lines += ["", "[[sites]]", *_toml_items({"area": "pilsen", **site})]
-        self.config_path.write_text("\n".join(lines) + "\n")
+            config["signal"] = self.signal_options
+        if self.rooms:
+            config["rooms"] = [{"areas": ["pilsen"], **room} for room in self.rooms]
+        if self.sites:
+            config["sites"] = [{"area": "pilsen", **site} for site in self.sites]
+        self.config_path.write_text(tomli_w.dumps(config))
         return self.config_path
 
     def settings(self) -> Settings:
@@ -185,17 +174,3 @@ def spawn_bot(setup: BotSetup, env: Mapping[str, str] | None = None) -> subproce
         stdout=subprocess.DEVNULL,
         stderr=open(setup.dir / "bot.log", "ab"),
     )
-
-
-def _toml_items(values: Mapping[str, Any]) -> list[str]:
-    return [f"{key} = {_toml_value(value)}" for key, value in values.items()]
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -18,9 +18,12 @@ from integration.bot_harness import (
     wait_until_joined,
 )
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
+from testkit.config import load_settings
 
 from bot.devtools.local_synapse import LocalSynapse
 from bot.ops.logs import setup_logging
+from bot.runtime.app import Application
+from bot.runtime.connect import configured_transports
 from bot.transports.matrix.session import SessionError
 
 pytestmark = pytest.mark.integration
@@ -178,10 +181,6 @@ async def test_device_id_mismatch_is_refused(setup: BotSetup) -> None:
     setup.bot_options = {}
     config = setup.write_config().read_text()
     setup.config_path.write_text(config.replace("[matrix]", '[matrix]\ndevice_id = "OTHERDEVICE"'))
-    from bot.core.config import load_settings
-    from bot.runtime.app import Application
-    from bot.runtime.connect import configured_transports
-
     app = Application(load_settings(setup.config_path, env={}), setup.key)
     await app.open()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import stat
@@ -17,7 +18,7 @@ from bot import cli
 from bot.cli import console, init, run
 from bot.cli.common import WRONG_KEY
 from bot.cli.console import CONSOLE_USER, console_settings
-from bot.devtools.demo import ADMIN, BOT, MODERATOR, PEOPLE, ROOMS, Demo, toml_document, write_files
+from bot.devtools.demo import ADMIN, BOT, MODERATOR, PEOPLE, ROOMS, Demo, write_files
 from bot.devtools.local_synapse import RegisteredUser
 from bot.runtime.app import Application, SecretSessions
 from bot.runtime.connect import MATRIX_SESSION
@@ -223,13 +224,16 @@ def test_init_refuses_a_data_dir_in_use(tmp_path: Path, capsys: pytest.CaptureFi
     assert "is not empty" in capsys.readouterr().err
 
 
-def test_toml_document_round_trips() -> None:
-    data = {
-        "admins": ["@ana:example.org"],
-        "bot": {"data_dir": "data", "require_encryption": True, "command_max_age_minutes": 5},
-        "rooms": [{"id": '!a"b\\c', "areas": ["x"]}, {"id": "Escuela – vigilancia"}],
-    }
-    assert tomllib.loads(toml_document(data)) == data
+def test_the_starter_config_keeps_its_comments_and_escapes_its_values() -> None:
+    args = argparse.Namespace(config=Path("config.toml"), data_dir='da"ta\\ – ñ')
+    homeserver, user_id = "https://matrix.example.org", '@ve"ci\\nos:example.org'
+    text = init._starter_config(init._InitPlan.of(args), homeserver, user_id)
+    assert "# Without this key nothing in data_dir can be read" in text
+    assert "# [[rooms]]" in text
+    config = tomllib.loads(text)
+    assert config["bot"] == {"data_dir": 'da"ta\\ – ñ', "data_key_file": "vecinos.key"}
+    assert config["matrix"] == {"homeserver": homeserver, "user_id": user_id}
+    assert config["admins"] == [] and config["invites"]["allowed_servers"] == []
 
 
 def fake_demo() -> Demo:

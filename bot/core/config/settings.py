@@ -190,12 +190,13 @@ class Settings(BaseSettings):
         return [
             room
             for room in self.rooms
-            if area in room.areas and audience in self._roles[room.role].traits
+            if area in room.areas and self.room_fits(room, frozenset({audience}))
         ]
 
     def room_fits(self, room: RoomConfig, roles: frozenset[str]) -> bool:
         """Whether `room`'s role is one of `roles`, or has one of them as a trait."""
-        return room.role in roles or not roles.isdisjoint(self._roles[room.role].traits)
+        role = self._roles.get(room.role)
+        return role is not None and (role.name in roles or not roles.isdisjoint(role.traits))
 
     def roles_fitting(self, roles: frozenset[str]) -> list[str]:
         """The names of the roles that fit `roles` (see `room_fits`), sorted."""

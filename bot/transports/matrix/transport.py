@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import aiohttp
 import nio
 
+from bot.core.backoff import Backoff
 from bot.core.events import OutgoingMessage, RoomRef, Sender, UndecryptableEvent
 from bot.core.transport import TransportHost
 from bot.transports.matrix.api import ApiError
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 LONG_POLL_MS = 30_000
 ROOM_WAIT_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 60.0
 # Enough history per room to catch up on the commands sent while the bot was down.
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
 # Deterministic transaction ids make a re-send after a crash a no-op on the homeserver.
@@ -90,7 +91,7 @@ class MatrixTransport:
 
     async def _run(self, since: str | None) -> None:
         first = True
-        failures = 0
+        backoff = Backoff(first=1.0, cap=MAX_BACKOFF_SECONDS)
         while True:
             try:
                 response = await self.client.sync(
@@ -102,10 +103,9 @@ class MatrixTransport:
             except (TimeoutError, OSError, nio.ProtocolError) as error:
                 response = nio.SyncError(str(type(error).__name__))
             if isinstance(response, nio.SyncError):
-                failures += 1
-                await self._backoff(failures, response)
+                await self._wait_to_retry(backoff, response)
                 continue
-            failures = 0
+            backoff.reset()
             # Keys first: commands are judged with the senders' latest identities known.
             await self._maintain_keys(response)
             await self._handle_sync(response, first_ever=since is None)
@@ -122,8 +122,8 @@ class MatrixTransport:
         return max(500, min(LONG_POLL_MS, int(next_deadline * 1000) + 100))
 
     @staticmethod
-    async def _backoff(failures: int, response: nio.SyncError) -> None:
-        delay = min(60.0, 0.5 * 2**failures) * random.uniform(0.8, 1.2)
+    async def _wait_to_retry(backoff: Backoff, response: nio.SyncError) -> None:
+        delay = backoff.failed()
         log.warning("sync failed (%s); retrying in %.1fs", response.status_code, delay)
         await asyncio.sleep(delay)
 

@@ -11,10 +11,11 @@ import asyncio
 import itertools
 import json
 import logging
-import random
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Protocol
+
+from bot.core.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,8 @@ async def call_retrying(
 ) -> Any:
     """`daemon.call`, waiting out rate limits (-5): nobody got a rate-limited message, so
     sending it again cannot post it twice."""
+    # The jitter only adds: never sooner than signal-cli asked.
+    backoff = Backoff(first=RATE_LIMIT_FIRST_WAIT, cap=RATE_LIMIT_MAX_WAIT, jitter=(1.0, 1.2))
     attempt = 0
     while True:
         attempt += 1
@@ -172,7 +175,6 @@ async def call_retrying(
         except RpcError as error:
             if error.code != RATE_LIMITED or attempt == RATE_LIMIT_ATTEMPTS:
                 raise
-            wait = error.retry_after or RATE_LIMIT_FIRST_WAIT * 2 ** (attempt - 1)
-            wait = min(RATE_LIMIT_MAX_WAIT, wait) * random.uniform(1.0, 1.2)
+            wait = backoff.failed(retry_after=error.retry_after or None)
             log.warning("signal-cli %s rate limited; retrying in %.1fs", method, wait)
             await sleep(wait)

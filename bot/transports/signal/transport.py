@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import AsyncGenerator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core.backoff import Backoff
 from bot.core.events import Event, MessageEvent, OutgoingMessage
 from bot.core.transport import TransportHost
 from bot.transports.signal.convert import TRANSPORT, Converter
@@ -129,7 +129,7 @@ class SignalTransport:
                 self._alive()
 
     async def _wait_for_daemon(self) -> str:
-        failures = 0
+        backoff = Backoff(first=1.0, cap=MAX_BACKOFF_SECONDS)
         while True:
             try:
                 answer = await self.daemon.call("version")
@@ -141,8 +141,7 @@ class SignalTransport:
                     ) from None
                 raise
             except DaemonUnavailable as error:
-                failures += 1
-                await self._backoff(failures, error)
+                await self._wait_to_retry(backoff, error)
                 continue
             return str(answer.get("version", "?") if isinstance(answer, dict) else "?")
 
@@ -150,7 +149,7 @@ class SignalTransport:
 
     async def _receive_forever(self) -> None:
         loop = asyncio.get_running_loop()
-        failures = 0
+        backoff = Backoff(first=1.0, cap=MAX_BACKOFF_SECONDS)
         while not self._stopping.is_set():
             opened = loop.time()
             try:
@@ -161,8 +160,9 @@ class SignalTransport:
                     return
                 if not isinstance(error, DaemonUnavailable):
                     log.exception("receiving from signal-cli failed")
-                failures = 1 if loop.time() - opened > HEALTHY_SECONDS else failures + 1
-                await self._backoff(failures, error)
+                if loop.time() - opened > HEALTHY_SECONDS:
+                    backoff.reset()
+                await self._wait_to_retry(backoff, error)
 
     async def _consume(self, events: AsyncGenerator[Payload, None]) -> None:
         self._receiving = True
@@ -240,8 +240,8 @@ class SignalTransport:
             assert self._host is not None
             await self._host.identity_seen(self.name, user_id, fingerprint)
 
-    async def _backoff(self, failures: int, error: Exception) -> None:
-        delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures) * random.uniform(0.8, 1.2)
+    async def _wait_to_retry(self, backoff: Backoff, error: Exception) -> None:
+        delay = backoff.failed()
         log.warning("signal-cli unavailable (%s); retrying in %.1fs", error, delay)
         await self._stopped_within(delay)
 

@@ -106,9 +106,9 @@ class Sightings(Plugin):
             await ctx.reply(
                 ctx.t(
                     "sightings.rate_limited",
-                    limit=limits.per_person_limit,
-                    window=limits.per_person_window_minutes,
-                    wait=wait,
+                    reports=ctx.t("sightings.reports", count=limits.per_person_limit),
+                    window=ctx.t("sightings.minutes", count=limits.per_person_window_minutes),
+                    wait=ctx.t("sightings.minutes", count=wait),
                 )
             )
             return

@@ -152,7 +152,7 @@ async def test_rate_limit_is_configurable(tmp_path: Path, key: DataKey) -> None:
     try:
         await file_report(world)
         await world.say(PILSEN_EN, "ana", ONE_LINE)
-        assert "you have sent 1 reports in the last 3 minutes" in world.last(PILSEN_EN)
+        assert "you have sent 1 report in the last 3 minutes" in world.last(PILSEN_EN)
     finally:
         await world.app.stop()
 
@@ -400,7 +400,7 @@ async def test_seen_counts_once_per_person_and_updates_the_card(world: World) ->
     report_id, _ = await file_report(world)
     card = world.card_of(report_id)
     await world.say(PILSEN_EN, "bob", f"!seen {report_id.lower()}")
-    assert world.last(PILSEN_EN) == f"Thank you. {report_id} has now been seen by 1 more people."
+    assert world.last(PILSEN_EN) == f"Thank you. {report_id} has now been seen by 1 more person."
     await world.say(PILSEN_ES, "carla", f"!visto {report_id}")
     assert world.last(PILSEN_ES) == f"Gracias. Ya son 2 personas más que vieron {report_id}."
     await world.say(PILSEN_EN, "bob", f"!seen {report_id}")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from console_chat import ConsoleChat, console_settings
+from testkit.console import ConsoleChat, console_settings
 
 from bot.core.commands import command
 from bot.core.config import Settings

@@ -1,7 +1,7 @@
 """`!forgetme` / `!olvidame`: a person's data erased on request (SPEC section 6).
 
-The whole bot (core and sightings plugin) runs on the in-memory transport of
-`sightings_fakes`; what is checked is what is left in the database and its files.
+The whole bot (core and sightings plugin) runs on the in-memory transport of the
+test kit; what is checked is what is left in the database and its files.
 """
 
 from __future__ import annotations
@@ -9,26 +9,23 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import sightings_fakes
-from sightings_fakes import MODS, PILSEN_EN, PILSEN_ES, World
+from testkit.networks import MODS, PILSEN_EN, PILSEN_ES
+from testkit.world import SightingsWorld
 
 from plugins.sightings.lifecycle import Status
-
-key = sightings_fakes.key
-world = sightings_fakes.world
 
 ANA = "@ana:example.org"  # the person who asks to be forgotten
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 
 
-async def report(world: World, user: str, where: str) -> str:
+async def report(world: SightingsWorld, user: str, where: str) -> str:
     event = await world.say(PILSEN_EN, user, f"!report {where}; two unmarked vans")
     found = REPORT_ID.search(world.in_thread(PILSEN_EN, event)[0])
     assert found
     return found[0]
 
 
-async def ana_leaves_traces(world: World) -> tuple[str, str, str]:
+async def ana_leaves_traces(world: SightingsWorld) -> tuple[str, str, str]:
     """Ana's language, a report of hers confirmed, one still open, a `!seen` on another."""
     await world.say(PILSEN_EN, ANA, "!lang es")
     confirmed = await report(world, ANA, "18th & Ashland")
@@ -45,7 +42,7 @@ def database_bytes(tmp_path: Path) -> bytes:
     return b"".join(path.read_bytes() for path in data.iterdir() if path.is_file())
 
 
-async def test_forgetme_first_says_what_it_erases_and_erases_nothing(world: World) -> None:
+async def test_forgetme_first_says_what_it_erases_and_erases_nothing(world: SightingsWorld) -> None:
     confirmed, pending, _ = await ana_leaves_traces(world)
 
     await world.say(PILSEN_EN, ANA, "!olvidame")
@@ -61,7 +58,7 @@ async def test_forgetme_first_says_what_it_erases_and_erases_nothing(world: Worl
 
 
 async def test_forgetme_yes_erases_the_person_and_keeps_confirmed_alerts_unlinked(
-    world: World, tmp_path: Path
+    world: SightingsWorld, tmp_path: Path
 ) -> None:
     confirmed, pending, others = await ana_leaves_traces(world)
     person = world.app.bot.person(ANA)
@@ -86,7 +83,7 @@ async def test_forgetme_yes_erases_the_person_and_keeps_confirmed_alerts_unlinke
     assert ANA.encode() not in stored
 
 
-async def test_in_english_the_answer_is_yes(world: World) -> None:
+async def test_in_english_the_answer_is_yes(world: SightingsWorld) -> None:
     await world.say(PILSEN_EN, ANA, "!forgetme")
     assert world.last(PILSEN_EN).endswith("To go ahead, send: !forgetme yes")
     await world.say(PILSEN_EN, ANA, "!forgetme yes")
@@ -94,7 +91,7 @@ async def test_in_english_the_answer_is_yes(world: World) -> None:
 
 
 async def test_a_moderator_is_erased_from_decisions_but_keeps_the_identity_pin(
-    world: World,
+    world: SightingsWorld,
 ) -> None:
     report_id = await report(world, "bob", "18th & Ashland")
     await world.say(MODS, "rosa", f"!confirm {report_id}")
@@ -112,7 +109,7 @@ async def test_a_moderator_is_erased_from_decisions_but_keeps_the_identity_pin(
     assert await world.app.bot.identities.current_key("rosa") == "master-key-of-rosa"
 
 
-async def test_a_neighbor_identity_pin_is_erased(world: World) -> None:
+async def test_a_neighbor_identity_pin_is_erased(world: SightingsWorld) -> None:
     await world.app.bot.identities.seen(ANA, "master-key-of-ana")
     await world.say(PILSEN_EN, ANA, "!forgetme yes")
     assert await world.app.bot.identities.current_key(ANA) is None

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from console_chat import ConsoleChat, console_settings
+from testkit.console import ConsoleChat, console_settings
 
 from bot.core.commands import command
 from bot.core.context import CommandContext

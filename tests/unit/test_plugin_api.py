@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from console_chat import ConsoleChat
 from tally_plugin import Tally
+from testkit.console import ConsoleChat
 
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.plugin import schema_of

@@ -7,16 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
-import sightings_fakes
-from sightings_fakes import (
-    MODS,
-    MODS_LV,
-    PILSEN_EN,
-    PILSEN_ES,
-    VILLITA,
-    World,
-    start_world,
-)
+from testkit.networks import MODS, MODS_LV, PILSEN_EN, PILSEN_ES, VILLITA
+from testkit.world import SightingsWorld, start_world
 
 from bot.core.plugin import Plugin
 from bot.storage.keys import DataKey
@@ -49,21 +41,19 @@ areas = ["pilsen"]
 """
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 
-key = sightings_fakes.key  # the shared fixture: a fresh data key
 
-
-async def start(tmp_path: Path, key: DataKey, plugins: Sequence[type[Plugin]]) -> World:
+async def start(tmp_path: Path, key: DataKey, plugins: Sequence[type[Plugin]]) -> SightingsWorld:
     return await start_world(tmp_path, key, rooms=EXTRA_ROOMS, plugins=plugins)
 
 
 @pytest.fixture
-async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[World]:
+async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[SightingsWorld]:
     w = await start(tmp_path, key, [Sightings, Relay, Rosters])
     yield w
     await w.app.stop()
 
 
-async def report(world: World, text: str) -> tuple[str, str]:
+async def report(world: SightingsWorld, text: str) -> tuple[str, str]:
     """(report id, the reporter's event id)."""
     event = await world.say(PILSEN_EN, "ana", text)
     found = REPORT_ID.search(world.in_thread(PILSEN_EN, event)[0])
@@ -71,14 +61,14 @@ async def report(world: World, text: str) -> tuple[str, str]:
     return found[0], event
 
 
-async def confirmed_report(world: World, text: str, moderators_room: str = MODS) -> str:
+async def confirmed_report(world: SightingsWorld, text: str, moderators_room: str = MODS) -> str:
     report_id, _ = await report(world, text)
     await world.say(moderators_room, "rosa", f"!confirm {report_id}")
     await world.settle()
     return report_id
 
 
-def alerts(world: World, room: str, report_id: str) -> list[str]:
+def alerts(world: SightingsWorld, room: str, report_id: str) -> list[str]:
     return [
         s.text
         for s in world.messages(room)
@@ -90,7 +80,7 @@ def alerts(world: World, room: str, report_id: str) -> list[str]:
     ]
 
 
-async def test_alert_goes_to_every_room_watching_the_area_once(world: World) -> None:
+async def test_alert_goes_to_every_room_watching_the_area_once(world: SightingsWorld) -> None:
     report_id = await confirmed_report(world, "!report 18th & Ashland; agents detaining someone")
     for room in (PILSEN_EN, PILSEN_ES, ALERTS, WATCH):
         assert len(alerts(world, room, report_id)) == 1, room
@@ -100,7 +90,9 @@ async def test_alert_goes_to_every_room_watching_the_area_once(world: World) -> 
     assert "CONFIRMED ALERT" in alerts(world, WATCH, report_id)[0]
 
 
-async def test_reporter_outside_the_area_gets_the_alert_in_their_thread(world: World) -> None:
+async def test_reporter_outside_the_area_gets_the_alert_in_their_thread(
+    world: SightingsWorld,
+) -> None:
     event = await world.say(
         PILSEN_EN, "ana", "!report 26th & Pulaski; checkpoint | area: La Villita"
     )
@@ -115,14 +107,14 @@ async def test_reporter_outside_the_area_gets_the_alert_in_their_thread(world: W
     assert in_thread[0].message.thread_root == event
 
 
-async def test_unconfirmed_and_false_alarms_are_never_relayed(world: World) -> None:
+async def test_unconfirmed_and_false_alarms_are_never_relayed(world: SightingsWorld) -> None:
     report_id, _ = await report(world, "!report 18th & Ashland; a van parked")
     await world.say(MODS, "rosa", f"!false {report_id} a delivery van")
     await world.settle()
     assert not [s for s in world.transport.sent if s.key and s.key.startswith("relay:")]
 
 
-async def test_a_change_replayed_after_a_crash_adds_nothing(world: World) -> None:
+async def test_a_change_replayed_after_a_crash_adds_nothing(world: SightingsWorld) -> None:
     report_id = await confirmed_report(world, "!report 18th & Ashland; agents detaining someone")
     relay = world.app.bot.registry.plugin("relay")
     sightings = world.plugin

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from console_chat import ConsoleChat, console_settings
+from testkit.console import ConsoleChat, console_settings
 
 from bot.runtime.app import Application
 from bot.storage.keys import DataKey

@@ -6,8 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-import rosters_fakes
-from rosters_fakes import (
+from testkit.networks import (
     ADMIN,
     COORDINATOR,
     HOOD,
@@ -18,25 +17,25 @@ from rosters_fakes import (
     MODERATOR,
     PEDRO,
     WHITTIER,
-    World,
     chicago,
 )
+from testkit.world import RosterWorld
 
 from bot.storage.database import CORE_MIGRATIONS, Database, MigrationSet
 from plugins.rosters.store import Outcome, RosterStore
 
-# The shared fixture: a running world on Monday morning.
-world = rosters_fakes.world
+# `world` (see conftest.py) runs the rosters network, on Monday morning.
+pytestmark = pytest.mark.roster_world
 
 
-async def ids(world: World, window: str, day: str, site: str = "whittier") -> int:
+async def ids(world: RosterWorld, window: str, day: str, site: str = "whittier") -> int:
     return await world.shift_id(site, window, day)
 
 
 # --- the week -----------------------------------------------------------------------------
 
 
-async def test_roster_is_a_table_for_element_and_a_list_for_plain_text(world: World) -> None:
+async def test_roster_is_a_table_for_element_and_a_list_for_plain_text(world: RosterWorld) -> None:
     tue_pickup = await ids(world, "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {tue_pickup}")
     [answer] = await world.say(WHITTIER, MARIA, "!roster")
@@ -54,7 +53,7 @@ async def test_roster_is_a_table_for_element_and_a_list_for_plain_text(world: Wo
     assert f"  pickup 14:45–15:30  #{tue_pickup} 1/2 ⚠\n" in other.text  # not Juan's
 
 
-async def test_a_covered_shift_and_an_offered_slot_are_marked(world: World) -> None:
+async def test_a_covered_shift_and_an_offered_slot_are_marked(world: RosterWorld) -> None:
     shift = await ids(world, "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     await world.say(WHITTIER, JUAN, f"!claim {shift}")
@@ -63,7 +62,7 @@ async def test_a_covered_shift_and_an_offered_slot_are_marked(world: World) -> N
     assert f"#{shift} 2/2 ✓ ⇄" in answer.text
 
 
-async def test_next_week_in_english_and_in_spanish(world: World) -> None:
+async def test_next_week_in_english_and_in_spanish(world: RosterWorld) -> None:
     [english] = await world.say(WHITTIER, MARIA, "!roster next")
     assert english.text.startswith("Whittier Elementary: week of Mon Mar 9")
     [spanish] = await world.say(JUAREZ, JUAN, "!turnos próxima")
@@ -76,7 +75,7 @@ async def test_next_week_in_english_and_in_spanish(world: World) -> None:
     )
 
 
-async def test_roster_commands_only_work_in_watch_rooms(world: World) -> None:
+async def test_roster_commands_only_work_in_watch_rooms(world: RosterWorld) -> None:
     assert await world.ask(HOOD, MARIA, "!roster") == "Sorry, you are not allowed to use !roster."
     assert await world.ask(HOOD, MODERATOR, "!roster") == (
         "This command only works in these rooms: watch."
@@ -84,7 +83,7 @@ async def test_roster_commands_only_work_in_watch_rooms(world: World) -> None:
 
 
 async def test_help_in_a_watch_room_lists_the_roster_commands_in_the_readers_language(
-    world: World,
+    world: RosterWorld,
 ) -> None:
     english = await world.ask(WHITTIER, MARIA, "!help")
     assert "!claim <shift…> — Sign up for a shift" in english
@@ -112,7 +111,7 @@ async def test_help_in_a_watch_room_lists_the_roster_commands_in_the_readers_lan
     ],
 )
 async def test_a_shift_can_be_named_by_number_or_by_day_and_window(
-    world: World, words: str
+    world: RosterWorld, words: str
 ) -> None:
     shift = await ids(world, "pickup", "2026-03-03")
     answer = await world.ask(WHITTIER, MARIA, "!claim " + words.format(id=shift))
@@ -122,13 +121,13 @@ async def test_a_shift_can_be_named_by_number_or_by_day_and_window(
     )
 
 
-async def test_a_weekday_means_the_next_such_shift_not_started(world: World) -> None:
+async def test_a_weekday_means_the_next_such_shift_not_started(world: RosterWorld) -> None:
     # Monday 09:00: Monday's pickup is still ahead; Monday's dropoff was never generated.
     assert "Mon Mar 2 14:45" in await world.ask(WHITTIER, MARIA, "!claim mon pickup")
     assert "Mon Mar 9 07:30" in await world.ask(WHITTIER, MARIA, "!claim mon dropoff")
 
 
-async def test_capacity_and_double_claims(world: World) -> None:
+async def test_capacity_and_double_claims(world: RosterWorld) -> None:
     shift = await ids(world, "pickup", "2026-03-03")  # need 2, no max: takes 2
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     assert await world.ask(WHITTIER, MARIA, f"!claim {shift}") == (
@@ -141,7 +140,7 @@ async def test_capacity_and_double_claims(world: World) -> None:
     )
 
 
-async def test_a_started_shift_cannot_be_claimed_or_given_up(world: World) -> None:
+async def test_a_started_shift_cannot_be_claimed_or_given_up(world: RosterWorld) -> None:
     shift = await ids(world, "pickup", "2026-03-02")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     await world.advance_to(chicago("2026-03-02 14:45"))
@@ -154,7 +153,7 @@ async def test_a_started_shift_cannot_be_claimed_or_given_up(world: World) -> No
     assert await world.ask(WHITTIER, MARIA, f"!swap {shift}") == started
 
 
-async def test_shifts_of_another_rooms_site_cannot_be_named(world: World) -> None:
+async def test_shifts_of_another_rooms_site_cannot_be_named(world: RosterWorld) -> None:
     juarez = await ids(world, "entrada", "2026-03-03", site="juarez")
     assert await world.ask(WHITTIER, MARIA, f"!claim {juarez}") == (
         f"There is no shift #{juarez} here. See !roster."
@@ -175,11 +174,13 @@ async def test_shifts_of_another_rooms_site_cannot_be_named(world: World) -> Non
         ("4x", "Name a shift by its number (42)"),
     ],
 )
-async def test_bad_shift_names_get_a_clear_answer(world: World, words: str, answer: str) -> None:
+async def test_bad_shift_names_get_a_clear_answer(
+    world: RosterWorld, words: str, answer: str
+) -> None:
     assert (await world.ask(WHITTIER, MARIA, f"!claim {words}")).startswith(answer)
 
 
-async def test_unclaim_gives_the_slot_back(world: World) -> None:
+async def test_unclaim_gives_the_slot_back(world: RosterWorld) -> None:
     shift = await ids(world, "dropoff", "2026-03-04")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     assert await world.ask(WHITTIER, MARIA, f"!unclaim {shift}") == (
@@ -193,7 +194,7 @@ async def test_unclaim_gives_the_slot_back(world: World) -> None:
     )
 
 
-async def test_myshifts_lists_only_ones_own_coming_shifts_here(world: World) -> None:
+async def test_myshifts_lists_only_ones_own_coming_shifts_here(world: RosterWorld) -> None:
     first = await ids(world, "dropoff", "2026-03-04")
     second = await ids(world, "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {first}")
@@ -211,7 +212,7 @@ async def test_myshifts_lists_only_ones_own_coming_shifts_here(world: World) -> 
 # --- races --------------------------------------------------------------------------------
 
 
-async def test_concurrent_claims_of_the_last_slot_exactly_one_wins(world: World) -> None:
+async def test_concurrent_claims_of_the_last_slot_exactly_one_wins(world: RosterWorld) -> None:
     shift = await ids(world, "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     sent = await world.say_together(
@@ -225,7 +226,7 @@ async def test_concurrent_claims_of_the_last_slot_exactly_one_wins(world: World)
     assert staffed is not None and staffed.taken == 2
 
 
-async def test_two_processes_racing_for_the_last_slot_exactly_one_wins(world: World) -> None:
+async def test_two_processes_racing_for_the_last_slot_exactly_one_wins(world: RosterWorld) -> None:
     shift = await ids(world, "pickup", "2026-03-03")
     bot = world.running.bot
     await bot.db.execute("UPDATE roster_shifts SET cap = 1 WHERE id = ?", (shift,))
@@ -250,7 +251,7 @@ async def test_two_processes_racing_for_the_last_slot_exactly_one_wins(world: Wo
 
 
 async def test_an_offered_slot_goes_to_the_first_taker_and_the_giver_is_told(
-    world: World,
+    world: RosterWorld,
 ) -> None:
     shift = await ids(world, "pickup", "2026-03-03")
     claim = world.event(WHITTIER, MARIA, f"!claim {shift}")
@@ -282,7 +283,7 @@ async def test_an_offered_slot_goes_to_the_first_taker_and_the_giver_is_told(
     assert [c.user_id for c in staffed.claims] == [taker]
 
 
-async def test_swap_edge_cases(world: World) -> None:
+async def test_swap_edge_cases(world: RosterWorld) -> None:
     shift = await ids(world, "pickup", "2026-03-03")
     assert await world.ask(WHITTIER, MARIA, f"!swap {shift}") == (
         f"You have no slot on #{shift} to offer. To sign up: !claim {shift}"
@@ -307,7 +308,7 @@ async def test_swap_edge_cases(world: World) -> None:
 # --- on site ------------------------------------------------------------------------------
 
 
-async def test_check_in_and_out(world: World) -> None:
+async def test_check_in_and_out(world: RosterWorld) -> None:
     shift = await ids(world, "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     assert await world.ask(WHITTIER, MARIA, "!here") == (
@@ -329,7 +330,7 @@ async def test_check_in_and_out(world: World) -> None:
 
 
 async def test_someone_who_shows_up_unannounced_is_added_if_there_is_room(
-    world: World,
+    world: RosterWorld,
 ) -> None:
     shift = await ids(world, "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
@@ -350,7 +351,7 @@ async def test_someone_who_shows_up_unannounced_is_added_if_there_is_room(
 # --- the backup pool ----------------------------------------------------------------------
 
 
-async def test_backup_pool_on_off_and_status(world: World) -> None:
+async def test_backup_pool_on_off_and_status(world: RosterWorld) -> None:
     assert await world.ask(WHITTIER, MARIA, "!backup") == (
         "You are not in the backup pool of Whittier Elementary. To join: !backup on"
     )
@@ -371,7 +372,7 @@ async def test_backup_pool_on_off_and_status(world: World) -> None:
     )
 
 
-async def test_forgetme_drops_every_claim_and_backup_of_the_volunteer(world: World) -> None:
+async def test_forgetme_drops_every_claim_and_backup_of_the_volunteer(world: RosterWorld) -> None:
     shift = await ids(world, "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     await world.say(WHITTIER, JUAN, f"!claim {shift}")
@@ -389,7 +390,7 @@ async def test_forgetme_drops_every_claim_and_backup_of_the_volunteer(world: Wor
 # --- the whole flow in Spanish --------------------------------------------------------------
 
 
-async def test_a_volunteer_does_everything_in_spanish(world: World) -> None:
+async def test_a_volunteer_does_everything_in_spanish(world: RosterWorld) -> None:
     shift = await ids(world, "entrada", "2026-03-03", site="juarez")
     assert await world.ask(JUAREZ, JUAN, "!tomar mañana entrada") == (
         f"✅ Estás en entrada en Escuela Juárez, mar 3 de marzo 07:45–08:15 (#{shift}): "
@@ -420,7 +421,7 @@ async def test_a_volunteer_does_everything_in_spanish(world: World) -> None:
 # --- sites by command ---------------------------------------------------------------------
 
 
-async def test_site_lists_the_sites_with_windows_and_skip_dates(world: World) -> None:
+async def test_site_lists_the_sites_with_windows_and_skip_dates(world: RosterWorld) -> None:
     assert await world.ask(WHITTIER, MARIA, "!site") == (
         "Whittier Elementary (whittier), times in America/Chicago. Skip dates: none\n"
         "  dropoff: Mon-Fri 07:30–08:15, need 2, max 3\n"
@@ -434,7 +435,7 @@ async def test_site_lists_the_sites_with_windows_and_skip_dates(world: World) ->
     assert (await world.ask(HOOD, MODERATOR, "!site")).count("times in America/Chicago") == 2
 
 
-async def test_a_coordinator_moves_a_window_and_shifts_follow(world: World) -> None:
+async def test_a_coordinator_moves_a_window_and_shifts_follow(world: RosterWorld) -> None:
     shift = await ids(world, "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     assert (
@@ -448,7 +449,7 @@ async def test_a_coordinator_moves_a_window_and_shifts_follow(world: World) -> N
     assert jobs[f"rosters:{shift}:soon"] == chicago("2026-03-03 14:30")
 
 
-async def test_a_skip_date_cancels_its_shifts_and_tells_who_was_on_them(world: World) -> None:
+async def test_a_skip_date_cancels_its_shifts_and_tells_who_was_on_them(world: RosterWorld) -> None:
     shift = await ids(world, "dropoff", "2026-03-04")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     assert await world.ask(WHITTIER, MODERATOR, "!site skip whittier 2026-03-04") == (
@@ -467,7 +468,7 @@ async def test_a_skip_date_cancels_its_shifts_and_tells_who_was_on_them(world: W
     assert "Skip dates: Wed Mar 4" in await world.ask(WHITTIER, MARIA, "!site")
 
 
-async def test_only_coordinators_moderators_and_admins_change_a_site(world: World) -> None:
+async def test_only_coordinators_moderators_and_admins_change_a_site(world: RosterWorld) -> None:
     assert await world.ask(WHITTIER, MARIA, "!site skip whittier 2026-03-04") == (
         "Only the coordinators of whittier, moderators and admins can change it."
     )
@@ -496,12 +497,12 @@ async def test_only_coordinators_moderators_and_admins_change_a_site(world: Worl
     ],
 )
 async def test_bad_site_commands_get_a_clear_answer(
-    world: World, command: str, answer: str
+    world: RosterWorld, command: str, answer: str
 ) -> None:
     assert (await world.ask(WHITTIER, ADMIN, command)).startswith(answer)
 
 
-async def test_an_admin_adds_a_site_that_outlives_a_restart(world: World) -> None:
+async def test_an_admin_adds_a_site_that_outlives_a_restart(world: RosterWorld) -> None:
     add = "!site add lincoln pilsen America/Chicago Lincoln Park"
     added = await world.ask(WHITTIER, ADMIN, add)
     assert added.startswith("Site Lincoln Park (lincoln) added, watched from this room")
@@ -522,7 +523,7 @@ async def test_an_admin_adds_a_site_that_outlives_a_restart(world: World) -> Non
     assert world.plugin.sites.get("lincoln").coordinators == (ADMIN,)  # type: ignore[union-attr]
 
 
-async def test_a_coordinator_whose_identity_changed_waits_for_an_admin(world: World) -> None:
+async def test_a_coordinator_whose_identity_changed_waits_for_an_admin(world: RosterWorld) -> None:
     identities = world.running.bot.identities
     await identities.seen(COORDINATOR, "first-master-key")
     await identities.seen(COORDINATOR, "another-master-key")

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import rosters_fakes
-from rosters_fakes import (
+from testkit.fakes import Sent
+from testkit.networks import (
     COORDINATOR,
     JUAN,
     JUAREZ,
@@ -17,14 +17,13 @@ from rosters_fakes import (
     MONDAY,
     PEDRO,
     WHITTIER,
-    Sent,
-    World,
     chicago,
     wall,
 )
+from testkit.world import RosterWorld
 
-# The shared fixture: a running world on Monday morning.
-world = rosters_fakes.world
+# `world` (see conftest.py) runs the rosters network, on Monday morning.
+pytestmark = pytest.mark.roster_world
 
 
 def to(user: str, sent: list[Sent]) -> list[Sent]:
@@ -38,7 +37,7 @@ def containing(text: str, sent: list[Sent]) -> list[Sent]:
 # --- reminders ----------------------------------------------------------------------------
 
 
-async def test_reminders_the_evening_before_and_30_minutes_before(world: World) -> None:
+async def test_reminders_the_evening_before_and_30_minutes_before(world: RosterWorld) -> None:
     shift = await world.shift_id("whittier", "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     await world.say(WHITTIER, JUAN, "!lang es")
@@ -66,7 +65,9 @@ async def test_reminders_the_evening_before_and_30_minutes_before(world: World) 
     assert all(s.room_id == WHITTIER and s.message.thread_root is None for s in maria + juan)
 
 
-async def test_reminders_follow_claims_made_and_dropped_after_scheduling(world: World) -> None:
+async def test_reminders_follow_claims_made_and_dropped_after_scheduling(
+    world: RosterWorld,
+) -> None:
     shift = await world.shift_id("whittier", "dropoff", "2026-03-04")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     await world.say(WHITTIER, JUAN, f"!claim {shift}")
@@ -80,7 +81,7 @@ async def test_reminders_follow_claims_made_and_dropped_after_scheduling(world: 
     assert reminded == {LUPE}
 
 
-async def test_a_reminder_is_sent_once_even_if_its_job_runs_again(world: World) -> None:
+async def test_a_reminder_is_sent_once_even_if_its_job_runs_again(world: RosterWorld) -> None:
     shift = await world.shift_id("whittier", "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     payload = {"shift": shift, "job_id": f"rosters:{shift}:soon"}
@@ -93,7 +94,9 @@ async def test_a_reminder_is_sent_once_even_if_its_job_runs_again(world: World) 
 # --- coverage and check-in ----------------------------------------------------------------
 
 
-async def test_coverage_alerts_at_24_and_2_hours_mention_the_backup_pool(world: World) -> None:
+async def test_coverage_alerts_at_24_and_2_hours_mention_the_backup_pool(
+    world: RosterWorld,
+) -> None:
     shift = await world.shift_id("whittier", "pickup", "2026-03-04")
     await world.say(WHITTIER, LUPE, "!backup on")
     await world.say(WHITTIER, PEDRO, "!backup on")
@@ -112,7 +115,7 @@ async def test_coverage_alerts_at_24_and_2_hours_mention_the_backup_pool(world: 
 
 
 async def test_no_coverage_alert_for_a_covered_shift_and_none_at_all_in_spanish_rooms_pool(
-    world: World,
+    world: RosterWorld,
 ) -> None:
     covered = await world.shift_id("whittier", "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {covered}")
@@ -129,7 +132,7 @@ async def test_no_coverage_alert_for_a_covered_shift_and_none_at_all_in_spanish_
 
 
 async def test_nobody_checked_in_10_minutes_after_start_tells_the_coordinators(
-    world: World,
+    world: RosterWorld,
 ) -> None:
     missed = await world.shift_id("whittier", "pickup", "2026-03-03")
     kept = await world.shift_id("whittier", "dropoff", "2026-03-04")
@@ -166,7 +169,7 @@ async def test_nobody_checked_in_10_minutes_after_start_tells_the_coordinators(
 async def test_reminders_keep_their_wall_clock_time_across_daylight_saving_changes(
     tmp_path: Path, start: str, days: list[str], utc_hours: list[int]
 ) -> None:
-    world = await World(tmp_path, chicago(start)).start()
+    world = await RosterWorld(tmp_path, chicago(start)).start()
     try:
         for day in days:
             shift = await world.shift_id("whittier", "dropoff", day)
@@ -187,7 +190,9 @@ async def test_reminders_keep_their_wall_clock_time_across_daylight_saving_chang
 # --- restarts -----------------------------------------------------------------------------
 
 
-async def test_after_a_restart_jobs_are_rebuilt_and_ones_still_ahead_fire(world: World) -> None:
+async def test_after_a_restart_jobs_are_rebuilt_and_ones_still_ahead_fire(
+    world: RosterWorld,
+) -> None:
     shift = await world.shift_id("whittier", "pickup", "2026-03-04")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     before = await world.scheduler.jobs()
@@ -200,7 +205,7 @@ async def test_after_a_restart_jobs_are_rebuilt_and_ones_still_ahead_fire(world:
     assert [wall(s.at) for s in sent] == ["2026-03-03 18:00", "2026-03-04 14:15"]
 
 
-async def test_a_reminder_missed_briefly_is_sent_once_at_restart(world: World) -> None:
+async def test_a_reminder_missed_briefly_is_sent_once_at_restart(world: RosterWorld) -> None:
     shift = await world.shift_id("whittier", "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
 
@@ -211,7 +216,9 @@ async def test_a_reminder_missed_briefly_is_sent_once_at_restart(world: World) -
     assert "tomorrow you watch" in sent[0].text
 
 
-async def test_stale_jobs_are_dropped_at_restart_never_sent_late_in_a_burst(world: World) -> None:
+async def test_stale_jobs_are_dropped_at_restart_never_sent_late_in_a_burst(
+    world: RosterWorld,
+) -> None:
     tuesday = await world.shift_id("whittier", "dropoff", "2026-03-03")
     wednesday = await world.shift_id("whittier", "dropoff", "2026-03-04")
     for shift in (tuesday, wednesday):
@@ -240,7 +247,7 @@ async def test_stale_jobs_are_dropped_at_restart_never_sent_late_in_a_burst(worl
 async def test_two_weeks_of_shifts_in_the_site_calendar_generated_idempotently(
     tmp_path: Path,
 ) -> None:
-    world = await World(tmp_path, MONDAY, skip="[2026-03-04]").start()
+    world = await RosterWorld(tmp_path, MONDAY, skip="[2026-03-04]").start()
     try:
         db = world.running.bot.db
         rows = await db.fetchall(
@@ -269,7 +276,9 @@ async def test_two_weeks_of_shifts_in_the_site_calendar_generated_idempotently(
         await world.stop()
 
 
-async def test_a_window_removed_from_the_config_cancels_its_future_shifts(world: World) -> None:
+async def test_a_window_removed_from_the_config_cancels_its_future_shifts(
+    world: RosterWorld,
+) -> None:
     shift = await world.shift_id("whittier", "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     await world.restart(windows='["dropoff mon-fri 07:30-08:15 need 2 max 3"]')
@@ -282,7 +291,7 @@ async def test_a_window_removed_from_the_config_cancels_its_future_shifts(world:
 
 
 async def test_roster_history_is_purged_after_its_retention(tmp_path: Path) -> None:
-    world = await World(tmp_path, MONDAY, rosters="retention_days = 2").start()
+    world = await RosterWorld(tmp_path, MONDAY, rosters="retention_days = 2").start()
     try:
         shift = await world.shift_id("whittier", "pickup", "2026-03-03")
         await world.say(WHITTIER, MARIA, f"!claim {shift}")
@@ -298,7 +307,7 @@ async def test_roster_history_is_purged_after_its_retention(tmp_path: Path) -> N
         await world.stop()
 
 
-async def test_volunteers_and_sites_are_unreadable_at_rest(world: World) -> None:
+async def test_volunteers_and_sites_are_unreadable_at_rest(world: RosterWorld) -> None:
     shift = await world.shift_id("whittier", "pickup", "2026-03-03")
     await world.say(WHITTIER, MARIA, f"!claim {shift}")
     await world.say(WHITTIER, JUAN, "!backup on")

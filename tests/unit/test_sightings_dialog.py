@@ -8,16 +8,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import sightings_fakes
-from sightings_fakes import MODS, PILSEN_EN, PILSEN_ES, World, start_world
+from testkit.networks import MODS, PILSEN_EN, PILSEN_ES
+from testkit.world import SightingsWorld, start_world
 
 from bot.core.events import Attachment
 from bot.storage.keys import DataKey
 from plugins.sightings.guided import TIMEOUT_JOB
-
-# The shared fixtures: a fresh data key, and a running world on it.
-key = sightings_fakes.key
-world = sightings_fakes.world
 
 WHERE_EN = "Where is it? A cross-street or landmark — or share your location."
 WHAT_EN = "What is happening?"
@@ -28,14 +24,14 @@ CONTROLS_EN = "(skip to leave this out · cancel to stop)"
 
 
 async def answer(
-    world: World, root: str, text: str, *, room: str = PILSEN_EN, user: str = "ana"
+    world: SightingsWorld, root: str, text: str, *, room: str = PILSEN_EN, user: str = "ana"
 ) -> str:
     """Answer in the dialog's thread; the bot's reply."""
     await world.say(room, user, text, thread=root)
     return world.in_thread(room, root)[-1]
 
 
-async def test_the_whole_dialog_in_a_thread_files_a_report(world: World) -> None:
+async def test_the_whole_dialog_in_a_thread_files_a_report(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_EN, "ana", "!report")
     [first] = world.messages(PILSEN_EN)
     assert first.message.thread_root == root
@@ -63,7 +59,7 @@ async def test_the_whole_dialog_in_a_thread_files_a_report(world: World) -> None
     assert await world.app.bot.scheduler.pending() == 0  # the timeout is cancelled
 
 
-async def test_skip_and_cancel_in_spanish(world: World) -> None:
+async def test_skip_and_cancel_in_spanish(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_ES, "bea", "!reporte")
     assert (await answer(world, root, "saltar", room=PILSEN_ES, user="bea")).startswith(
         "Hace falta el lugar para enviar el reporte."
@@ -81,7 +77,7 @@ async def test_skip_and_cancel_in_spanish(world: World) -> None:
     assert world.last(PILSEN_ES).startswith("Vamos a reportarlo paso a paso.")
 
 
-async def test_skipping_the_optional_questions(world: World) -> None:
+async def test_skipping_the_optional_questions(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_EN, "ana", "!report")
     for text in ("Pilsen library", "skip", "skip", "skip"):
         await answer(world, root, text)
@@ -90,7 +86,7 @@ async def test_skipping_the_optional_questions(world: World) -> None:
     assert "What: other" in ack
 
 
-async def test_a_bad_answer_is_explained_and_asked_again(world: World) -> None:
+async def test_a_bad_answer_is_explained_and_asked_again(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_EN, "ana", "!report")
     await answer(world, root, "18th & Ashland")
     await answer(world, root, "parked")
@@ -101,7 +97,7 @@ async def test_a_bad_answer_is_explained_and_asked_again(world: World) -> None:
     assert (await answer(world, root, "no sé")).startswith(VEHICLES_EN)
 
 
-async def test_a_bad_value_at_the_end_is_asked_again(world: World) -> None:
+async def test_a_bad_value_at_the_end_is_asked_again(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_EN, "ana", "!report")
     for text in ("18th & Ashland", "parked", "2", "1 van"):
         await answer(world, root, text)
@@ -112,7 +108,7 @@ async def test_a_bad_value_at_the_end_is_asked_again(world: World) -> None:
     assert (await answer(world, root, "when: 5 min ago")).startswith("📝 Report")
 
 
-async def test_a_shared_location_answers_where(world: World) -> None:
+async def test_a_shared_location_answers_where(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_EN, "ana", "!report")
     await world.share_location(PILSEN_EN, "ana", "geo:41.8579,-87.6661;u=20", thread=root)
     assert world.last(PILSEN_EN).startswith(WHAT_EN)
@@ -122,7 +118,7 @@ async def test_a_shared_location_answers_where(world: World) -> None:
     assert "Where: 41.85790, -87.66610 (geo:41.8579,-87.6661;u=20)" in card.text
 
 
-async def test_a_described_location_keeps_its_description(world: World) -> None:
+async def test_a_described_location_keeps_its_description(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_EN, "ana", "!report")
     await world.share_location(PILSEN_EN, "ana", "geo:41.85,-87.66", "Dvorak Park", thread=root)
     for text in ("checkpoint", "unknown", "none", "no"):
@@ -130,7 +126,7 @@ async def test_a_described_location_keeps_its_description(world: World) -> None:
     assert "Where: Dvorak Park (geo:41.85,-87.66)" in world.cards()[0].text
 
 
-async def test_a_photo_during_the_dialog_goes_to_the_card(world: World) -> None:
+async def test_a_photo_during_the_dialog_goes_to_the_card(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_EN, "ana", "!report")
     await answer(world, root, "18th & Ashland")
     await world.say(
@@ -145,7 +141,7 @@ async def test_a_photo_during_the_dialog_goes_to_the_card(world: World) -> None:
     assert not [t for t in world.texts(PILSEN_EN) if "van.jpg" in t]
 
 
-async def test_one_open_dialog_per_person(world: World) -> None:
+async def test_one_open_dialog_per_person(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_EN, "ana", "!report")
     await world.say(PILSEN_EN, "ana", "!report")
     assert world.last(PILSEN_EN) == (
@@ -160,7 +156,7 @@ async def test_one_open_dialog_per_person(world: World) -> None:
     assert world.last(PILSEN_EN).startswith("📝 Report")
 
 
-async def test_answers_outside_any_thread_count_other_threads_do_not(world: World) -> None:
+async def test_answers_outside_any_thread_count_other_threads_do_not(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_EN, "ana", "!report")
     other_thread = await world.say(PILSEN_EN, "bob", "did anyone see the vans?")
     await world.say(PILSEN_EN, "ana", "yes, on Cermak", thread=other_thread)
@@ -171,7 +167,7 @@ async def test_answers_outside_any_thread_count_other_threads_do_not(world: Worl
     assert world.texts(PILSEN_ES) == []
 
 
-async def test_the_dialog_times_out_after_ten_minutes(world: World) -> None:
+async def test_the_dialog_times_out_after_ten_minutes(world: SightingsWorld) -> None:
     root = await world.say(PILSEN_EN, "ana", "!report")
     await answer(world, root, "18th & Ashland")
     [(job_id, run_at)] = await _timeout_jobs(world)
@@ -236,7 +232,7 @@ async def test_a_dialog_survives_a_restart(tmp_path: Path, key: DataKey) -> None
         await second.app.stop()
 
 
-async def _timeout_jobs(world: World) -> list[tuple[str, datetime]]:
+async def _timeout_jobs(world: SightingsWorld) -> list[tuple[str, datetime]]:
     rows = await world.app.bot.db.fetchall(
         "SELECT job_id, run_at FROM scheduled_jobs WHERE kind = ?", (TIMEOUT_JOB,)
     )

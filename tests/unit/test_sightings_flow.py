@@ -12,16 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-import sightings_fakes
-from sightings_fakes import (
-    MODS,
-    MODS_LV,
-    PILSEN_EN,
-    PILSEN_ES,
-    VILLITA,
-    World,
-    start_world,
-)
+from testkit.networks import MODS, MODS_LV, PILSEN_EN, PILSEN_ES, VILLITA
+from testkit.world import SightingsWorld, start_world
 
 from bot.core.events import Attachment
 from bot.storage.keys import DataKey
@@ -29,10 +21,6 @@ from plugins.sightings import ChangeKind, ReportChange
 from plugins.sightings.decisions import Request
 from plugins.sightings.lifecycle import Action, Status
 from plugins.sightings.store import Actor
-
-# The shared fixtures: a fresh data key, and a running world on it.
-key = sightings_fakes.key
-world = sightings_fakes.world
 
 ONE_LINE = "!report 18th & Ashland; 2 unmarked SUVs, agents detaining someone"
 KEYED_ES = (
@@ -43,7 +31,7 @@ REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 
 
 async def file_report(
-    world: World, text: str = ONE_LINE, *, room: str = PILSEN_EN, user: str = "ana"
+    world: SightingsWorld, text: str = ONE_LINE, *, room: str = PILSEN_EN, user: str = "ana"
 ) -> tuple[str, str]:
     """(report id, the reporter's event id)."""
     event = await world.say(room, user, text)
@@ -57,7 +45,7 @@ async def file_report(
 
 
 async def test_one_line_report_is_acknowledged_unconfirmed_in_the_reporters_thread(
-    world: World,
+    world: SightingsWorld,
 ) -> None:
     report_id, event = await file_report(world)
     [ack] = world.messages(PILSEN_EN)
@@ -69,7 +57,7 @@ async def test_one_line_report_is_acknowledged_unconfirmed_in_the_reporters_thre
     assert len(report_id) == 4
 
 
-async def test_the_card_shows_every_field_in_the_moderation_room(world: World) -> None:
+async def test_the_card_shows_every_field_in_the_moderation_room(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world, KEYED_ES, room=PILSEN_ES, user="bea")
     [card] = world.cards()
     assert card.room_id == MODS  # the moderation room for Pilsen, in its language (English)
@@ -90,7 +78,7 @@ async def test_the_card_shows_every_field_in_the_moderation_room(world: World) -
     assert card.message.html is not None and "<strong>" in card.message.html
 
 
-async def test_the_plate_never_leaves_the_moderation_room(world: World) -> None:
+async def test_the_plate_never_leaves_the_moderation_room(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world, KEYED_ES, room=PILSEN_ES, user="bea")
     [ack] = world.texts(PILSEN_ES)
     assert ack.startswith(f"📝 Reporte {report_id} recibido — SIN CONFIRMAR.")
@@ -101,7 +89,7 @@ async def test_the_plate_never_leaves_the_moderation_room(world: World) -> None:
     assert not [t for t in everywhere_else if "ABC1" in t]
 
 
-async def test_a_report_goes_to_the_moderation_room_of_its_area(world: World) -> None:
+async def test_a_report_goes_to_the_moderation_room_of_its_area(world: SightingsWorld) -> None:
     await file_report(world, "!reporte 26 y Pulaski; retén", room=VILLITA, user="bea")
     [card] = world.cards()
     assert card.room_id == MODS_LV
@@ -109,12 +97,12 @@ async def test_a_report_goes_to_the_moderation_room_of_its_area(world: World) ->
     assert "retén" in card.text
 
 
-async def test_area_key_sends_a_report_to_another_areas_moderators(world: World) -> None:
+async def test_area_key_sends_a_report_to_another_areas_moderators(world: SightingsWorld) -> None:
     await file_report(world, "!report where: 26th & Pulaski | area: Little Village")
     assert [c.room_id for c in world.cards()] == [MODS_LV]
 
 
-async def test_bad_report_answers_what_to_fix_with_examples(world: World) -> None:
+async def test_bad_report_answers_what_to_fix_with_examples(world: SightingsWorld) -> None:
     await world.say(PILSEN_EN, "ana", "!report where: x | agents: 150")
     [answer] = world.texts(PILSEN_EN)
     assert answer.startswith("The number of agents must be from 0 to 99.")
@@ -122,19 +110,21 @@ async def test_bad_report_answers_what_to_fix_with_examples(world: World) -> Non
     assert world.cards() == []
 
 
-async def test_bad_report_in_spanish_is_answered_in_spanish(world: World) -> None:
+async def test_bad_report_in_spanish_is_answered_in_spanish(world: SightingsWorld) -> None:
     await world.say(PILSEN_ES, "bea", "!reporte donde: x | area: narnia")
     [answer] = world.texts(PILSEN_ES)
     assert answer.startswith("No conozco el área «narnia».")
     assert "Por ejemplo: !reporte 18 y Ashland;" in answer
 
 
-async def test_reports_only_come_in_from_neighborhood_and_watch_rooms(world: World) -> None:
+async def test_reports_only_come_in_from_neighborhood_and_watch_rooms(
+    world: SightingsWorld,
+) -> None:
     await world.say(MODS, "rosa", ONE_LINE)
     assert world.replies(MODS)[-1] == "This command only works in these rooms: neighborhood, watch."
 
 
-async def test_rate_limit_is_per_person_and_polite(world: World) -> None:
+async def test_rate_limit_is_per_person_and_polite(world: SightingsWorld) -> None:
     for n in range(5):
         await world.say(PILSEN_EN, "ana", f"!report corner {n}; parked")
     await world.say(PILSEN_EN, "ana", "!report corner 6; parked")
@@ -160,7 +150,9 @@ async def test_rate_limit_is_configurable(tmp_path: Path, key: DataKey) -> None:
 # --- decisions by reaction ----------------------------------------------------------------
 
 
-async def test_confirm_by_reaction_edits_the_card_and_tells_the_reporter(world: World) -> None:
+async def test_confirm_by_reaction_edits_the_card_and_tells_the_reporter(
+    world: SightingsWorld,
+) -> None:
     report_id, event = await file_report(world)
     card = world.card_of(report_id)
     await world.react(MODS, "rosa", card.event_id, "✅")
@@ -175,13 +167,13 @@ async def test_confirm_by_reaction_edits_the_card_and_tells_the_reporter(world: 
     assert [s.message.edit_of for s in world.messages(MODS)] == [None, card.event_id]
 
 
-async def test_reactions_with_a_variation_selector_count(world: World) -> None:
+async def test_reactions_with_a_variation_selector_count(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
     await world.react(MODS, "rosa", world.card_of(report_id).event_id, "❌\ufe0f")
     assert "❌ false alarm — Rosa" in world.card_text(world.card_of(report_id).event_id)
 
 
-async def test_needs_info_by_reaction_then_the_reporter_answers(world: World) -> None:
+async def test_needs_info_by_reaction_then_the_reporter_answers(world: SightingsWorld) -> None:
     report_id, event = await file_report(world)
     card = world.card_of(report_id)
     await world.react(MODS, "rosa", card.event_id, "❓")
@@ -203,7 +195,7 @@ async def test_needs_info_by_reaction_then_the_reporter_answers(world: World) ->
     )
 
 
-async def test_talk_in_the_reporters_thread_is_left_alone(world: World) -> None:
+async def test_talk_in_the_reporters_thread_is_left_alone(world: SightingsWorld) -> None:
     _report_id, event = await file_report(world)
     before = len(world.transport.sent)
     await world.say(PILSEN_EN, "ana", "stay safe everyone", thread=event)
@@ -211,7 +203,7 @@ async def test_talk_in_the_reporters_thread_is_left_alone(world: World) -> None:
     assert len(world.transport.sent) == before
 
 
-async def test_a_neighbor_reacting_on_a_card_is_refused(world: World) -> None:
+async def test_a_neighbor_reacting_on_a_card_is_refused(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
     card = world.card_of(report_id)
     await world.react(MODS, "mallory", card.event_id, "✅")
@@ -221,7 +213,7 @@ async def test_a_neighbor_reacting_on_a_card_is_refused(world: World) -> None:
     assert world.card_text(card.event_id).startswith(f"🟡 {report_id} · NEW")
 
 
-async def test_reactions_elsewhere_are_ignored(world: World) -> None:
+async def test_reactions_elsewhere_are_ignored(world: SightingsWorld) -> None:
     _report_id, event = await file_report(world)
     before = len(world.transport.sent)
     await world.react(PILSEN_EN, "rosa", event, "✅")
@@ -232,7 +224,9 @@ async def test_reactions_elsewhere_are_ignored(world: World) -> None:
 # --- decisions by command -----------------------------------------------------------------
 
 
-async def test_confirm_update_clear_each_edit_the_card_and_tell_the_reporter(world: World) -> None:
+async def test_confirm_update_clear_each_edit_the_card_and_tell_the_reporter(
+    world: SightingsWorld,
+) -> None:
     report_id, event = await file_report(world)
     card = world.card_of(report_id)
     await world.say(MODS, "rosa", f"!confirm {report_id} two of us checked")
@@ -255,7 +249,7 @@ async def test_confirm_update_clear_each_edit_the_card_and_tell_the_reporter(wor
     ]
 
 
-async def test_spanish_commands_and_answers(world: World) -> None:
+async def test_spanish_commands_and_answers(world: SightingsWorld) -> None:
     report_id, event = await file_report(world, KEYED_ES, room=PILSEN_ES, user="bea")
     await world.say(MODS, "rosa", f"!masinfo {report_id} ¿siguen ahí?")
     assert world.replies(MODS)[-1] == (
@@ -273,7 +267,7 @@ async def test_spanish_commands_and_answers(world: World) -> None:
     )
 
 
-async def test_retract_and_unverifiable_and_dup(world: World) -> None:
+async def test_retract_and_unverifiable_and_dup(world: SightingsWorld) -> None:
     first, _ = await file_report(world)
     second, _ = await file_report(world, user="bob")
     third, _ = await file_report(world, user="carla")
@@ -288,7 +282,7 @@ async def test_retract_and_unverifiable_and_dup(world: World) -> None:
     assert world.card_text(world.card_of(third).event_id).startswith(f"⚪ {third} · UNVERIFIABLE")
 
 
-async def test_dup_of_itself_or_of_nothing_is_refused(world: World) -> None:
+async def test_dup_of_itself_or_of_nothing_is_refused(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
     await world.say(MODS, "rosa", f"!dup {report_id} {report_id}")
     assert world.replies(MODS)[-1] == (
@@ -300,7 +294,7 @@ async def test_dup_of_itself_or_of_nothing_is_refused(world: World) -> None:
     assert world.replies(MODS)[-1] == "There is no report what?. Report ids look like R7K3."
 
 
-async def test_illegal_transitions_say_why_and_what_is_possible(world: World) -> None:
+async def test_illegal_transitions_say_why_and_what_is_possible(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
     await world.say(MODS, "rosa", f"!update {report_id} still there")
     assert world.replies(MODS)[-1] == (
@@ -317,7 +311,7 @@ async def test_illegal_transitions_say_why_and_what_is_possible(world: World) ->
     )
 
 
-async def test_unknown_or_malformed_ids_and_missing_arguments(world: World) -> None:
+async def test_unknown_or_malformed_ids_and_missing_arguments(world: SightingsWorld) -> None:
     await world.say(MODS, "rosa", "!confirm R2345")
     assert world.replies(MODS)[-1] == "There is no report R2345. Report ids look like R7K3."
     await world.say(MODS, "rosa", "!confirm <b>x</b>")
@@ -328,7 +322,7 @@ async def test_unknown_or_malformed_ids_and_missing_arguments(world: World) -> N
     assert world.replies(MODS)[-1] == "Missing: report.\nUsage: !retract <report> <reason…>"
 
 
-async def test_neighbors_cannot_decide(world: World) -> None:
+async def test_neighbors_cannot_decide(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
     await world.say(MODS, "mallory", f"!confirm {report_id}")
     assert world.replies(MODS)[-1] == "Sorry, you are not allowed to use !confirm."
@@ -336,7 +330,9 @@ async def test_neighbors_cannot_decide(world: World) -> None:
     assert world.last(PILSEN_EN) == "Sorry, you are not allowed to use !confirm."
 
 
-async def test_decisions_only_in_a_moderation_room_of_the_reports_area(world: World) -> None:
+async def test_decisions_only_in_a_moderation_room_of_the_reports_area(
+    world: SightingsWorld,
+) -> None:
     report_id, _ = await file_report(world)
     await world.say(PILSEN_EN, "rosa", f"!confirm {report_id}")
     assert world.last(PILSEN_EN) == "This command only works in these rooms: moderation."
@@ -347,7 +343,7 @@ async def test_decisions_only_in_a_moderation_room_of_the_reports_area(world: Wo
     )
 
 
-async def test_a_moderator_cannot_confirm_their_own_report(world: World) -> None:
+async def test_a_moderator_cannot_confirm_their_own_report(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world, user="rosa")
     card = world.card_of(report_id)
     await world.say(MODS, "rosa", f"!confirm {report_id}")
@@ -362,7 +358,9 @@ async def test_a_moderator_cannot_confirm_their_own_report(world: World) -> None
     assert world.card_text(card.event_id).startswith(f"🔴 {report_id} · CONFIRMED")
 
 
-async def test_two_moderators_at_once_one_decision_and_the_other_is_told(world: World) -> None:
+async def test_two_moderators_at_once_one_decision_and_the_other_is_told(
+    world: SightingsWorld,
+) -> None:
     report_id, _ = await file_report(world)
     card = world.card_of(report_id)
     await asyncio.gather(
@@ -380,7 +378,7 @@ async def test_two_moderators_at_once_one_decision_and_the_other_is_told(world: 
     assert world.card_text(card.event_id).count("— ") == 2  # the field line and one decision
 
 
-async def test_racing_reactions_one_wins(world: World) -> None:
+async def test_racing_reactions_one_wins(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
     card = world.card_of(report_id)
     await asyncio.gather(
@@ -396,7 +394,7 @@ async def test_racing_reactions_one_wins(world: World) -> None:
 # --- corroboration and listing ------------------------------------------------------------
 
 
-async def test_seen_counts_once_per_person_and_updates_the_card(world: World) -> None:
+async def test_seen_counts_once_per_person_and_updates_the_card(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
     card = world.card_of(report_id)
     await world.say(PILSEN_EN, "bob", f"!seen {report_id.lower()}")
@@ -412,7 +410,7 @@ async def test_seen_counts_once_per_person_and_updates_the_card(world: World) ->
     assert "Also seen by: 2" in world.card_text(card.event_id)
 
 
-async def test_seen_on_a_closed_or_unknown_report(world: World) -> None:
+async def test_seen_on_a_closed_or_unknown_report(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
     await world.say(MODS, "rosa", f"!false {report_id}")
     await world.say(PILSEN_EN, "bob", f"!seen {report_id}")
@@ -423,7 +421,7 @@ async def test_seen_on_a_closed_or_unknown_report(world: World) -> None:
     assert world.last(PILSEN_EN) == "There is no report R2222. Report ids look like R7K3."
 
 
-async def test_reports_lists_open_reports_of_the_rooms_areas(world: World) -> None:
+async def test_reports_lists_open_reports_of_the_rooms_areas(world: SightingsWorld) -> None:
     first, _ = await file_report(world)
     second, _ = await file_report(world, "!report Cermak; checkpoint | when: 1 h ago", user="bob")
     closed, _ = await file_report(world, user="carla")
@@ -445,7 +443,7 @@ async def test_reports_lists_open_reports_of_the_rooms_areas(world: World) -> No
 # --- attachments ----------------------------------------------------------------------------
 
 
-async def test_a_photo_in_the_reporters_thread_goes_to_the_card_only(world: World) -> None:
+async def test_a_photo_in_the_reporters_thread_goes_to_the_card_only(world: SightingsWorld) -> None:
     report_id, event = await file_report(world)
     photo = Attachment(kind="image", name="IMG_2041-plates.jpg")
     await world.say(PILSEN_EN, "ana", "", thread=event, attachments=[photo])
@@ -463,7 +461,7 @@ async def test_a_photo_in_the_reporters_thread_goes_to_the_card_only(world: Worl
 # --- for the relay: signals and catching up ------------------------------------------------
 
 
-async def test_subscribers_hear_confirmed_updated_cleared_retracted(world: World) -> None:
+async def test_subscribers_hear_confirmed_updated_cleared_retracted(world: SightingsWorld) -> None:
     heard: list[ReportChange] = []
 
     async def listen(change: ReportChange) -> None:
@@ -501,7 +499,7 @@ async def test_subscribers_hear_confirmed_updated_cleared_retracted(world: World
 # --- crash replays --------------------------------------------------------------------------
 
 
-async def test_a_replayed_decision_is_not_applied_twice(world: World) -> None:
+async def test_a_replayed_decision_is_not_applied_twice(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
     event = await world.say(MODS, "rosa", f"!confirm {report_id}")
     first_answer = world.replies(MODS)[-1]
@@ -522,7 +520,7 @@ async def test_a_replayed_decision_is_not_applied_twice(world: World) -> None:
 
 
 async def test_nothing_of_a_report_is_stored_readable_or_logged(
-    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    world: SightingsWorld, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     secrets = ("Zyxwv Street", "ABC9**", "maria-ochoa-7731", "green minivan", "IMG_4444")
     with caplog.at_level(logging.DEBUG):
@@ -552,7 +550,7 @@ async def test_nothing_of_a_report_is_stored_readable_or_logged(
             assert report_id not in record.getMessage()
 
 
-async def test_user_text_never_becomes_markup_or_a_ping(world: World) -> None:
+async def test_user_text_never_becomes_markup_or_a_ping(world: SightingsWorld) -> None:
     await file_report(world, "!report <b>Ashland</b> @room; <script>x</script> agents at doors")
     [card] = world.cards()
     html = card.message.html or ""

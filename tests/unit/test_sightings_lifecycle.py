@@ -9,16 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sightings_fakes
-from sightings_fakes import MODS, PILSEN_EN, World, start_world
+from testkit.networks import MODS, PILSEN_EN
+from testkit.world import SightingsWorld, start_world
 
 from bot.storage.keys import DataKey
 from plugins.sightings.lifecycle import CLOSED, OPEN, UNDECIDED, Action, Status, next_status
 from plugins.sightings.store import Actor, Change
-
-# The shared fixtures: a fresh data key, and a running world on it.
-key = sightings_fakes.key
-world = sightings_fakes.world
 
 TABLES = ("sighting_reports", "sighting_cards", "sighting_corroborations", "sighting_decisions")
 
@@ -56,18 +52,18 @@ def test_closed_reports_never_change() -> None:
     assert UNDECIDED | {Status.CONFIRMED} == OPEN
 
 
-async def file(world: World, user: str) -> tuple[str, str]:
+async def file(world: SightingsWorld, user: str) -> tuple[str, str]:
     event = await world.say(PILSEN_EN, user, f"!report corner of {user}; parked and watching")
     found = re.search(r"\bR[2-9A-Z]{3,6}\b", world.in_thread(PILSEN_EN, event)[0])
     assert found
     return found[0], event
 
 
-def later(world: World, delta: timedelta) -> None:
+def later(world: SightingsWorld, delta: timedelta) -> None:
     world.plugin.clock = lambda: datetime.now(UTC) + delta
 
 
-async def count_rows(world: World, report_id: str) -> dict[str, int]:
+async def count_rows(world: SightingsWorld, report_id: str) -> dict[str, int]:
     counts = {}
     for table in TABLES:
         column = "id" if table == "sighting_reports" else "report_id"
@@ -79,7 +75,7 @@ async def count_rows(world: World, report_id: str) -> dict[str, int]:
     return counts
 
 
-async def test_undecided_reports_expire_after_four_hours(world: World) -> None:
+async def test_undecided_reports_expire_after_four_hours(world: SightingsWorld) -> None:
     waiting, event = await file(world, "ana")
     asked, _ = await file(world, "bob")
     confirmed, _ = await file(world, "carla")
@@ -113,7 +109,7 @@ async def test_undecided_reports_expire_after_four_hours(world: World) -> None:
     assert len(world.in_thread(PILSEN_EN, event)) == 2
 
 
-async def test_closed_reports_are_purged_after_retention_days(world: World) -> None:
+async def test_closed_reports_are_purged_after_retention_days(world: SightingsWorld) -> None:
     closed, _ = await file(world, "ana")
     live, _ = await file(world, "bob")
     await world.say(PILSEN_EN, "carla", f"!seen {closed}")
@@ -149,12 +145,12 @@ async def test_expiry_and_purge_are_run_by_the_scheduler(
         await world.app.stop()
 
 
-async def _status(world: World, report_id: str) -> Status | None:
+async def _status(world: SightingsWorld, report_id: str) -> Status | None:
     stored = await world.plugin.store.get(report_id)
     return stored.status if stored else None
 
 
-async def _rows(world: World, report_id: str) -> int:
+async def _rows(world: SightingsWorld, report_id: str) -> int:
     return sum((await count_rows(world, report_id)).values())
 
 
@@ -166,7 +162,7 @@ async def _until(probe: Callable[[], Awaitable[object]], expected: object) -> No
     assert await probe() == expected
 
 
-async def test_a_change_based_on_an_old_version_is_not_stored(world: World) -> None:
+async def test_a_change_based_on_an_old_version_is_not_stored(world: SightingsWorld) -> None:
     report_id, _ = await file(world, "ana")
     store = world.plugin.store
     stored = await store.get(report_id)
@@ -180,7 +176,7 @@ async def test_a_change_based_on_an_old_version_is_not_stored(world: World) -> N
     assert after is not None and after.status is Status.CONFIRMED and len(after.history) == 1
 
 
-async def test_the_same_event_files_one_report_only(world: World) -> None:
+async def test_the_same_event_files_one_report_only(world: SightingsWorld) -> None:
     report_id, event = await file(world, "ana")
     stored = await world.plugin.store.get(report_id)
     assert stored is not None

@@ -7,7 +7,6 @@ from pathlib import Path
 from string import Formatter
 
 import pytest
-import sightings_fakes
 
 from bot.core.config import Settings
 from bot.core.i18n import LANGUAGES, Catalog, Language
@@ -17,8 +16,6 @@ from bot.storage.keys import DataKey
 from plugins.sightings import Sightings
 from plugins.sightings.lifecycle import Action, Status
 from plugins.sightings.model import ATTACHMENT_KINDS, Activity, Direction, Marking, Report, Source
-
-catalog = sightings_fakes.catalog  # the shared fixture: every string, both languages
 
 
 def placeholders(template: str) -> set[str]:

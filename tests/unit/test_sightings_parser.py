@@ -8,7 +8,6 @@ from string import Formatter
 from zoneinfo import ZoneInfo
 
 import pytest
-import sightings_fakes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,9 +52,6 @@ def problem(text: str) -> Problem:
     result = parse_report(text, RULES)
     assert isinstance(result, Problem), result
     return result
-
-
-catalog = sightings_fakes.catalog  # the shared fixture: every string, both languages
 
 
 # --- the two written forms ------------------------------------------------------------

@@ -8,32 +8,10 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from pathlib import Path
 
-from testkit.config import load_settings
-
 from bot.core.config import Settings
 from bot.transports.console import BOT_ID, ConsoleTransport
-
-CONFIG = """
-{head}
-
-[bot]
-data_dir = "{data}"
-{bot}
-
-{sections}
-
-[[areas]]
-slug = "pilsen"
-name_en = "Pilsen"
-name_es = "Pilsen"
-
-[[rooms]]
-id = "console"
-transport = "console"
-role = "{role}"
-areas = ["pilsen"]
-{room}
-"""
+from testkit.config import write_settings
+from testkit.networks import CONSOLE
 
 
 def console_settings(
@@ -50,19 +28,9 @@ def console_settings(
     `head` goes before the first table (moderators, admins), `bot` into [bot], `sections` are
     whole tables of their own, `room` extra keys of the room.
     """
-    path = tmp_path / "config.toml"
-    path.write_text(
-        CONFIG.format(
-            head=head,
-            data=tmp_path / "data",
-            bot=bot,
-            sections=sections,
-            role=role,
-            room=room,
-        ),
-        encoding="utf-8",
+    return write_settings(
+        tmp_path, CONSOLE, head=head, bot=bot, sections=sections, role=role, room=room
     )
-    return load_settings(path, env={})
 
 
 class ConsoleChat:

@@ -1,0 +1,129 @@
+"""In-memory stand-ins for a chat network and for time.
+
+`FakeTransport` records every message the bot sends (with its event id, idempotency key and
+the clock's time) and every reaction; like Matrix transaction ids, a repeated key is not
+posted again: the send answers with the first one's event id.
+
+`ManualScheduler` is the core scheduler with the timer taken out: jobs are persisted and
+rebuilt exactly as in production, but they run only when the test moves a `FakeClock`
+(`run_until`), one by one at their own time, as a running bot would run them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.core.events import OutgoingMessage
+from bot.core.scheduler import Scheduler
+from bot.core.transport import TransportHost
+from bot.storage.cipher import FieldCipher
+from bot.storage.database import Database, utc_timestamp
+
+TRANSPORT = "console"  # the rooms of the test networks are on this transport
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class ManualScheduler(Scheduler):
+    def __init__(self, db: Database, cipher: FieldCipher, clock: FakeClock) -> None:
+        super().__init__(db, cipher, now=clock)
+        self.clock = clock
+        self.recurring: list[Callable[[], Awaitable[None]]] = []
+
+    def _arm(self, job_id: str, run_at: datetime) -> None:
+        """No timer: jobs run when the test moves the clock past them."""
+
+    def every(self, interval: timedelta, func: Callable[[], Awaitable[None]]) -> None:
+        self.recurring.append(func)
+
+    async def run_until(self, moment: datetime) -> None:
+        """Run every job due up to `moment`, each with the clock at its own time."""
+        while (row := await self._next_due(moment)) is not None:
+            self.clock.now = max(self.clock.now, datetime.fromisoformat(row[1]))
+            await self._fire(row[0])
+        self.clock.now = max(self.clock.now, moment)
+
+    async def _next_due(self, moment: datetime) -> tuple[str, str] | None:
+        row = await self._db.fetchone(
+            "SELECT job_id, run_at FROM scheduled_jobs WHERE run_at <= ? ORDER BY run_at, job_id",
+            (utc_timestamp(moment),),
+        )
+        return None if row is None else (row["job_id"], row["run_at"])
+
+    async def jobs(self) -> dict[str, datetime]:
+        rows = await self._db.fetchall("SELECT job_id, run_at FROM scheduled_jobs")
+        return {row["job_id"]: datetime.fromisoformat(row["run_at"]) for row in rows}
+
+
+@dataclass(frozen=True)
+class Sent:
+    room_id: str
+    message: OutgoingMessage
+    event_id: str
+    key: str | None
+    at: datetime  # the transport's clock when it was sent
+
+    @property
+    def text(self) -> str:
+        return self.message.plain
+
+    @property
+    def mentions(self) -> tuple[str, ...]:
+        return self.message.mentions
+
+
+class FakeTransport:
+    name = TRANSPORT
+
+    def __init__(self, clock: Callable[[], datetime] = wall_clock) -> None:
+        self.sent: list[Sent] = []
+        self.reactions: list[tuple[str, str, str]] = []
+        self._clock = clock
+        self._by_key: dict[tuple[str, str], str] = {}
+        self._ids = itertools.count(1)
+
+    @property
+    def own_user_id(self) -> str:
+        return "vecinos"
+
+    @property
+    def last_activity(self) -> datetime | None:
+        return self._clock()
+
+    async def start(self, host: TransportHost) -> None:
+        self.host = host
+
+    async def stop(self) -> None:
+        pass
+
+    async def send(self, room_id: str, message: OutgoingMessage, *, key: str | None = None) -> str:
+        if key is not None and (room_id, key) in self._by_key:
+            return self._by_key[(room_id, key)]
+        event_id = self._next_id()
+        self.sent.append(Sent(room_id, message, event_id, key, self._clock()))
+        if key is not None:
+            self._by_key[(room_id, key)] = event_id
+        return event_id
+
+    async def react(self, room_id: str, event_id: str, emoji: str) -> str:
+        self.reactions.append((room_id, event_id, emoji))
+        return self._next_id()
+
+    async def power_level(self, room_id: str, user_id: str) -> int:
+        return 0
+
+    def _next_id(self) -> str:
+        return f"$bot{next(self._ids)}"

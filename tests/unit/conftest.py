@@ -15,6 +15,7 @@ from testkit.networks import MONDAY
 from testkit.world import RosterWorld, SightingsWorld, World
 
 from bot.core.i18n import Catalog
+from bot.runtime.plugins import default_plugins
 from bot.storage.keys import DataKey
 
 
@@ -48,4 +49,15 @@ def catalog() -> Catalog:
     catalog = Catalog()
     catalog.add_package("bot.core.locales")
     catalog.add_package("plugins.sightings.locales")
+    return catalog
+
+
+@pytest.fixture(scope="module")
+def all_strings() -> Catalog:
+    """The core's strings and those of every plugin the bot runs by default."""
+    catalog = Catalog()
+    catalog.add_package("bot.core.locales")
+    for plugin in default_plugins():
+        if plugin.locales:
+            catalog.add_package(plugin.locales)
     return catalog

@@ -8,18 +8,6 @@ from string import Formatter
 import pytest
 
 from bot.core.i18n import LANGUAGES, Catalog, Language, Translator, parse_language
-from bot.runtime.plugins import default_plugins
-
-
-@pytest.fixture
-def core() -> Catalog:
-    """The core's strings and those of every plugin the bot runs by default."""
-    catalog = Catalog()
-    catalog.add_package("bot.core.locales")
-    for plugin in default_plugins():
-        if plugin.locales:
-            catalog.add_package(plugin.locales)
-    return catalog
 
 
 def placeholders(template: str) -> set[str]:
@@ -31,37 +19,37 @@ def all_placeholders(catalog: Catalog, lang: Language, key: str) -> set[str]:
     return set().union(*(placeholders(t) for t in catalog.templates(lang, key)))
 
 
-def test_core_locales_have_the_same_keys(core: Catalog) -> None:
-    assert core.missing() == []
-    assert core.keys("en") == core.keys("es")
-    assert "core.pong" in core.keys("es")
+def test_core_locales_have_the_same_keys(all_strings: Catalog) -> None:
+    assert all_strings.missing() == []
+    assert all_strings.keys("en") == all_strings.keys("es")
+    assert "core.pong" in all_strings.keys("es")
 
 
-def test_core_locales_are_not_empty_and_differ(core: Catalog) -> None:
-    for key in core.keys("en"):
+def test_core_locales_are_not_empty_and_differ(all_strings: Catalog) -> None:
+    for key in all_strings.keys("en"):
         for lang in LANGUAGES:
-            templates = core.templates(lang, key)
+            templates = all_strings.templates(lang, key)
             assert templates, (lang, key)
             assert all(t.strip() for t in templates), (lang, key)
-    assert core.get("en", "core.pong") != core.get("es", "core.pong")
+    assert all_strings.get("en", "core.pong") != all_strings.get("es", "core.pong")
 
 
-def test_core_locales_use_the_same_placeholders(core: Catalog) -> None:
+def test_core_locales_use_the_same_placeholders(all_strings: Catalog) -> None:
     differing = {
-        key: (all_placeholders(core, "en", key), all_placeholders(core, "es", key))
-        for key in core.keys("en")
-        if all_placeholders(core, "en", key) != all_placeholders(core, "es", key)
+        key: (all_placeholders(all_strings, "en", key), all_placeholders(all_strings, "es", key))
+        for key in all_strings.keys("en")
+        if all_placeholders(all_strings, "en", key) != all_placeholders(all_strings, "es", key)
     }
     assert differing == {}
 
 
-def test_placeholders_are_filled(core: Catalog) -> None:
-    text = core.get("es", "core.unknown_command", name="foo", help="!ayuda")
+def test_placeholders_are_filled(all_strings: Catalog) -> None:
+    text = all_strings.get("es", "core.unknown_command", name="foo", help="!ayuda")
     assert text == "No conozco el comando foo. Envía !ayuda para ver lo que puedo hacer."
 
 
-def test_user_text_with_braces_is_not_formatted_twice(core: Catalog) -> None:
-    assert core.get("en", "error.args.extra", extra="{name} {0}") == (
+def test_user_text_with_braces_is_not_formatted_twice(all_strings: Catalog) -> None:
+    assert all_strings.get("en", "error.args.extra", extra="{name} {0}") == (
         'I did not understand: "{name} {0}".'
     )
 
@@ -88,20 +76,20 @@ def test_missing_lists_keys_lacking_in_english_too() -> None:
     assert catalog.missing() == [("en", "demo.solo")]
 
 
-def test_duplicate_keys_across_packages_are_refused(core: Catalog) -> None:
+def test_duplicate_keys_across_packages_are_refused(all_strings: Catalog) -> None:
     with pytest.raises(ValueError, match=r"core\.pong"):
-        core.add_package("bot.core.locales")
+        all_strings.add_package("bot.core.locales")
 
 
-def test_duplicate_key_from_a_plugin_is_refused(core: Catalog) -> None:
+def test_duplicate_key_from_a_plugin_is_refused(all_strings: Catalog) -> None:
     with pytest.raises(ValueError, match="duplicate string keys"):
-        core.add("es", {"plugin.ok": "bien", "core.error": "otro error"})
+        all_strings.add("es", {"plugin.ok": "bien", "core.error": "otro error"})
 
 
-def test_nested_tables_become_dotted_keys(core: Catalog) -> None:
-    assert core.get("en", "error.args.missing", param="where") == "Missing: where."
-    assert core.has("error.args.missing")
-    assert not core.has("error.args")
+def test_nested_tables_become_dotted_keys(all_strings: Catalog) -> None:
+    assert all_strings.get("en", "error.args.missing", param="where") == "Missing: where."
+    assert all_strings.has("error.args.missing")
+    assert not all_strings.has("error.args")
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("es", "es"), (" EN ", "en"), ("fr", None)])

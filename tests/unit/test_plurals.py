@@ -8,19 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.core.i18n import Catalog, Language, Plural, Translator
-from bot.runtime.plugins import default_plugins
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    """The core's strings and those of every plugin the bot runs by default."""
-    catalog = Catalog()
-    catalog.add_package("bot.core.locales")
-    for plugin in default_plugins():
-        if plugin.locales:
-            catalog.add_package(plugin.locales)
-    return catalog
-
 
 # --- real strings, as people read them ----------------------------------------------------
 
@@ -37,9 +24,9 @@ def catalog() -> Catalog:
     ],
 )
 def test_corroborations_count_people(
-    catalog: Catalog, lang: Language, count: int, text: str
+    all_strings: Catalog, lang: Language, count: int, text: str
 ) -> None:
-    t = Translator(catalog, lang)
+    t = Translator(all_strings, lang)
     assert t("sightings.seen.counted", id="R7K3", count=count) == text
 
 
@@ -55,10 +42,10 @@ def test_corroborations_count_people(
     ],
 )
 def test_a_string_counted_by_another_parameter(
-    catalog: Catalog, lang: Language, need: int, volunteers: str
+    all_strings: Catalog, lang: Language, need: int, volunteers: str
 ) -> None:
     """The roster's coverage alert is counted by `need`, not `count`."""
-    t = Translator(catalog, lang)
+    t = Translator(all_strings, lang)
     text = t(
         "rosters.coverage.short",
         window="pickup",
@@ -74,8 +61,8 @@ def test_a_string_counted_by_another_parameter(
     assert text.endswith("!claim 7")
 
 
-def test_hours_and_minutes(catalog: Catalog) -> None:
-    en, es = Translator(catalog, "en"), Translator(catalog, "es")
+def test_hours_and_minutes(all_strings: Catalog) -> None:
+    en, es = Translator(all_strings, "en"), Translator(all_strings, "es")
     assert "within 1 hour," in en("sightings.notice.expire", id="R7K3", hours=1)
     assert "within 4 hours," in en("sightings.notice.expire", id="R7K3", hours=4)
     assert "en 1 hora," in es("sightings.notice.expire", id="R7K3", hours=1)
@@ -93,16 +80,16 @@ def test_hours_and_minutes(catalog: Catalog) -> None:
 # --- falling back to `other` --------------------------------------------------------------
 
 
-def test_a_category_without_a_form_falls_back_to_other(catalog: Catalog) -> None:
+def test_a_category_without_a_form_falls_back_to_other(all_strings: Catalog) -> None:
     # Spanish has a CLDR category `many` (1000000) that no Spanish string writes out.
-    assert Translator(catalog, "es")("sightings.seen.counted", id="R7K3", count=1_000_000) == (
+    assert Translator(all_strings, "es")("sightings.seen.counted", id="R7K3", count=1_000_000) == (
         "Gracias. Ya son 1000000 personas más que vieron R7K3."
     )
     # English writes "1 cancelled" like "2 cancelled": only an `other` form.
-    assert Translator(catalog, "en")(
+    assert Translator(all_strings, "en")(
         "rosters.site.skipped", site="Whittier", date="Thu Dec 24", cancelled=1
     ) == ("No shifts at Whittier on Thu Dec 24: 1 cancelled, and anyone signed up is told.")
-    assert Translator(catalog, "es")(
+    assert Translator(all_strings, "es")(
         "rosters.site.skipped", site="Whittier", date="jue 24 de dic", cancelled=1
     ).startswith("Sin turnos en Whittier el jue 24 de dic: 1 cancelado,")
 
@@ -118,9 +105,9 @@ def test_a_missing_spanish_plural_falls_back_to_english() -> None:
 
 
 def test_without_its_count_a_plural_logs_and_shows_other(
-    catalog: Catalog, caplog: pytest.LogCaptureFixture
+    all_strings: Catalog, caplog: pytest.LogCaptureFixture
 ) -> None:
-    t = Translator(catalog, "en")
+    t = Translator(all_strings, "en")
     with caplog.at_level(logging.ERROR, logger="bot.core.i18n"):
         text = t("sightings.seen.counted", id="R7K3")
     assert text == "Thank you. R7K3 has now been seen by {count} more people."
@@ -129,9 +116,9 @@ def test_without_its_count_a_plural_logs_and_shows_other(
 
 @pytest.mark.parametrize("wrong", [None, "2", True])
 def test_a_count_that_is_not_a_number_logs_and_shows_other(
-    catalog: Catalog, caplog: pytest.LogCaptureFixture, wrong: object
+    all_strings: Catalog, caplog: pytest.LogCaptureFixture, wrong: object
 ) -> None:
-    t = Translator(catalog, "es")
+    t = Translator(all_strings, "es")
     with caplog.at_level(logging.ERROR, logger="bot.core.i18n"):
         text = t("sightings.notice.expire", id="R7K3", hours=wrong)
     assert text.startswith(f"⌛ Nadie pudo verificar R7K3 en {wrong} horas")
@@ -152,12 +139,12 @@ def test_a_plural_without_any_usable_form_is_a_missing_string(
 # --- both languages -----------------------------------------------------------------------
 
 
-def test_every_plural_string_is_plural_in_both_languages(catalog: Catalog) -> None:
-    assert catalog.missing() == []
+def test_every_plural_string_is_plural_in_both_languages(all_strings: Catalog) -> None:
+    assert all_strings.missing() == []
     plural = {
         key
-        for key in catalog.keys("en")
-        if len(catalog.templates("en", key)) > 1 or len(catalog.templates("es", key)) > 1
+        for key in all_strings.keys("en")
+        if len(all_strings.templates("en", key)) > 1 or len(all_strings.templates("es", key)) > 1
     }
     assert {"sightings.seen.counted", "rosters.coverage.short"} <= plural
 

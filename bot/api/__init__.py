@@ -23,6 +23,7 @@ from bot.core.events import (
 from bot.core.formatting import Rich, plain_message
 from bot.core.i18n import Translator
 from bot.core.identity import TrustResult
+from bot.core.metrics import Metrics
 from bot.core.outbox import Delivery
 from bot.core.permissions import Level
 from bot.core.plugin import Plugin, job, on_event, reaction
@@ -49,6 +50,7 @@ __all__ = [
     "Level",
     "LocationEvent",
     "MessageEvent",
+    "Metrics",
     "OutgoingMessage",
     "Plugin",
     "ReactionEvent",

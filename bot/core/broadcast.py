@@ -64,16 +64,16 @@ class Broadcasts:
         urgent: bool = False,
     ) -> Broadcast:
         """Send one message per target; opening the same key again sends nothing new."""
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT OR IGNORE INTO broadcasts (key, topic, opened_at) VALUES (?, ?, ?)",
-                (key, topic, utc_timestamp(at)),
-            )
-            await tx.executemany(
-                "INSERT OR IGNORE INTO broadcast_rooms (key, transport, room_id, thread_root)"
-                " VALUES (?, ?, ?, ?)",
-                [(key, t.room.transport, t.room.room_id, t.thread) for t in targets],
-            )
+        # No transaction needed: after a crash between the two, opening again completes it.
+        await self._db.execute(
+            "INSERT OR IGNORE INTO broadcasts (key, topic, opened_at) VALUES (?, ?, ?)",
+            (key, topic, utc_timestamp(at)),
+        )
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO broadcast_rooms (key, transport, room_id, thread_root)"
+            " VALUES (?, ?, ?, ?)",
+            [(key, t.room.transport, t.room.room_id, t.thread) for t in targets],
+        )
         await self._outbox.enqueue(
             [
                 Delivery(

@@ -100,6 +100,7 @@ class OutgoingMessage:
 
     `mentions` lists exactly the users the message may ping; it is sent explicitly (Matrix
     `m.mentions`) so that text inside the message can never ping anyone else, nor `@room`.
+    Only the bot's own escalations set `mention_room`, to ping the whole room.
     """
 
     plain: str
@@ -108,6 +109,7 @@ class OutgoingMessage:
     reply_to: str | None = None
     thread_root: str | None = None
     mentions: tuple[str, ...] = field(default=())
+    mention_room: bool = False
     # Replaces a message the bot sent before (Matrix m.replace, Signal edit).
     edit_of: str | None = None
 

@@ -48,6 +48,12 @@ class Rich:
         """Append `value` and end the line."""
         return self.text(value).newline()
 
+    def extend(self, other: Rich) -> Rich:
+        """Append everything `other` holds."""
+        self._plain += other._plain
+        self._html += other._html
+        return self
+
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Rich:
         """An HTML table for rich clients and an aligned text grid for everyone else."""
         widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -69,6 +69,10 @@ class Metrics:
         gauge = _CallbackGauge(name, documentation, read, label)
         self.registry.register(gauge)  # raises on a name already taken
         self._gauges.append(gauge)
+
+    def histogram(self, name: str, documentation: str, buckets: Sequence[float]) -> Histogram:
+        """A histogram a plugin observes into; its labels must never identify anyone."""
+        return Histogram(name, documentation, buckets=buckets, registry=self.registry)
 
     async def refresh(self) -> None:
         await asyncio.gather(*(gauge.refresh() for gauge in self._gauges))

@@ -71,6 +71,10 @@ class Outbox:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._urgent_in_flight: set[str] = set()
+        # Urgent deliveries queued by this process and not yet tried, and an event set
+        # whenever one was (sent, or put off to a retry).
+        self._urgent_waiting: set[str] = set()
+        self._urgent_ended = asyncio.Event()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -103,6 +107,15 @@ class Outbox:
                 for d in deliveries
             ],
         )
+        urgent = [d.key for d in deliveries if d.urgent]
+        if urgent:
+            # Only those still to send: a key queued before may have gone already.
+            rows = await self._db.fetchall(
+                f"SELECT key FROM outbox WHERE state = 'pending' AND key IN"
+                f" ({', '.join('?' * len(urgent))})",
+                urgent,
+            )
+            self._urgent_waiting.update(row["key"] for row in rows)
         self._wake.set()
 
     async def sent_event(self, key: str) -> str | None:
@@ -114,6 +127,18 @@ class Outbox:
     async def backlog(self) -> int:
         row = await self._db.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
         return 0 if row is None else int(row["n"])
+
+    async def urgent_sent(self, within: float) -> bool:
+        """Wait until the urgent deliveries queued so far were tried, `within` seconds at most;
+        so that a conversational answer does not compete with an alert for the homeserver."""
+        try:
+            async with asyncio.timeout(within):
+                while self._urgent_waiting:
+                    self._urgent_ended.clear()
+                    await self._urgent_ended.wait()
+        except TimeoutError:
+            return False
+        return True
 
     async def _run(self) -> None:
         while True:
@@ -143,7 +168,10 @@ class Outbox:
             await self._deliver(row)
         finally:
             del self._in_flight[row["key"]]
-            self._urgent_in_flight.discard(row["key"])
+            if row["urgent"]:
+                self._urgent_in_flight.discard(row["key"])
+                self._urgent_waiting.discard(row["key"])
+                self._urgent_ended.set()
             # A delivery may unblock another (an edit waits for its alert).
             self._wake.set()
 

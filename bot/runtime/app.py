@@ -87,6 +87,11 @@ class Application:
         self._state = TransportState(db, cipher)
         self._dispatcher = Dispatcher(self._bot, EventLedger(db), self._state)
 
+    def use_clock(self, now: Callable[[], datetime]) -> None:
+        """Judge the age of incoming commands by `now` (tests that move time by hand)."""
+        assert self._dispatcher is not None, "open() first"
+        self._dispatcher.now = now
+
     def _check_settings(self) -> None:
         """The settings must have been loaded with these plugins' config keys."""
         for plugin_type in self._plugin_types:

@@ -38,7 +38,7 @@ class Dispatcher:
         self.bot = bot
         self._ledger = ledger
         self._state = state
-        self._now = now
+        self.now = now
         self._limits = SlidingWindow(bot.settings.bot.commands_per_minute, 60.0)
         # One "slow down" a minute at most, or the warning itself becomes the flood.
         self._warnings = SlidingWindow(1, 60.0)
@@ -49,7 +49,7 @@ class Dispatcher:
 
     async def deliver(self, event: Event) -> None:
         transport = event.room.transport
-        if self._now() - event.timestamp > self.max_age:
+        if self.now() - event.timestamp > self.max_age:
             await self._ledger.skip(transport, event.event_id)
             return
         if not await self._ledger.begin(transport, event.event_id):
@@ -170,7 +170,7 @@ class Dispatcher:
         if spec.roles is not None and (
             config is None or not settings.room_fits(config, spec.roles)
         ):
-            roles = ", ".join(ctx.t(f"role.{role}") for role in settings.roles_fitting(spec.roles))
+            roles = ", ".join(_role_name(ctx, role) for role in settings.roles_fitting(spec.roles))
             await ctx.reply(ctx.t("core.wrong_room", roles=roles))
             return True
         return False
@@ -183,3 +183,9 @@ class Dispatcher:
         if self._warnings.allow(person):
             await ctx.reply(ctx.t("core.slow_down"))
         return False
+
+
+def _role_name(ctx: CommandContext, role: str) -> str:
+    """A role as people call it; its own name when no loaded plugin words it."""
+    key = f"role.{role}"
+    return ctx.t(key) if ctx.bot.catalog.has(key) else role

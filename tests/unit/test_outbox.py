@@ -221,3 +221,23 @@ async def test_a_slow_send_does_not_hold_back_later_deliveries(
                 await asyncio.sleep(0.01)
     finally:
         await outbox.stop()
+
+
+async def test_an_answer_can_wait_for_the_urgent_deliveries_to_go_first(
+    db: Database, cipher: FieldCipher
+) -> None:
+    sender = FakeSender()
+    sender.gate.clear()  # the homeserver is slow
+    outbox = Outbox(db, cipher, sender)
+    await outbox.start()
+    try:
+        await outbox.enqueue([replace(delivery("call"), urgent=True)])
+        assert await outbox.urgent_sent(within=0.2) is False  # still on its way
+        sender.gate.set()
+        assert await outbox.urgent_sent(within=5) is True
+        assert [key for key, _ in sender.sent] == ["call"]
+        # Queued again (a replay): it went already, so nothing to wait for.
+        await outbox.enqueue([replace(delivery("call"), urgent=True)])
+        assert await outbox.urgent_sent(within=0.01) is True
+    finally:
+        await outbox.stop()

@@ -113,9 +113,12 @@ def to_content(message: OutgoingMessage) -> dict[str, Any]:
     body: dict[str, Any] = {
         "msgtype": "m.notice" if message.notice else "m.text",
         "body": message.plain,
-        # Explicit mentions: only these users may be pinged, never @room.
+        # Explicit mentions: only these users may be pinged, and @room only when the bot
+        # itself escalates (user text never sets it).
         "m.mentions": {"user_ids": list(message.mentions)},
     }
+    if message.mention_room:
+        body["m.mentions"]["room"] = True
     if message.html is not None:
         body["format"] = "org.matrix.custom.html"
         body["formatted_body"] = message.html

@@ -5,11 +5,26 @@ types it hands out.
 """
 
 from plugins.sightings.card import View
+from plugins.sightings.decisions import Verdict
 from plugins.sightings.feed import ReportFeed
+from plugins.sightings.ids import normalize_id
 from plugins.sightings.model import Report
 from plugins.sightings.plugin import Sightings
-from plugins.sightings.signals import ChangeKind, ReportChange
+from plugins.sightings.signals import ChangeKind, FiledReport, ReportChange
+from plugins.sightings.store import ReportState
 
 PLUGIN = Sightings
 
-__all__ = ["PLUGIN", "ChangeKind", "Report", "ReportChange", "ReportFeed", "Sightings", "View"]
+__all__ = [
+    "PLUGIN",
+    "ChangeKind",
+    "FiledReport",
+    "Report",
+    "ReportChange",
+    "ReportFeed",
+    "ReportState",
+    "Sightings",
+    "Verdict",
+    "View",
+    "normalize_id",
+]

@@ -6,7 +6,7 @@ attachments. All user text goes through `Rich`, which escapes it for the HTML bo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -50,12 +50,23 @@ class View:
     def activity(self, report: Report) -> str:
         return self.t(f"sightings.activity.{report.activity.value}")
 
+    def status(self, value: str) -> str:
+        """A report status ("confirmed", "false_alarm", ...) as people read it."""
+        return self.t(f"sightings.status.{value}")
+
+    def direction(self, report: Report) -> str | None:
+        """The direction of travel, if the report has one."""
+        if report.direction is None:
+            return None
+        return self.t(f"sightings.direction.{report.direction.value}")
+
     def count(self, value: int | None) -> str:
         """A count of agents or vehicles, or "unknown"."""
         return self.t("sightings.unknown") if value is None else str(value)
 
 
-def card(stored: StoredReport, view: View) -> Rich:
+def card(stored: StoredReport, view: View, extra: Sequence[Rich] = ()) -> Rich:
+    """The moderator card; `extra` are other plugins' sections (who is going to the scene)."""
     t = view.t
     rich = Rich().bold(f"{BADGES[stored.status]} {stored.id} · {t(_status(stored.status))}")
     rich.newline()
@@ -67,6 +78,8 @@ def card(stored: StoredReport, view: View) -> Rich:
         rich.bold(t("sightings.card.history")).newline()
         for decision in stored.history:
             rich.line(_history_line(decision, view))
+    for section in extra:
+        rich.extend(section).newline()
     return rich.italic(next_steps(stored, view))
 
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from bot.api import BotContext, Rich, RoomRef, Translator
 from plugins.sightings.card import BADGES, View, next_steps
@@ -58,6 +59,14 @@ class Result:
     text: str
 
 
+class Verdict(StrEnum):
+    """What became of a verifier's on-scene confirmation."""
+
+    CONFIRMED = "confirmed"
+    OWN_REPORT = "own_report"  # the two-person rule: never the reporter's own
+    NOT_UNDECIDED = "not_undecided"  # decided meanwhile, or gone
+
+
 class Decisions:
     def __init__(
         self,
@@ -101,6 +110,25 @@ class Decisions:
         if await self._record(stored, change) is None:
             return Result(False, await self._too_late(stored.id, view))
         return await self._applied(stored.id, view)
+
+    async def confirm_on_scene(
+        self, report_id: str, actor: Actor, note: str, cause: str
+    ) -> Verdict:
+        """A verifier saw it on scene where the area lets verifiers confirm."""
+        replayed = await self._store.decision_caused_by(cause)
+        if replayed is not None:
+            # The same event again (a replay after a crash): redo what may not have happened.
+            await self._effects(*replayed)
+            return Verdict.CONFIRMED
+        stored = await self._store.get(report_id)
+        if stored is None or next_status(Action.CONFIRM, stored.status) is None:
+            return Verdict.NOT_UNDECIDED
+        if self.bot.person(actor.user_id) == stored.reporter:
+            return Verdict.OWN_REPORT
+        change = Change(Action.CONFIRM, Status.CONFIRMED, self._now(), actor, note, cause=cause)
+        if await self._record(stored, change) is None:
+            return Verdict.NOT_UNDECIDED
+        return Verdict.CONFIRMED
 
     async def reporter_answered(self, stored: StoredReport, answer: str, cause: str) -> bool:
         """The reporter answered a "needs info" question: back to new, moderators see it."""

@@ -3,44 +3,98 @@
     feed = bot.service(ReportFeed)          # in start(), once every plugin is loaded
     feed.subscribe(on_change)               # confirmed, updated, cleared, retracted
     for change in await feed.changes_after(last_seq): ...   # catching up after a restart
+    feed.subscribe_filings(on_filed)        # every new report, any way it came in
+    feed.add_card_section(section)          # a part of the moderator card; refresh_card()
     view = feed.view(room)                  # how reports read in that room
 
 Subscribers are called after the change is stored, in order, each in turn; one that fails
 is logged and does not stop the others. A subscriber that must never miss a change (a
-relay across crashes) remembers the last `seq` it handled and catches up at start.
+relay across crashes) remembers the last `seq` it handled and catches up at start; one that
+must never miss a filing looks at `undecided()` at start.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from bot.api import RoomRef
+from bot.api import Language, RoomRef
 from plugins.sightings.card import View
-from plugins.sightings.signals import ReportChange, ReportSignals, Subscriber
+from plugins.sightings.decisions import Decisions, Verdict
+from plugins.sightings.lifecycle import UNDECIDED
+from plugins.sightings.model import Report
+from plugins.sightings.notify import CardSection, Notifier
+from plugins.sightings.signals import (
+    FiledReport,
+    FilingSubscriber,
+    ReportChange,
+    ReportSignals,
+    Subscriber,
+)
+from plugins.sightings.store import Actor, ReportState, ReportStore
 
 
 class ReportFeed:
     def __init__(
         self,
         signals: ReportSignals,
-        changes_after: Callable[[int], Awaitable[list[ReportChange]]],
-        view: Callable[[RoomRef], View],
+        store: ReportStore,
+        notifier: Notifier,
+        decisions: Decisions,
         retention: timedelta,
     ) -> None:
         self._signals = signals
-        self._changes_after = changes_after
-        self._view = view
+        self._store = store
+        self._notifier = notifier
+        self._decisions = decisions
         # Closed reports are erased this long after closing: keep nothing about them longer.
         self.retention = retention
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._signals.subscribe(subscriber)
 
+    def subscribe_filings(self, subscriber: FilingSubscriber) -> None:
+        self._signals.subscribe_filings(subscriber)
+
     async def changes_after(self, seq: int) -> list[ReportChange]:
         """Every change stored after `seq`, oldest first."""
-        return await self._changes_after(seq)
+        return await self._decisions.changes_after(seq)
 
-    def view(self, room: RoomRef) -> View:
-        """Labels, times, area and command names as they read in `room`."""
-        return self._view(room)
+    async def undecided(self) -> list[FiledReport]:
+        """Every report still waiting for a decision, oldest first."""
+        rows = await self._store.open_in(
+            [area.slug for area in self._notifier.bot.settings.areas], UNDECIDED
+        )
+        return [FiledReport(stored.id, stored.report, stored.created_at) for stored in rows]
+
+    async def state(self, report_id: str) -> ReportState | None:
+        """Where the report stands; None once it is gone (purged or erased)."""
+        return await self._store.state(report_id)
+
+    async def states_since(self, since: datetime) -> list[ReportState]:
+        return await self._store.states_since(since)
+
+    def view(self, room: RoomRef, lang: Language | None = None) -> View:
+        """Labels, times, area and command names as they read in `room` (or, given, in the
+        language of the person answered)."""
+        return self._notifier.view(lang) if lang else self._notifier.room_view(room)
+
+    async def report(self, report_id: str) -> Report | None:
+        """The report's fields as they stand (with the plate: never show it outside the
+        moderation rooms)."""
+        stored = await self._store.get(report_id)
+        return stored.report if stored else None
+
+    def add_card_section(self, section: CardSection) -> None:
+        """Add a part to every moderator card, shown before the next steps."""
+        self._notifier.sections.append(section)
+
+    async def refresh_card(self, report_id: str) -> None:
+        """Edit the report's cards now that a section has something new to show."""
+        await self._notifier.refresh_cards(report_id)
+
+    async def confirm_on_scene(
+        self, report_id: str, user_id: str, name: str, note: str, cause: str
+    ) -> Verdict:
+        """A verifier's on-scene confirmation, where the area lets verifiers decide; the
+        two-person rule holds (never the reporter's own). `cause` is the event that said it."""
+        return await self._decisions.confirm_on_scene(report_id, Actor(user_id, name), note, cause)

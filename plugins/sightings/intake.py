@@ -18,10 +18,14 @@ from plugins.sightings.card import acknowledgement
 from plugins.sightings.config import SightingsConfig
 from plugins.sightings.model import IntakeRules, Report
 from plugins.sightings.notify import Notifier
+from plugins.sightings.signals import FiledReport, ReportSignals
 from plugins.sightings.store import Origin, ReportStore
 from plugins.sightings.vocabulary import fold
 
 log = logging.getLogger(__name__)
+
+# How long the acknowledgement waits for urgent messages (a dispatch call) to go first.
+URGENT_FIRST_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,13 @@ class Intake:
         bot: BotContext,
         store: ReportStore,
         notifier: Notifier,
+        signals: ReportSignals,
         now: Callable[[], datetime],
     ) -> None:
         self.bot = bot
         self._store = store
         self._notifier = notifier
+        self._signals = signals
         self._now = now
 
     def rules(self, room: RoomRef) -> IntakeRules:
@@ -95,8 +101,13 @@ class Intake:
         ack = acknowledgement(report_id, stored.report, view)
         if not self._notifier.moderation_rooms(stored.area):
             ack.newline().bold(view.t("sightings.ack.no_moderators"))
-        # Cards first: they are only queued, and then durable before anything else happens.
+        # Subscribers first (a dispatch call is urgent, and the card shows it), then the
+        # cards: all only queued, so durable before anything is sent. On a replay too:
+        # subscribers key what they do, so hearing it twice adds nothing.
+        await self._signals.publish_filing(FiledReport(report_id, stored.report, stored.created_at))
         await self._notifier.post_cards(stored)
+        # The verifiers' call goes out before the reporter's acknowledgement, not beside it.
+        await self.bot.outbox.urgent_sent(within=URGENT_FIRST_SECONDS)
         await self._notifier.in_thread(filing.room, filing.thread_root, ack, f"{stored.key}:ack")
         log.debug("filed report %s", report_id)
         return report_id

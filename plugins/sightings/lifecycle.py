@@ -45,6 +45,12 @@ class Action(StrEnum):
     EXPIRE = "expire"  # nobody decided in time
 
 
+# The actions that settle an undecided report (asking for more information does not).
+SETTLING = frozenset(
+    {Action.CONFIRM, Action.FALSE, Action.UNVERIFIABLE, Action.DUPLICATE, Action.EXPIRE}
+)
+
+
 @dataclass(frozen=True)
 class Rule:
     allowed_from: frozenset[Status]

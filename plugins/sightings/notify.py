@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from bot.api import (
     MODERATION,
@@ -29,6 +29,10 @@ from plugins.sightings.store import Card, ReportStore, StoredReport
 
 log = logging.getLogger(__name__)
 
+# Another plugin's part of the moderator card (who is going to the scene): given the report's
+# id and area and a room's view, the part to show, if any.
+CardSection = Callable[[str, str, View], Awaitable[Rich | None]]
+
 
 class Notifier:
     def __init__(self, bot: BotContext, store: ReportStore) -> None:
@@ -36,6 +40,7 @@ class Notifier:
         self._store = store
         # One card refresh at a time per report, so the last edit queued shows the latest.
         self._locks: dict[str, asyncio.Lock] = {}
+        self.sections: list[CardSection] = []
 
     def view(self, lang: Language) -> View:
         settings = self.bot.settings
@@ -82,10 +87,15 @@ class Notifier:
         await self._store.add_cards(stored.id, zip(rooms, keys, strict=True))
         await self.bot.outbox.enqueue(
             [
-                Delivery(key, room, card(stored, self.room_view(room)).message())
+                Delivery(key, room, (await self._card(stored, room)).message())
                 for room, key in zip(rooms, keys, strict=True)
             ]
         )
+
+    async def _card(self, stored: StoredReport, room: RoomRef) -> Rich:
+        view = self.room_view(room)
+        extra = [await section(stored.id, stored.area, view) for section in self.sections]
+        return card(stored, view, [section for section in extra if section is not None])
 
     async def withdraw_cards(self, cards: Iterable[Card]) -> None:
         """Edit the cards of erased reports to say so, without the report's details."""
@@ -104,14 +114,14 @@ class Notifier:
             stored = await self._store.get(report_id)
             if stored is None:
                 return None
-            await self.bot.outbox.enqueue(
-                [
-                    _card_edit(
-                        shown, f"v{stored.version}", card(stored, self.room_view(shown.room))
-                    )
-                    for shown in await self._store.cards(report_id)
-                ]
-            )
+            for shown in await self._store.cards(report_id):
+                text = await self._card(stored, shown.room)
+                # A refresh that changes nothing sends nothing. Queued before it is counted:
+                # after a crash in between, the same edit is queued again under its key.
+                digest = self.bot.cipher.keyed_hash(text.plain, "sightings.card")
+                if digest != shown.shown:
+                    await self.bot.outbox.enqueue([_card_edit(shown, f"e{shown.edits + 1}", text)])
+                    await self._store.card_edited(shown, digest)
         return stored
 
     async def report_of_card(self, room: RoomRef, event_id: str) -> StoredReport | None:

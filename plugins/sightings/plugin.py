@@ -67,12 +67,12 @@ class Sightings(Plugin):
         self.signals = ReportSignals()
         self.store = ReportStore(bot.db, bot.cipher)
         self.notifier = Notifier(bot, self.store)
-        self.intake = Intake(bot, self.store, self.notifier, self._now)
+        self.intake = Intake(bot, self.store, self.notifier, self.signals, self._now)
         self.decisions = Decisions(bot, self.store, self.notifier, self.signals, self._now)
         self.guided = GuidedReports(bot, self.intake, self.notifier, self._now)
         self.threads = ReportThreads(bot, self.store, self.notifier, self.decisions)
         retention = timedelta(days=bot.settings.section(SightingsConfig).reports.retention_days)
-        feed = ReportFeed(self.signals, self.changes_after, self.notifier.room_view, retention)
+        feed = ReportFeed(self.signals, self.store, self.notifier, self.decisions, retention)
         bot.provide(ReportFeed, feed)
 
     def _now(self) -> datetime:

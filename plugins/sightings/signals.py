@@ -1,4 +1,5 @@
-"""Report changes other plugins hear of (see `feed`): confirmed, updated, cleared, retracted."""
+"""What other plugins hear of (see `feed`): a report filed, and the changes that relay it:
+confirmed, updated, cleared, retracted."""
 
 from __future__ import annotations
 
@@ -45,15 +46,29 @@ class ReportChange:
     reporter_thread: str
 
 
+@dataclass(frozen=True)
+class FiledReport:
+    """A report just filed, any way it came in (not yet decided)."""
+
+    report_id: str
+    report: Report
+    filed_at: datetime
+
+
 Subscriber = Callable[[ReportChange], Awaitable[None]]
+FilingSubscriber = Callable[[FiledReport], Awaitable[None]]
 
 
 class ReportSignals:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
+        self._filing_subscribers: list[FilingSubscriber] = []
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
+
+    def subscribe_filings(self, subscriber: FilingSubscriber) -> None:
+        self._filing_subscribers.append(subscriber)
 
     async def publish(self, change: ReportChange) -> None:
         for subscriber in self._subscribers:
@@ -61,3 +76,10 @@ class ReportSignals:
                 await subscriber(change)
             except Exception:
                 log.exception("a subscriber failed on a report change (seq %d)", change.seq)
+
+    async def publish_filing(self, filed: FiledReport) -> None:
+        for subscriber in self._filing_subscribers:
+            try:
+                await subscriber(filed)
+            except Exception:
+                log.exception("a subscriber failed on a filed report")

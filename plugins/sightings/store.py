@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.api import Database, FieldCipher, RoomRef, Transaction, utc_timestamp
 from plugins.sightings.ids import LENGTH, random_id
-from plugins.sightings.lifecycle import CLOSED, Action, Status
+from plugins.sightings.lifecycle import CLOSED, SETTLING, UNDECIDED, Action, Status
 from plugins.sightings.model import Report
 
 FIELDS = "reports.fields"
@@ -48,6 +48,9 @@ class Card:
     room: RoomRef
     key: str
     event_id: str | None
+    # How many edits were queued, and a digest of the last text queued.
+    edits: int = 0
+    shown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,22 @@ class StoredReport:
         """Base of idempotency keys for this report's messages; unique even when a purged
         report's id is given again later."""
         return f"sightings:{self.id}:{self.created_at.timestamp():.6f}"
+
+
+@dataclass(frozen=True)
+class ReportState:
+    """Where a report stands, without its contents (for other plugins' counts)."""
+
+    report_id: str
+    area: str
+    status: Status
+    filed_at: datetime
+    # The first decision other than asking for more information (confirm, false alarm, ...).
+    settled_at: datetime | None
+
+    @property
+    def undecided(self) -> bool:
+        return self.status in UNDECIDED
 
 
 @dataclass(frozen=True)
@@ -152,6 +171,10 @@ class ReportStore:
                     return str(filed["id"])
             length += 1
 
+    async def state(self, report_id: str) -> ReportState | None:
+        states = await self._states("r.id = ?", (report_id,))
+        return states[0] if states else None
+
     async def get(self, report_id: str) -> StoredReport | None:
         return _first(await self._reports("id = ?", (report_id,)))
 
@@ -175,6 +198,29 @@ class ReportStore:
             f"area IN ({_marks(area_list)}) AND status IN ({_marks(status_list)})",
             (*area_list, *status_list),
         )
+
+    async def states_since(self, since: datetime) -> list[ReportState]:
+        """The reports filed since then, oldest first, with when each was settled."""
+        return await self._states("r.created_at >= ?", (utc_timestamp(since),))
+
+    async def _states(self, where: str, params: tuple[object, ...]) -> list[ReportState]:
+        settling = [a.value for a in SETTLING]
+        rows = await self._db.fetchall(
+            "SELECT r.id, r.area, r.status, r.created_at, (SELECT MIN(d.at) FROM"
+            f" sighting_decisions d WHERE d.report_id = r.id AND d.action IN ({_marks(settling)}))"
+            f" AS settled_at FROM sighting_reports r WHERE {where} ORDER BY r.created_at",
+            (*settling, *params),
+        )
+        return [
+            ReportState(
+                report_id=str(row["id"]),
+                area=str(row["area"]),
+                status=Status(row["status"]),
+                filed_at=datetime.fromisoformat(row["created_at"]),
+                settled_at=datetime.fromisoformat(row["settled_at"]) if row["settled_at"] else None,
+            )
+            for row in rows
+        ]
 
     async def filed_since(self, reporter: str, since: datetime) -> list[datetime]:
         rows = await self._db.fetchall(
@@ -345,6 +391,13 @@ class ReportStore:
         )
         return [_card(row) for row in rows]
 
+    async def card_edited(self, card: Card, shown: str) -> None:
+        """One more edit of `card` was queued, showing the text with digest `shown`."""
+        await self._db.execute(
+            "UPDATE sighting_cards SET edits = ?, shown = ? WHERE key = ?",
+            (card.edits + 1, shown, card.key),
+        )
+
     async def card_sent(self, card: Card, event_id: str) -> None:
         await self._db.execute(
             "UPDATE sighting_cards SET event_id = ? WHERE key = ?", (event_id, card.key)
@@ -418,7 +471,8 @@ class ReportStore:
 
 def _card(row: Any) -> Card:
     room = RoomRef(row["transport"], row["room_id"])
-    return Card(str(row["report_id"]), room, str(row["key"]), row["event_id"])
+    key, edits = str(row["key"]), int(row["edits"])
+    return Card(str(row["report_id"]), room, key, row["event_id"], edits, row["shown"])
 
 
 def _first(reports: list[StoredReport]) -> StoredReport | None:

@@ -112,7 +112,7 @@ def site_summary(t: Translator, site: Site, today: date) -> str:
         t(
             "rosters.site.window_line",
             window=w.name,
-            days=days_text(w.days, names),
+            days=w.on.isoformat() if w.on else days_text(w.days, names),
             hours=f"{w.start:%H:%M}{EN_DASH}{w.end:%H:%M}",
             need=w.need,
             cap=w.cap,

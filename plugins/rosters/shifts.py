@@ -36,7 +36,7 @@ def planned(site: Site, first: date, days: int) -> Iterator[tuple[date, WatchWin
         if day in site.skip:
             continue
         for window in site.windows:
-            if day.weekday() in window.days:
+            if window.falls_on(day):
                 yield day, window
 
 

@@ -1,5 +1,8 @@
 """The watch-window grammar: `dropoff mon-fri 07:30-08:15 need 2 max 4`.
 
+Instead of days, a window may name one date (`court 2026-12-09 09:00-11:00 need 2`): a
+one-off shift, such as accompanying someone to a hearing.
+
 Shared by the configuration (`[[sites]]` windows) and the rosters plugin (`!site window`), so
 both accept exactly the same text. Day names and keywords may be English or Spanish
 (`recogida lun,mie,vie 14:45-15:30 necesita 3`). Without `max`, a window takes as many
@@ -11,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPANISH_DAYS = ("lun", "mar", "mie", "jue", "vie", "sab", "dom")
@@ -20,8 +23,9 @@ _NEED = {"need", "necesita"}
 _MAX = {"max"}
 _NAME_RE = re.compile(r"[a-z0-9-]{1,20}")
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_PEOPLE = 50
-SHAPE = "NAME DAYS HH:MM-HH:MM need N [max M], e.g. dropoff mon-fri 07:30-08:15 need 2 max 4"
+SHAPE = "NAME DAYS|DATE HH:MM-HH:MM need N [max M], e.g. dropoff mon-fri 07:30-08:15 need 2 max 4"
 
 
 class WindowError(ValueError):
@@ -41,11 +45,17 @@ class WatchWindow:
     end: time
     need: int
     cap: int
+    # A one-off window happens on this date only (and `days` is empty).
+    on: date | None = None
 
     def text(self) -> str:
         """The canonical text, which parses back to this window."""
         hours = f"{self.start:%H:%M}-{self.end:%H:%M}"
-        return f"{self.name} {days_text(self.days)} {hours} need {self.need} max {self.cap}"
+        when = self.on.isoformat() if self.on else days_text(self.days)
+        return f"{self.name} {when} {hours} need {self.need} max {self.cap}"
+
+    def falls_on(self, day: date) -> bool:
+        return day == self.on if self.on is not None else day.weekday() in self.days
 
 
 def parse_window(text: str) -> WatchWindow:
@@ -57,7 +67,19 @@ def parse_window(text: str) -> WatchWindow:
         raise WindowError("name", f'"{name}": a name is 1-20 letters, digits or hyphens', name=name)
     start, end = _parse_hours(hours)
     need, cap = _parse_amounts(amounts)
+    on = _parse_date(days)
+    if on is not None:
+        return WatchWindow(name, frozenset(), start, end, need, cap, on)
     return WatchWindow(name, parse_days(days), start, end, need, cap)
+
+
+def _parse_date(text: str) -> date | None:
+    if not _DATE_RE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise WindowError("date", f'"{text}": a date is like 2026-12-09', day=text) from None
 
 
 def parse_days(text: str) -> frozenset[int]:

@@ -72,7 +72,7 @@ def test_canonical_text_parses_back() -> None:
 @pytest.mark.parametrize(
     ("text", "key", "message"),
     [
-        ("dropoff mon-fri 07:30-08:15", "shape", "expected NAME DAYS HH:MM-HH:MM need N"),
+        ("dropoff mon-fri 07:30-08:15", "shape", "expected NAME DAYS|DATE HH:MM-HH:MM need N"),
         ("dropoff mon-fri 07:30-08:15 need 2 need 3", "shape", "expected NAME"),
         ("dropoff mon-fri 07:30-08:15 want 2", "shape", "expected NAME"),
         ("drop_off mon-fri 07:30-08:15 need 2", "name", '"drop_off": a name is'),

@@ -158,6 +158,8 @@ def _write_config(workdir: Path) -> Path:
     rooms = [
         {"id": ROOM_ID, "transport": "console", "role": "neighborhood", "areas": [AREA["slug"]]},
         {"id": "mods", "transport": "console", "role": "moderation", "areas": [AREA["slug"]]},
+        # Every report also calls the area's verifiers (SPEC section 10).
+        {"id": "dispatch", "transport": "console", "role": "dispatch", "areas": [AREA["slug"]]},
     ]
     config = {
         "bot": {"data_dir": str(workdir / "data"), "commands_per_minute": 1000},

@@ -174,3 +174,30 @@ def spawn_bot(setup: BotSetup, env: Mapping[str, str] | None = None) -> subproce
         stdout=subprocess.DEVNULL,
         stderr=open(setup.dir / "bot.log", "ab"),
     )
+
+
+# --- what clients see of the bot's messages ---------------------------------------------------
+
+
+def in_thread(root: str) -> Callable[[TextEvent], bool]:
+    def check(event: TextEvent) -> bool:
+        relates = event.source["content"].get("m.relates_to") or {}
+        return relates.get("rel_type") == "m.thread" and relates.get("event_id") == root
+
+    return check
+
+
+def edit_of(target: str) -> Callable[[TextEvent], bool]:
+    def check(event: TextEvent) -> bool:
+        relates = event.source["content"].get("m.relates_to") or {}
+        return relates.get("rel_type") == "m.replace" and relates.get("event_id") == target
+
+    return check
+
+
+def both(*checks: Callable[[TextEvent], bool]) -> Callable[[TextEvent], bool]:
+    return lambda e: all(check(e) for check in checks)
+
+
+def new_content(event: TextEvent) -> str:
+    return str(event.source["content"]["m.new_content"]["body"])

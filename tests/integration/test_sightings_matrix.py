@@ -17,7 +17,17 @@ from typing import Any
 
 import pytest
 from integration import bot_harness
-from integration.bot_harness import BotSetup, RunningBot, from_bot, start_bot, wait_until_joined
+from integration.bot_harness import (
+    BotSetup,
+    RunningBot,
+    both,
+    edit_of,
+    from_bot,
+    in_thread,
+    new_content,
+    start_bot,
+    wait_until_joined,
+)
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
 from nio import Api, RoomSendResponse
 
@@ -84,30 +94,6 @@ async def hood(setup: BotSetup, user_factory: UserFactory) -> AsyncIterator[Neig
         yield hood
     finally:
         await hood.bot.stop()
-
-
-def in_thread(root: str) -> Callable[[TextEvent], bool]:
-    def check(event: TextEvent) -> bool:
-        relates = event.source["content"].get("m.relates_to") or {}
-        return relates.get("rel_type") == "m.thread" and relates.get("event_id") == root
-
-    return check
-
-
-def edit_of(target: str) -> Callable[[TextEvent], bool]:
-    def check(event: TextEvent) -> bool:
-        relates = event.source["content"].get("m.relates_to") or {}
-        return relates.get("rel_type") == "m.replace" and relates.get("event_id") == target
-
-    return check
-
-
-def both(*checks: Callable[[TextEvent], bool]) -> Callable[[TextEvent], bool]:
-    return lambda e: all(check(e) for check in checks)
-
-
-def new_content(event: TextEvent) -> str:
-    return str(event.source["content"]["m.new_content"]["body"])
 
 
 async def wait_for_card_state(

@@ -4,6 +4,8 @@
 moderation room for each area, with moderators rosa and luis.
 `ROSTERS`: two school-watch rooms with a site each (Whittier, Juárez) and a neighborhood
 room, with an admin, a moderator and a coordinator.
+`DISPATCH`: a Pilsen neighborhood room, its moderation room, two Pilsen dispatch rooms
+(English, Spanish; the English one keeps the on-call rota) and a Little Village one.
 `CONSOLE`: the one room of the console transport.
 
 Every template has a `{data}` field (see `testkit.config.write_settings`); a `Network`'s
@@ -18,6 +20,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.plugin import Plugin
+from plugins.dispatch import Dispatch
+from plugins.relay import Relay
 from plugins.rosters import Rosters
 from plugins.sightings import Sightings
 
@@ -191,6 +195,86 @@ def wall(moment: datetime) -> str:
 
 
 MONDAY = chicago("2026-03-02 09:00")  # when a rosters world starts unless told otherwise
+
+# --- dispatch ------------------------------------------------------------------------------
+
+HOOD_EN = "hood"  # the Pilsen neighborhood room, where reports come in
+MODS_PILSEN = "mods"
+DISPATCH_EN = "dispatch-en"  # keeps the Pilsen on-call rota
+DISPATCH_ES = "dispatch-es"
+DISPATCH_LV = "dispatch-lv"  # Little Village's: never hears of Pilsen
+
+# `dispatch`: lines of the [dispatch] table; `windows`: the on-call rota's.
+DISPATCH = Network(
+    template="""
+moderators = ["rosa"]
+admins = ["ada"]
+
+[bot]
+data_dir = "{data}"
+commands_per_minute = 1000
+
+[reports]
+timezone = "America/Chicago"
+
+[dispatch]
+{dispatch}
+
+[[areas]]
+slug = "pilsen"
+name_en = "Pilsen"
+name_es = "Pilsen"
+
+[[areas]]
+slug = "little-village"
+name_en = "Little Village"
+name_es = "La Villita"
+
+[[rooms]]
+id = "hood"
+transport = "console"
+role = "neighborhood"
+areas = ["pilsen"]
+language = "en"
+
+[[rooms]]
+id = "mods"
+transport = "console"
+role = "moderation"
+areas = ["pilsen"]
+language = "en"
+
+[[rooms]]
+id = "dispatch-en"
+transport = "console"
+role = "dispatch"
+areas = ["pilsen"]
+language = "en"
+
+[[rooms]]
+id = "dispatch-es"
+transport = "console"
+role = "dispatch"
+areas = ["pilsen"]
+language = "es"
+
+[[rooms]]
+id = "dispatch-lv"
+transport = "console"
+role = "dispatch"
+areas = ["little-village"]
+
+[[sites]]
+slug = "pilsen-oncall"
+name = "Pilsen on call"
+area = "pilsen"
+timezone = "America/Chicago"
+room = "dispatch-en"
+windows = {windows}
+""",
+    defaults={"dispatch": "", "windows": '["oncall mon-sun 06:00-22:00 need 2"]'},
+    plugins=(Sightings, Relay, Rosters, Dispatch),
+)
 
 # --- the console transport's one room -------------------------------------------------------
 

@@ -41,7 +41,7 @@ from plugins.rosters import Rosters
 from plugins.sightings import Sightings
 from testkit.config import data_dir, write_settings
 from testkit.fakes import TRANSPORT, FakeClock, FakeTransport, ManualScheduler, Sent, wall_clock
-from testkit.networks import ROSTERS, SIGHTINGS, Network
+from testkit.networks import DISPATCH, ROSTERS, SIGHTINGS, Network
 
 P = TypeVar("P", bound=Plugin)
 
@@ -177,8 +177,7 @@ class World:
             "room": RoomRef(TRANSPORT, room_id),
             "event_id": f"$ev{self._run}-{next(self._ids)}",
             "sender": Sender(user, user.capitalize()),
-            # The dispatcher's max-age check runs on real time, whatever the plugins' clock.
-            "timestamp": datetime.now(UTC),
+            "timestamp": self.clock.now if self.clock else datetime.now(UTC),
             "thread_root": thread,
             "encrypted": True,
         }
@@ -189,6 +188,7 @@ class World:
         """Let time run to `moment` with the bot up; returns what it sent meanwhile."""
         start = len(self.transport.sent)
         await self.scheduler.run_until(moment)
+        await self.settle()
         return self.transport.sent[start:]
 
     async def advance(self, delta: timedelta) -> list[Sent]:
@@ -213,6 +213,28 @@ class World:
     def in_thread(self, room_id: str, root: str) -> list[str]:
         return [s.text for s in self.messages(room_id) if s.message.thread_root == root]
 
+    def shown(self, sent: Sent) -> str:
+        """A message as a client shows it: its last edit, or the original."""
+        edits = [s.text for s in self.transport.sent if s.message.edit_of == sent.event_id]
+        return edits[-1] if edits else sent.text
+
+    def cards(self) -> list[Sent]:
+        """Original card messages (not their edits) in the moderation rooms."""
+        return [
+            s
+            for s in self.transport.sent
+            if s.key is not None and s.key.endswith(f":card:{TRANSPORT}:{s.room_id}")
+        ]
+
+    def card_text(self, card_event: str) -> str:
+        """The card as a client shows it: the last edit, or the original."""
+        texts = [s.text for s in self.transport.sent if s.event_id == card_event]
+        texts += [s.text for s in self.transport.sent if s.message.edit_of == card_event]
+        return texts[-1]
+
+    def card_of(self, report_id: str) -> Sent:
+        return next(s for s in self.cards() if s.text.split(" ")[1] == report_id)
+
 
 def on_clock(app: Application, clock: FakeClock) -> None:
     """Put an opened, not yet started `app` on `clock`: its scheduler and its plugins."""
@@ -220,6 +242,7 @@ def on_clock(app: Application, clock: FakeClock) -> None:
     for spec, handler in app.bot.registry.jobs:
         scheduler.register(spec, handler)
     app.bot.scheduler = scheduler
+    app.use_clock(clock)
     for plugin in app.plugins:
         if hasattr(plugin, "clock"):
             plugin.clock = clock
@@ -256,23 +279,6 @@ class SightingsWorld(World):
         await self.deliver(event)
         return event.event_id
 
-    def cards(self) -> list[Sent]:
-        """Original card messages (not their edits) in the moderation rooms."""
-        return [
-            s
-            for s in self.transport.sent
-            if s.key is not None and s.key.endswith(f":card:{TRANSPORT}:{s.room_id}")
-        ]
-
-    def card_text(self, card_event: str) -> str:
-        """The card as a client shows it: the last edit, or the original."""
-        texts = [s.text for s in self.transport.sent if s.event_id == card_event]
-        texts += [s.text for s in self.transport.sent if s.message.edit_of == card_event]
-        return texts[-1]
-
-    def card_of(self, report_id: str) -> Sent:
-        return next(s for s in self.cards() if s.text.split(" ")[1] == report_id)
-
 
 async def start_world(
     tmp_path: Path,
@@ -285,6 +291,43 @@ async def start_world(
     """A running `SightingsWorld`: `reports` lines in [reports], `rooms` more [[rooms]]."""
     world = SightingsWorld(tmp_path, key=key, plugins=plugins, reports=reports, rooms=rooms)
     return await world.start()
+
+
+class DispatchWorld(World):
+    """The dispatch network on a clock the test moves, from `start`; `say` answers with
+    what the bot sent while handling the message."""
+
+    clock: FakeClock
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        start: datetime,
+        *,
+        key: DataKey | None = None,
+        plugins: Sequence[type[Plugin]] | None = None,
+        **config: str,
+    ) -> None:
+        super().__init__(
+            tmp_path, DISPATCH, key=key, clock=FakeClock(start), plugins=plugins, config=config
+        )
+
+    async def say(self, room_id: str, user: str, text: str) -> list[Sent]:
+        return await self.deliver(self.event(room_id, user, text))
+
+    async def ask(self, room_id: str, user: str, text: str) -> str:
+        """The text of the bot's single answer to a command."""
+        answers = [s for s in await self.say(room_id, user, text) if s.room_id == room_id]
+        assert len(answers) == 1, [a.text for a in answers]
+        return answers[0].text
+
+    def calls(self, room_id: str) -> list[Sent]:
+        """The dispatch calls posted in a room (originals, not edits or follow-ups)."""
+        return [
+            s
+            for s in self.messages(room_id)
+            if s.key and s.key.startswith("dispatch:R") and s.key.count(":") == 4
+        ]
 
 
 class RosterWorld(World):

@@ -42,7 +42,7 @@ def test_example_loads() -> None:
     assert settings.area("little-village") is not None
     assert settings.area("little-village").name("es") == "La Villita"  # type: ignore[union-attr]
     roles = {room.role for room in settings.rooms}
-    assert roles == {"neighborhood", "moderation", "alerts", "watch"}
+    assert roles == {"neighborhood", "moderation", "alerts", "watch", "dispatch"}
     assert "es" in {room.language for room in settings.rooms}
     assert settings.admins and settings.moderators and settings.invites.allowed_users
 
@@ -110,7 +110,7 @@ def test_wrong_enum_value_lists_allowed_values(tmp_path: Path) -> None:
     rooms += '[[rooms]]\nid = "!b:x.org"\nrole = "alert"\nareas = ["pilsen"]\n'
     path = write(tmp_path, MATRIX + AREAS + rooms)
     assert config_error(path) == (
-        f"{path}: rooms[1].role: must be one of neighborhood, moderation, watch, alerts"
+        f"{path}: rooms[1].role: must be one of neighborhood, moderation, watch, dispatch, alerts"
         ' (got "alert")'
     )
 
@@ -351,8 +351,10 @@ def test_sites_and_rosters_defaults(tmp_path: Path) -> None:
         (24, 2),
         10,
     )
-    [example] = load_settings(EXAMPLE, {}).sites
-    assert example.room == "!whittier-watch:example.org"
+    school, rota = load_settings(EXAMPLE, {}).sites
+    assert school.room == "!whittier-watch:example.org"
+    assert rota.room == "!despacho-pilsen:example.org"
+    assert "corte 2026-12-09 09:00-11:00 need 2" in rota.windows
 
 
 def test_site_errors_are_one_line_each(tmp_path: Path) -> None:
@@ -360,8 +362,8 @@ def test_site_errors_are_one_line_each(tmp_path: Path) -> None:
     path = write(tmp_path, MATRIX + AREAS + WATCH_ROOM + bad + SITE)
     assert config_error(path) == (
         f'{path}: sites[0].area: unknown area "pilsn" (known: pilsen)\n'
-        f'{path}: sites[0].room: "!hood:example.org" is not a room with role = "watch" in '
-        "[[rooms]]\n"
+        f'{path}: sites[0].room: "!hood:example.org" is not a room with role = "dispatch" or'
+        ' role = "watch" in [[rooms]]\n'
         f"{path}: sites[1].slug: duplicate of sites[0]"
     )
 
@@ -405,3 +407,15 @@ def test_health_section_defaults_and_checks(tmp_path: Path) -> None:
     assert config_error(None, {"VECINOS_HEALTH__ENABLED": "maybe"}) == (
         "VECINOS_HEALTH__ENABLED: must be true or false"
     )
+
+
+def test_dispatch_section_is_checked_like_the_others(tmp_path: Path) -> None:
+    path = write(tmp_path, MATRIX + "[dispatch]\nack_minutes = 0\n" + AREAS)
+    assert config_error(path) == f"{path}: dispatch.ack_minutes: must be at least 1"
+    confirms = '[dispatch]\nverifier_confirms = ["pilsen", "pilzen"]\n'
+    path = write(tmp_path, MATRIX + confirms + AREAS)
+    assert config_error(path) == (
+        f'{path}: dispatch.verifier_confirms[1]: unknown area "pilzen" (known: pilsen)'
+    )
+    env = {"VECINOS_DISPATCH__CHECKIN_GRACE_MINUTES": "20"}
+    assert load_settings(None, env).dispatch.checkin_grace_minutes == 20

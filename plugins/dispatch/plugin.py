@@ -1,0 +1,544 @@
+"""Getting verifiers and responders to the scene (SPEC section 10).
+
+Every new report, any way it came in, posts a dispatch call to its area's dispatch rooms,
+mentioning who is on call now. Verifiers answer (`!going`, 🚗, `!notgoing`, `!onscene`,
+`!scene`), and the moderator card shows it live. Nobody going in time escalates; a verifier
+silent past their arrival is asked after, then the moderators are told. A confirmation
+calls out responders with a live tally; an all-clear or retraction stands them down.
+Calls and call-outs are core broadcasts (durable, keyed), timers are stored jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.api import (
+    MODERATION,
+    BotContext,
+    CommandContext,
+    EventContext,
+    Level,
+    OutgoingMessage,
+    Plugin,
+    ReactionEvent,
+    Rest,
+    Rich,
+    RoomRef,
+    command,
+    job,
+    reaction,
+)
+from plugins.dispatch import render
+from plugins.dispatch.config import (
+    DISPATCH,
+    DISPATCH_ROLE,
+    DISPATCH_ROOMS,
+    DispatchConfig,
+    DispatchSection,
+)
+from plugins.dispatch.stats import DispatchMetrics, stats_text
+from plugins.dispatch.store import Call, DispatchStore, Outcome, Person, State
+from plugins.rosters import Rotas
+from plugins.sightings import (
+    ChangeKind,
+    FiledReport,
+    ReportChange,
+    ReportFeed,
+    Verdict,
+    View,
+    normalize_id,
+)
+
+log = logging.getLogger(__name__)
+
+CALL = "dispatch:"  # broadcast key and topic prefix of calls
+CALLOUT = "dispatch-callout:"  # ... and of responders call-outs
+CAR = "🚗"
+OUTCOMES = {
+    "confirmed": Outcome.CONFIRMED,
+    "confirmado": Outcome.CONFIRMED,
+    "nothing": Outcome.NOTHING,
+    "nada": Outcome.NOTHING,
+    "gone": Outcome.GONE,
+    "se-fueron": Outcome.GONE,
+    "sefueron": Outcome.GONE,
+}
+MAX_ETA_MINUTES = 240
+PURGE_INTERVAL = timedelta(hours=6)
+MOD_ROOMS = frozenset({MODERATION})
+
+
+class Dispatch(Plugin):
+    name = "dispatch"
+    locales = "plugins.dispatch.locales"
+    migrations = "plugins.dispatch.migrations"
+    config = DispatchConfig
+    roles = (DISPATCH_ROLE,)
+    requires = ("sightings", "rosters")
+
+    def __init__(self, bot: BotContext) -> None:
+        super().__init__(bot)
+        # Replaceable in tests that move time forward.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.store = DispatchStore(bot.db, bot.cipher)
+        self.metrics = DispatchMetrics(bot.metrics)
+        self._changes = asyncio.Lock()
+        self._feed: ReportFeed | None = None
+        self._rotas: Rotas | None = None
+
+    @property
+    def settings(self) -> DispatchSection:
+        return self.bot.settings.section(DispatchConfig).dispatch
+
+    @property
+    def feed(self) -> ReportFeed:
+        assert self._feed is not None, "start() first"
+        return self._feed
+
+    async def start(self) -> None:
+        self._feed = self.bot.service(ReportFeed)
+        self._rotas = self.bot.service(Rotas)
+        self.feed.subscribe_filings(self.on_filed)
+        self.feed.subscribe(self.on_change)
+        self.feed.add_card_section(self.card_section)
+        # Reports filed while a crash interrupted their call are called now, once.
+        for filed in await self.feed.undecided():
+            await self.on_filed(filed)
+        for change in await self.feed.changes_after(await self._position()):
+            await self.on_change(change)
+        self.bot.scheduler.every(PURGE_INTERVAL, self.purge)
+
+    async def forget(self, user_id: str) -> None:
+        for report_id in await self.store.forget(self.bot.person(user_id)):
+            await self.feed.refresh_card(report_id)
+
+    # --- the call -----------------------------------------------------------------------
+
+    async def on_filed(self, filed: FiledReport) -> None:
+        targets = self.bot.broadcasts.audience(DISPATCH, filed.report.area)
+        if not targets or await self.store.call(filed.report_id) is not None:
+            return
+        now = self.clock()
+        on_call = {t.room: await self._rotas_of().on_duty(t.room, now) for t in targets}
+
+        def message(room: RoomRef) -> OutgoingMessage:
+            rich = render.call(filed.report_id, filed.report, self.feed.view(room), on_call[room])
+            return OutgoingMessage(
+                plain=rich.plain, html=rich.html, notice=False, mentions=tuple(on_call[room])
+            )
+
+        topic = _call_topic(filed.report_id)
+        key = f"{topic}:{filed.filed_at.timestamp():.6f}"
+        await self.bot.broadcasts.open(key, topic, targets, message, at=now, urgent=True)
+        ack_at = max(filed.filed_at, now) + timedelta(minutes=self.settings.ack_minutes)
+        payload = {"report": filed.report_id}
+        await self.bot.scheduler.schedule("dispatch.ack", ack_at, payload, _job("ack", filed))
+        await self.store.add_call(filed.report_id, filed.report.area, now)
+        log.info("dispatch call for a new report to %d rooms", len(targets))
+
+    # --- verifiers' answers -------------------------------------------------------------
+
+    @command("going", level=Level.NEIGHBOR, aliases={"es": ("voy",)}, roles=DISPATCH_ROOMS)
+    async def going(self, ctx: CommandContext, report_id: str, minutes: int | None = None) -> None:
+        if minutes is not None and not 1 <= minutes <= MAX_ETA_MINUTES:
+            await ctx.reply(ctx.t("dispatch.bad_minutes", usage=ctx.usage()))
+            return
+        await self._going(ctx, report_id, minutes)
+
+    @reaction(CAR, f"{CAR}\ufe0f")
+    async def on_car(self, ctx: EventContext[ReactionEvent]) -> None:
+        if ctx.event.removed:
+            return
+        report_id = await self._call_of(ctx.room, ctx.event.target_event_id)
+        if report_id is not None:
+            await self._going(ctx, report_id, None)
+
+    async def _going(self, ctx: EventContext[Any], report_id: str, minutes: int | None) -> None:
+        call = await self._find_call(ctx, report_id)
+        if call is None:
+            return
+        sender, now = ctx.event.sender, self.clock()
+        eta = now + timedelta(minutes=minutes or self.settings.default_eta_minutes)
+        # After the confirmation, those going are responders answering the call-out.
+        responder = call.confirmed_at is not None
+        await self.store.answer(
+            call.report_id,
+            self.bot.person(sender.user_id),
+            _who(ctx),
+            responder=responder,
+            state=State.GOING,
+            at=now,
+            eta=eta,
+        )
+        view = self.feed.view(ctx.room, ctx.lang)
+        await ctx.reply(
+            ctx.t(
+                "dispatch.going", who=_who(ctx)[1], id=call.report_id, eta=render.clock(view, eta)
+            )
+        )
+        if responder:
+            await self._retally(call.report_id)
+        else:
+            self.metrics.first_going(call.called_at, now, await self.store.firsts(call.report_id))
+            check_at = eta + timedelta(minutes=self.settings.checkin_grace_minutes)
+            payload = {"report": call.report_id, "person": self.bot.person(sender.user_id)}
+            await self.bot.scheduler.schedule(
+                "dispatch.checkin", check_at, payload, _person_job("checkin", payload)
+            )
+        await self.feed.refresh_card(call.report_id)
+
+    @command("notgoing", level=Level.NEIGHBOR, aliases={"es": ("novoy",)}, roles=DISPATCH_ROOMS)
+    async def notgoing(self, ctx: CommandContext, report_id: str) -> None:
+        call = await self._find_call(ctx, report_id)
+        if call is None:
+            return
+        person = self.bot.person(ctx.event.sender.user_id)
+        responder = call.confirmed_at is not None
+        await self.store.answer(
+            call.report_id,
+            person,
+            _who(ctx),
+            responder=responder,
+            state=State.NOT_GOING,
+            at=self.clock(),
+        )
+        payload = {"report": call.report_id, "person": person}
+        await self.bot.scheduler.cancel(_person_job("checkin", payload))
+        await self.bot.scheduler.cancel(_person_job("overdue", payload))
+        await ctx.reply(ctx.t("dispatch.notgoing", who=_who(ctx)[1], id=call.report_id))
+        if responder:
+            await self._retally(call.report_id)
+        await self.feed.refresh_card(call.report_id)
+
+    @command("onscene", level=Level.NEIGHBOR, aliases={"es": ("enelsitio",)}, roles=DISPATCH_ROOMS)
+    async def onscene(self, ctx: CommandContext, report_id: str) -> None:
+        call = await self._find_call(ctx, report_id)
+        if call is None:
+            return
+        now = self.clock()
+        await self._arrive(ctx, call.report_id, now)
+        await ctx.reply(ctx.t("dispatch.onscene", who=_who(ctx)[1], id=call.report_id))
+        self.metrics.first_on_scene(call.called_at, now, await self.store.firsts(call.report_id))
+        await self.feed.refresh_card(call.report_id)
+
+    @command("scene", level=Level.NEIGHBOR, aliases={"es": ("escena",)}, roles=DISPATCH_ROOMS)
+    async def scene(
+        self, ctx: CommandContext, report_id: str, outcome: str, note: Rest = ""
+    ) -> None:
+        chosen = OUTCOMES.get(outcome.casefold())
+        if chosen is None:
+            await ctx.reply(ctx.t("dispatch.bad_outcome", usage=ctx.usage()))
+            return
+        call = await self._find_call(ctx, report_id)
+        if call is None:
+            return
+        person, now = self.bot.person(ctx.event.sender.user_id), self.clock()
+        verifier = await self.store.verifier(call.report_id, person)
+        if verifier is None or verifier.state is not State.ON_SCENE:
+            await self._arrive(ctx, call.report_id, now)
+        await self.store.observe(call.report_id, person, _who(ctx)[1], chosen, note or None, now)
+        view = self.feed.view(ctx.room, ctx.lang)
+        lines = [render.observed(_who(ctx)[1], call.report_id, chosen, note, view)]
+        if chosen is Outcome.CONFIRMED:
+            lines.append(await self._confirm(ctx, call.report_id, note, view))
+        await self.feed.refresh_card(call.report_id)
+        await ctx.reply("\n".join(line for line in lines if line))
+
+    async def _arrive(self, ctx: CommandContext, report_id: str, now: datetime) -> None:
+        person = self.bot.person(ctx.event.sender.user_id)
+        await self.store.answer(
+            report_id, person, _who(ctx), responder=False, state=State.ON_SCENE, at=now
+        )
+        payload = {"report": report_id, "person": person}
+        await self.bot.scheduler.cancel(_person_job("checkin", payload))
+        await self.bot.scheduler.cancel(_person_job("overdue", payload))
+
+    async def _confirm(self, ctx: CommandContext, report_id: str, note: str, view: View) -> str:
+        """A verifier's "confirmed": it decides only where the area lets verifiers decide."""
+        state = await self.feed.state(report_id)
+        if state is None or state.area not in self.settings.verifier_confirms:
+            return ctx.t("dispatch.moderators_decide", id=report_id)
+        sender = ctx.event.sender
+        verdict = await self.feed.confirm_on_scene(
+            report_id, sender.user_id, _who(ctx)[1], note, ctx.event.event_id
+        )
+        if verdict is Verdict.CONFIRMED:
+            return ctx.t("dispatch.confirmed_by_verifier", id=report_id)
+        if verdict is Verdict.OWN_REPORT:
+            return ctx.t("dispatch.own_report", id=report_id)
+        status = view.status(state.status.value)
+        return ctx.t("dispatch.already_decided", id=report_id, status=status)
+
+    @command("ok", level=Level.NEIGHBOR, aliases={"es": ("bien",)}, roles=DISPATCH_ROOMS)
+    async def ok(self, ctx: CommandContext, report_id: str) -> None:
+        call = await self._find_call(ctx, report_id)
+        if call is None:
+            return
+        person = self.bot.person(ctx.event.sender.user_id)
+        if not await self.store.heard(call.report_id, person, self.clock()):
+            going = self.feed.view(ctx.room, ctx.lang).command("going")
+            await ctx.reply(ctx.t("dispatch.not_going_yet", going=going, id=call.report_id))
+            return
+        await self.bot.scheduler.cancel(
+            _person_job("overdue", {"report": call.report_id, "person": person})
+        )
+        await ctx.reply(ctx.t("dispatch.heard", who=_who(ctx)[1]))
+
+    # --- timers -------------------------------------------------------------------------
+
+    @job("dispatch.ack", grace=timedelta(minutes=10))
+    async def on_ack_due(self, payload: dict[str, Any]) -> None:
+        report_id = payload["report"]
+        call, state = await self.store.call(report_id), await self.feed.state(report_id)
+        if call is None or state is None or not state.undecided:
+            return
+        people = await self.store.people(report_id, responder=False)
+        if any(p.state is not State.NOT_GOING for p in people):
+            return
+        minutes = self.settings.ack_minutes
+        broadcast = await self.bot.broadcasts.latest(_call_topic(report_id))
+        if broadcast is None:
+            return
+        pools = {t.room: await self._rotas_of().backup_pool(t.room) for t in broadcast.targets}
+
+        def escalation(room: RoomRef) -> OutgoingMessage:
+            view = self.feed.view(room)
+            text = view.t(
+                "dispatch.escalate",
+                id=report_id,
+                area=view.area_name(call.area),
+                minutes=render.minutes(view, minutes),
+                going=view.command("going"),
+            )
+            return OutgoingMessage(
+                plain=text, notice=False, mentions=tuple(pools[room]), mention_room=True
+            )
+
+        await self.bot.broadcasts.revise(broadcast, "escalate", follow_up=escalation, urgent=True)
+        area = self.bot.settings.area(call.area)
+        await self.bot.tell_moderators(
+            "dispatch.escalate_moderators",
+            key=f"dispatch:escalated:{report_id}:{call.called_at.timestamp():.0f}",
+            id=report_id,
+            area=area.name_en if area else call.area,
+            minutes=minutes,
+        )
+        log.warning("nobody answered a dispatch call in time: escalated")
+
+    @job("dispatch.checkin", grace=timedelta(minutes=30))
+    async def on_checkin_due(self, payload: dict[str, Any]) -> None:
+        report_id, person = payload["report"], payload["person"]
+        verifier = await self._silent_verifier(report_id, person)
+        if verifier is None:
+            return
+        now = self.clock()
+        await self.store.asked(report_id, person, now)
+        broadcast = await self.bot.broadcasts.latest(_call_topic(report_id))
+        if broadcast is None:
+            return
+
+        def ask(room: RoomRef) -> OutgoingMessage:
+            view = self.feed.view(room)
+            text = view.t(
+                "dispatch.checkin",
+                who=verifier.name,
+                id=report_id,
+                ok=view.command("ok"),
+                onscene=view.command("onscene"),
+            )
+            return OutgoingMessage(plain=text, notice=False, mentions=(verifier.user_id,))
+
+        await self.bot.broadcasts.revise(
+            broadcast, f"checkin:{person}:{now.timestamp():.0f}", follow_up=ask, urgent=True
+        )
+        overdue_at = now + timedelta(minutes=self.settings.overdue_minutes)
+        await self.bot.scheduler.schedule(
+            "dispatch.overdue", overdue_at, payload, _person_job("overdue", payload)
+        )
+
+    @job("dispatch.overdue", grace=timedelta(minutes=30))
+    async def on_overdue(self, payload: dict[str, Any]) -> None:
+        report_id, person = payload["report"], payload["person"]
+        verifier = await self._silent_verifier(report_id, person)
+        if verifier is None or verifier.asked_at is None:
+            return
+        call = await self.store.call(report_id)
+        area = self.bot.settings.area(call.area) if call else None
+        await self.bot.tell_moderators(
+            "dispatch.overdue",
+            key=f"dispatch:overdue:{report_id}:{person}:{verifier.asked_at.timestamp():.0f}",
+            who=verifier.name,
+            id=report_id,
+            area=area.name_en if area else "",
+            minutes=self.settings.overdue_minutes,
+        )
+        log.warning("a verifier did not answer after being asked if they are OK")
+
+    async def _silent_verifier(self, report_id: str, person: str) -> Person | None:
+        """The verifier, if they went and have not arrived nor said they turned back."""
+        verifier = await self.store.verifier(report_id, person)
+        if verifier is None or verifier.state is not State.GOING:
+            return None
+        return verifier
+
+    # --- confirmation, call-out, stand-down ---------------------------------------------
+
+    async def on_change(self, change: ReportChange) -> None:
+        async with self._changes:
+            if change.seq <= await self._position():
+                return
+            call = await self.store.call(change.report_id)
+            if call is not None:
+                await self._relay_change(change)
+            await self._advance(change.seq)
+
+    async def _relay_change(self, change: ReportChange) -> None:
+        report_id = change.report_id
+        if change.kind is ChangeKind.CONFIRMED:
+            await self.store.mark_confirmed(report_id, change.at)
+            call = await self.store.call(report_id)
+            if call is not None:
+                self.metrics.confirmed(call.called_at, change.at)
+            targets = self.bot.broadcasts.audience(DISPATCH, change.report.area)
+
+            def message(room: RoomRef) -> OutgoingMessage:
+                rich = render.callout(report_id, change.report, self.feed.view(room), [])
+                return _notifying(rich)
+
+            await self.bot.broadcasts.open(
+                f"{CALLOUT}{change.seq}",
+                _callout_topic(report_id),
+                targets,
+                message,
+                at=change.at,
+                urgent=True,
+            )
+        elif change.kind is ChangeKind.UPDATED:
+            await self._retally(report_id, change)
+        else:
+            callout = await self.bot.broadcasts.latest(_callout_topic(report_id))
+            if callout is not None:
+                kind = "cleared" if change.kind is ChangeKind.CLEARED else "retracted"
+
+                def standdown(room: RoomRef) -> OutgoingMessage:
+                    text = self.feed.view(room).t(f"dispatch.standdown_{kind}", id=report_id)
+                    return _notifying(Rich().bold(text))
+
+                await self.bot.broadcasts.revise(
+                    callout, str(change.seq), follow_up=standdown, urgent=True
+                )
+            await self.store.close(report_id, change.at)
+
+    async def _retally(self, report_id: str, change: ReportChange | None = None) -> None:
+        """Edit the call-out to show who is going now (and, on an update, the new details)."""
+        callout = await self.bot.broadcasts.latest(_callout_topic(report_id))
+        if callout is None:
+            return
+        responders = await self.store.people(report_id, responder=True)
+        report = change.report if change else await self.feed.report(report_id)
+        if report is None:
+            return
+
+        def edit(room: RoomRef) -> OutgoingMessage:
+            return _notifying(render.callout(report_id, report, self.feed.view(room), responders))
+
+        version = ",".join(f"{p.person[:8]}{p.state.value}" for p in responders)
+        await self.bot.broadcasts.revise(
+            callout, f"tally:{change.seq if change else ''}:{version}", edit=edit, urgent=True
+        )
+
+    # --- the card, stats, upkeep --------------------------------------------------------
+
+    async def card_section(self, report_id: str, area: str, view: View) -> Rich | None:
+        if not self.bot.broadcasts.audience(DISPATCH, area):
+            return None
+        people = await self.store.people(report_id)
+        if not people:  # nobody answered: a call, or none at all
+            called = await self.store.call(report_id) is not None
+            return render.card_section([], [], view) if called else None
+        # Only those who answered observe: no answers, nothing seen.
+        return render.card_section(people, await self.store.observations(report_id), view)
+
+    @command(
+        "stats",
+        level=Level.MODERATOR,
+        aliases={"es": ("estadisticas", "estadísticas")},
+        roles=MOD_ROOMS,
+    )
+    async def stats(self, ctx: CommandContext, days: int = 7) -> None:
+        days = max(1, min(days, 90))
+        since = self.clock() - timedelta(days=days)
+        states = await self.feed.states_since(since)
+        firsts = {s.report_id: await self.store.firsts(s.report_id) for s in states}
+        await ctx.reply(stats_text(self.feed.view(ctx.room, ctx.lang), days, states, firsts))
+
+    async def purge(self) -> None:
+        """Dispatch records go with their report: erased once it is purged."""
+        for call in await self.store.calls():
+            if await self.feed.state(call.report_id) is None:
+                await self.store.drop(call.report_id)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _rotas_of(self) -> Rotas:
+        assert self._rotas is not None, "start() first"
+        return self._rotas
+
+    async def _find_call(self, ctx: EventContext[Any], text: str) -> Call | None:
+        report_id = normalize_id(text) or text
+        call = await self.store.call(report_id)
+        if call is None:
+            await ctx.reply(ctx.t("dispatch.no_call", id=report_id))
+        return call
+
+    async def _call_of(self, room: RoomRef, event_id: str) -> str | None:
+        """The report whose dispatch call in `room` is `event_id`, if it is one."""
+        for call in await self.store.calls():
+            if call.closed_at is not None:
+                continue
+            broadcast = await self.bot.broadcasts.latest(_call_topic(call.report_id))
+            if broadcast is None:
+                continue
+            if await self.bot.outbox.sent_event(broadcast.room_key(room)) == event_id:
+                return call.report_id
+        return None
+
+    async def _position(self) -> int:
+        row = await self.bot.db.fetchone("SELECT last_seq FROM dispatch_position WHERE id = 1")
+        return 0 if row is None else int(row["last_seq"])
+
+    async def _advance(self, seq: int) -> None:
+        await self.bot.db.execute(
+            "INSERT INTO dispatch_position (id, last_seq) VALUES (1, ?)"
+            " ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq",
+            (seq,),
+        )
+
+
+def _call_topic(report_id: str) -> str:
+    return f"{CALL}{report_id}"
+
+
+def _callout_topic(report_id: str) -> str:
+    return f"{CALLOUT}{report_id}"
+
+
+def _job(kind: str, filed: FiledReport) -> str:
+    return f"dispatch.{kind}:{filed.report_id}:{filed.filed_at.timestamp():.0f}"
+
+
+def _person_job(kind: str, payload: dict[str, Any]) -> str:
+    return f"dispatch.{kind}:{payload['report']}:{payload['person']}"
+
+
+def _who(ctx: EventContext[Any]) -> tuple[str, str]:
+    sender = ctx.event.sender
+    return sender.user_id, sender.display_name or sender.user_id
+
+
+def _notifying(rich: Rich) -> OutgoingMessage:
+    return OutgoingMessage(plain=rich.plain, html=rich.html, notice=False)

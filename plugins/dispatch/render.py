@@ -1,0 +1,109 @@
+"""How dispatch messages look: the call, the responders call-out, the card's section.
+
+The call and the call-out go to dispatch rooms: never the plate, the reporter, the notes or
+the attachments. Names of who is going appear only there and on the moderator card. Built
+with `Rich` only, so every piece of user text is escaped in the HTML body.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.api import Rich
+from plugins.dispatch.store import Observation, Outcome, Person, State
+from plugins.sightings import Report, View
+
+
+def call(report_id: str, report: Report, view: View, on_call: list[str]) -> Rich:
+    """The dispatch call of a new report: where to go and what was seen."""
+    t = view.t
+    title = t("dispatch.call_title", area=view.area_name(report.area), id=report_id)
+    rich = Rich().bold(title).newline().line(t("dispatch.call_unconfirmed"))
+    _sighting(rich, report, view)
+    rich.line(t("dispatch.call_seen", observed=view.time(report.observed_at)))
+    if report.stale:
+        rich.line(t("dispatch.call_stale", minutes=minutes(view, view.stale_minutes)))
+    if on_call:
+        rich.line(t("dispatch.call_on_call", people=", ".join(on_call)))
+    going, notgoing = view.command("going"), view.command("notgoing")
+    return rich.italic(t("dispatch.call_answer", going=going, notgoing=notgoing, id=report_id))
+
+
+def callout(report_id: str, report: Report, view: View, responders: list[Person]) -> Rich:
+    """The call for responders once the report is confirmed, with who is going so far."""
+    t = view.t
+    title = t("dispatch.callout_title", area=view.area_name(report.area), id=report_id)
+    body = t("dispatch.callout_body", activity=view.activity(report), location=report.location)
+    rich = Rich().bold(title).newline().line(body)
+    _sighting(rich, report, view)
+    going = [p.name for p in responders if p.state is not State.NOT_GOING]
+    tally = (
+        t("dispatch.callout_tally", people=", ".join(going))
+        if going
+        else t("dispatch.callout_tally_nobody")
+    )
+    rich.bold(tally).newline()
+    return rich.italic(t("dispatch.callout_answer", going=view.command("going"), id=report_id))
+
+
+def card_section(people: list[Person], observations: list[Observation], view: View) -> Rich:
+    """What the moderators see on the card: who is going, who is there, what they saw."""
+    t = view.t
+    rich = Rich().bold(t("dispatch.card.title")).newline()
+    verifiers = [p for p in people if not p.responder]
+    if not verifiers:
+        rich.line(t("dispatch.card.nobody"))
+    for person in verifiers:
+        rich.line(_card_line(person, view))
+    for seen in observations:
+        outcome = t(f"dispatch.outcome.{seen.outcome.value}")
+        line = t(
+            "dispatch.card.observation", time=clock(view, seen.at), who=seen.name, outcome=outcome
+        )
+        rich.line(f"{line} — {seen.note}" if seen.note else line)
+    responders = [p for p in people if p.responder and p.state is not State.NOT_GOING]
+    if responders:
+        rich.line(t("dispatch.card.responders", count=len(responders)))
+    return rich
+
+
+def observed(who: str, report_id: str, outcome: Outcome, note: str, view: View) -> str:
+    t = view.t
+    text = t(
+        "dispatch.observed", who=who, id=report_id, outcome=t(f"dispatch.outcome.{outcome.value}")
+    )
+    return f"{text}\n{note}" if note else text
+
+
+def minutes(view: View, count: int) -> str:
+    return view.t("dispatch.minutes", count=count)
+
+
+def clock(view: View, moment: datetime) -> str:
+    """A local clock time, as people say it: 14:32."""
+    return moment.astimezone(view.zone).strftime("%H:%M")
+
+
+def _card_line(person: Person, view: View) -> str:
+    t = view.t
+    if person.state is State.ON_SCENE and person.onscene_at is not None:
+        return t("dispatch.card.onscene", who=person.name, time=clock(view, person.onscene_at))
+    if person.state is State.GOING and person.eta is not None:
+        return t("dispatch.card.going", who=person.name, eta=clock(view, person.eta))
+    return t("dispatch.card.notgoing", who=person.name)
+
+
+def _sighting(rich: Rich, report: Report, view: View) -> None:
+    t = view.t
+    rich.bold(f"{view.label('location')}: ").line(report.location)
+    activity = view.activity(report)
+    what = f"{activity} — {report.description}" if report.description else activity
+    rich.bold(f"{view.label('what')}: ").line(what)
+    rich.line(
+        t("dispatch.counts", agents=view.count(report.agents), vehicles=view.count(report.vehicles))
+    )
+    if report.vehicle:
+        rich.bold(f"{view.label('vehicle')}: ").line(report.vehicle)
+    direction = view.direction(report)
+    if direction:
+        rich.bold(f"{view.label('direction')}: ").line(direction)

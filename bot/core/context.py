@@ -14,6 +14,7 @@ from cachetools import LRUCache
 from bot.core.broadcast import Broadcasts
 from bot.core.commands import CommandSpec
 from bot.core.config import RoomConfig, Settings
+from bot.core.cursors import Cursors
 from bot.core.events import Event, MessageEvent, OutgoingMessage, RoomRef, SentMessage
 from bot.core.formatting import Rich, plain_message
 from bot.core.i18n import Catalog, Language, Translator, parse_language
@@ -50,6 +51,8 @@ class BotContext:
     outbox: Outbox = field(init=False)
     # Messages to every room of an audience and area, with their later edits.
     broadcasts: Broadcasts = field(init=False)
+    # How far followers of ordered logs got (a relay in the reports' changes).
+    cursors: Cursors = field(init=False)
     # What plugins publish for each other, by the published type (see `provide`).
     _services: dict[type[Any], Any] = field(init=False, default_factory=dict)
     # Each person's `!lang` choice (None: none made), by keyed hash.
@@ -60,6 +63,7 @@ class BotContext:
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.db, self.cipher, self._send_keyed, metrics=self.metrics)
         self.broadcasts = Broadcasts(self.db, self.outbox, self.settings)
+        self.cursors = Cursors(self.db)
 
     def provide(self, kind: type[S], service: S) -> None:
         """Publish `service` for other plugins, under the type they ask for it by."""

@@ -10,7 +10,6 @@ Calls and call-outs are core broadcasts (durable, keyed), timers are stored jobs
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -86,7 +85,6 @@ class Dispatch(Plugin):
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.store = DispatchStore(bot.db, bot.cipher)
         self.metrics = DispatchMetrics(bot.metrics)
-        self._changes = asyncio.Lock()
         self._feed: ReportFeed | None = None
         self._rotas: Rotas | None = None
 
@@ -103,13 +101,11 @@ class Dispatch(Plugin):
         self._feed = self.bot.service(ReportFeed)
         self._rotas = self.bot.service(Rotas)
         self.feed.subscribe_filings(self.on_filed)
-        self.feed.subscribe(self.on_change)
         self.feed.add_card_section(self.card_section)
         # Reports filed while a crash interrupted their call are called now, once.
         for filed in await self.feed.undecided():
             await self.on_filed(filed)
-        for change in await self.feed.changes_after(await self._position()):
-            await self.on_change(change)
+        await self.feed.follow(self.name, self.on_change)
         self.bot.scheduler.every(PURGE_INTERVAL, self.purge)
 
     async def forget(self, user_id: str) -> None:
@@ -388,13 +384,8 @@ class Dispatch(Plugin):
     # --- confirmation, call-out, stand-down ---------------------------------------------
 
     async def on_change(self, change: ReportChange) -> None:
-        async with self._changes:
-            if change.seq <= await self._position():
-                return
-            call = await self.store.call(change.report_id)
-            if call is not None:
-                await self._relay_change(change)
-            await self._advance(change.seq)
+        if await self.store.call(change.report_id) is not None:
+            await self._relay_change(change)
 
     async def _relay_change(self, change: ReportChange) -> None:
         report_id = change.report_id
@@ -506,17 +497,6 @@ class Dispatch(Plugin):
             if await self.bot.outbox.sent_event(broadcast.room_key(room)) == event_id:
                 return call.report_id
         return None
-
-    async def _position(self) -> int:
-        row = await self.bot.db.fetchone("SELECT last_seq FROM dispatch_position WHERE id = 1")
-        return 0 if row is None else int(row["last_seq"])
-
-    async def _advance(self, seq: int) -> None:
-        await self.bot.db.execute(
-            "INSERT INTO dispatch_position (id, last_seq) VALUES (1, ?)"
-            " ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq",
-            (seq,),
-        )
 
 
 def _call_topic(report_id: str) -> str:

@@ -10,7 +10,6 @@ change relayed is remembered, and the changes after it are caught up at start.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -38,7 +37,6 @@ class Relay(Plugin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._lock = asyncio.Lock()
         self._feed: ReportFeed | None = None
 
     @property
@@ -48,20 +46,14 @@ class Relay(Plugin):
 
     async def start(self) -> None:
         self._feed = self.bot.service(ReportFeed)
-        self.feed.subscribe(self.on_change)
-        for change in await self.feed.changes_after(await self._position()):
-            await self.on_change(change)
+        await self.feed.follow(self.name, self.on_change)
         self.bot.scheduler.every(PURGE_INTERVAL, self.purge)
 
     async def on_change(self, change: ReportChange) -> None:
-        async with self._lock:
-            if change.seq <= await self._position():
-                return
-            if change.kind is ChangeKind.CONFIRMED:
-                rooms = await self._alert(change)
-            else:
-                rooms = await self._revise(change)
-            await self._advance(change.seq)
+        if change.kind is ChangeKind.CONFIRMED:
+            rooms = await self._alert(change)
+        else:
+            rooms = await self._revise(change)
         log.info("relayed a report change to %d rooms", rooms)
 
     async def _alert(self, change: ReportChange) -> int:
@@ -97,17 +89,6 @@ class Relay(Plugin):
         if change.kind in CLOSING:
             await self.bot.broadcasts.close(_topic(change), change.at)
         return len(broadcast.targets)
-
-    async def _position(self) -> int:
-        row = await self.bot.db.fetchone("SELECT last_seq FROM relay_position WHERE id = 1")
-        return 0 if row is None else int(row["last_seq"])
-
-    async def _advance(self, seq: int) -> None:
-        await self.bot.db.execute(
-            "INSERT INTO relay_position (id, last_seq) VALUES (1, ?)"
-            " ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq",
-            (seq,),
-        )
 
     async def purge(self) -> None:
         """Forget where closed alerts went once their reports are past retention."""

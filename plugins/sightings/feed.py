@@ -1,20 +1,21 @@
 """What the sightings plugin publishes for other plugins: `bot.service(ReportFeed)`.
 
     feed = bot.service(ReportFeed)          # in start(), once every plugin is loaded
-    feed.subscribe(on_change)               # confirmed, updated, cleared, retracted
-    for change in await feed.changes_after(last_seq): ...   # catching up after a restart
+    await feed.follow("relay", on_change)   # confirmed, updated, cleared, retracted: each
+                                            # once, in order, caught up after a restart
     feed.subscribe_filings(on_filed)        # every new report, any way it came in
     feed.add_card_section(section)          # a part of the moderator card; refresh_card()
     view = feed.view(room)                  # how reports read in that room
 
 Subscribers are called after the change is stored, in order, each in turn; one that fails
-is logged and does not stop the others. A subscriber that must never miss a change (a
-relay across crashes) remembers the last `seq` it handled and catches up at start; one that
+is logged and does not stop the others. A follower's place in the change log is kept
+under its name (the core's cursors), so it never misses a change across crashes; one that
 must never miss a filing looks at `undecided()` at start.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from bot.api import Language, RoomRef
@@ -49,8 +50,21 @@ class ReportFeed:
         # Closed reports are erased this long after closing: keep nothing about them longer.
         self.retention = retention
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self._signals.subscribe(subscriber)
+    async def follow(self, name: str, handler: Subscriber) -> None:
+        """Hand `handler` every change after the last one it handled (kept under `name`):
+        those missed while stopped now, then each as it comes; each once and in order."""
+        cursors, lock = self._notifier.bot.cursors, asyncio.Lock()
+
+        async def deliver(change: ReportChange) -> None:
+            async with lock:
+                if change.seq <= await cursors.get(name):
+                    return
+                await handler(change)
+                await cursors.set(name, change.seq)
+
+        for change in await self.changes_after(await cursors.get(name)):
+            await deliver(change)
+        self._signals.subscribe(deliver)
 
     def subscribe_filings(self, subscriber: FilingSubscriber) -> None:
         self._signals.subscribe_filings(subscriber)

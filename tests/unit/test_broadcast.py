@@ -13,6 +13,7 @@ import pytest
 
 from bot.core.broadcast import Broadcasts, Target
 from bot.core.config import ALERTS, Role, Schema, Settings
+from bot.core.cursors import Cursors
 from bot.core.events import OutgoingMessage, RoomRef, SentMessage
 from bot.core.outbox import Outbox
 from bot.storage.cipher import FieldCipher
@@ -138,8 +139,9 @@ async def test_the_latest_broadcast_on_a_topic_wins(bench: Bench) -> None:
 
 
 async def test_alerts_sent_before_the_upgrade_are_carried_over(tmp_path: Path) -> None:
-    """A data directory of the previous release (the relay kept its own table) is migrated:
-    an update after the upgrade still edits the alerts sent before it."""
+    """A data directory of the previous release (the relay kept its own tables) is migrated:
+    an update after the upgrade still edits the alerts sent before it, and the relay goes on
+    from the change it had reached."""
     path = tmp_path / "bot.db"
     relay = MigrationSet(component="relay", package="plugins.relay.migrations")
     await (await Database.open(path, [CORE_MIGRATIONS, relay])).close()
@@ -154,8 +156,11 @@ async def test_alerts_sent_before_the_upgrade_are_carried_over(tmp_path: Path) -
             Target(RoomRef("matrix", "!hood:x")),
             Target(RoomRef("matrix", "!mods:x"), "$thread"),
         }
-        gone = await db.fetchone("SELECT name FROM sqlite_master WHERE name = 'relay_alerts'")
-        assert gone is None
+        gone = await db.fetchall(
+            "SELECT name FROM sqlite_master WHERE name IN ('relay_alerts', 'relay_position')"
+        )
+        assert gone == []
+        assert await Cursors(db).get("relay") == 4  # the relay goes on where it was
     finally:
         await db.close()
 
@@ -164,8 +169,11 @@ def previous_release(path: Path) -> None:
     """Turn the schema back into the previous release's, with two alerts sent."""
     conn = sqlite3.connect(path)
     conn.executescript(
-        "DROP TABLE broadcast_rooms; DROP TABLE broadcasts;"
-        " DELETE FROM schema_migrations WHERE (component, version) IN (('core', 6), ('relay', 2));"
+        "DROP TABLE broadcast_rooms; DROP TABLE broadcasts; DROP TABLE cursors;"
+        " DELETE FROM schema_migrations WHERE (component, version) IN"
+        " (('core', 6), ('core', 7), ('relay', 2), ('relay', 3));"
+        " CREATE TABLE relay_position (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " last_seq INTEGER NOT NULL); INSERT INTO relay_position VALUES (1, 4);"
         " CREATE TABLE relay_alerts (report_id TEXT NOT NULL, confirm_seq INTEGER NOT NULL,"
         " confirmed_at TEXT NOT NULL, transport TEXT NOT NULL, room_id TEXT NOT NULL,"
         " thread_root TEXT, closed_at TEXT, PRIMARY KEY (confirm_seq, transport, room_id));"

@@ -36,9 +36,3 @@ CREATE TABLE dispatch_observations (
     at TEXT NOT NULL
 );
 CREATE INDEX dispatch_observations_report ON dispatch_observations (report_id);
-
--- The last report change handled: changes after it are caught up at start.
-CREATE TABLE dispatch_position (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    last_seq INTEGER NOT NULL
-);

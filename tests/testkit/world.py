@@ -312,8 +312,11 @@ class DispatchWorld(World):
             tmp_path, DISPATCH, key=key, clock=FakeClock(start), plugins=plugins, config=config
         )
 
-    async def say(self, room_id: str, user: str, text: str) -> list[Sent]:
-        return await self.deliver(self.event(room_id, user, text))
+    async def say(
+        self, room_id: str, user: str, text: str, *, thread: str | None = None
+    ) -> list[Sent]:
+        event = MessageEvent(**self._fields(room_id, user, thread), body=text)
+        return await self.deliver(event)
 
     async def ask(self, room_id: str, user: str, text: str) -> str:
         """The text of the bot's single answer to a command."""

@@ -4,6 +4,7 @@ languages, on a clock the test moves."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -396,3 +397,27 @@ async def test_a_crash_between_the_call_and_its_record_still_calls_once(
         [call] = world.calls(room)
         assert report_id in call.text
     assert await world.plugin_of(Dispatch).store.call(report_id) is not None
+
+
+async def test_a_guided_report_is_called_too(world: DispatchWorld) -> None:
+    [question] = await world.say(HOOD_EN, "ana", "!report")
+    root = question.message.thread_root
+    assert root is not None
+    for answer in ("18th & Ashland", "agents detaining someone", "3", "skip", "no"):
+        await world.say(HOOD_EN, "ana", answer, thread=root)
+    [call] = world.calls(DISPATCH_EN)
+    assert "Where: 18th & Ashland" in call.text and "Agents: 3" in call.text
+
+
+async def test_logs_carry_no_ids_names_or_report_text(
+    world: DispatchWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        report_id = await report(world, user="zoraida")
+        await world.say(DISPATCH_EN, "veronica", f"!going {report_id} 10")
+        await world.say(DISPATCH_EN, "veronica", f"!scene {report_id} confirmed a white van")
+        await world.advance(timedelta(minutes=40))
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "dispatch call for a new report" in logged  # it does log, just not who or what
+    for secret in ("veronica", "Veronica", "zoraida", "Zoraida", "Ashland", "white van", "ABC1"):
+        assert secret not in logged

@@ -34,6 +34,9 @@ def alert(change: ReportChange, confirmed_at: datetime, view: View) -> Rich:
     )
     if report.vehicle:
         _field(rich, view, "vehicle", report.vehicle)
+    direction = view.direction(report)
+    if direction:
+        _field(rich, view, "direction", direction)
     observed = view.time(report.observed_at)
     rich.line(t("relay.seen", observed=observed, confirmed=view.time(confirmed_at)))
     _note(rich, change, view)

@@ -187,8 +187,9 @@ def _rules(info: ValidationInfo) -> IntakeRules | None:
     return context if isinstance(context, IntakeRules) else None
 
 
-def validate_report(data: Mapping[str, Any], rules: IntakeRules) -> Report:
-    """The validated report; raises ProblemError naming the first thing to fix."""
+def validate_report(data: Mapping[str, Any], rules: IntakeRules | None) -> Report:
+    """The validated report; raises ProblemError naming the first thing to fix. Without
+    `rules`, the checks against the intake moment (area, time, staleness) are left out."""
     try:
         return Report.model_validate(data, context=rules)
     except ValidationError as error:

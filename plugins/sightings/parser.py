@@ -68,12 +68,13 @@ def split_fields(text: str) -> RawFields:
     return keyed if keyed is not None else _one_line(text)
 
 
-def keyed_fields(text: str) -> RawFields | None:
-    """Raw text per field if any part of `text` starts with a known key, else None."""
+def keyed_fields(text: str, *, strict: bool = True) -> RawFields | None:
+    """Raw text per field if any part of `text` starts with a known key, else None. Strict,
+    an unknown key is a problem; otherwise that part is a note ("yes: still there")."""
     segments = [s.strip() for s in _SEGMENT_SPLIT.split(text)]
     segments = [s for s in segments if s]
     if any(_known_key(segment) for segment in segments):
-        return _keyed_fields(segments)
+        return _keyed_fields(segments, strict)
     return None
 
 
@@ -82,13 +83,13 @@ def _known_key(segment: str) -> str | None:
     return words.KEY_BY_WORD.get(words.fold(match[1])) if match else None
 
 
-def _keyed_fields(segments: list[str]) -> RawFields:
+def _keyed_fields(segments: list[str], strict: bool) -> RawFields:
     raw: RawFields = {}
     loose: list[str] = []
     for segment in segments:
         match = _KEYED.match(segment)
         key = _known_key(segment)
-        if match is None:
+        if match is None or (key is None and not strict):
             loose.append(segment)
             continue
         if key is None:
@@ -145,6 +146,23 @@ def build_report(
         return error.problem
 
 
+def updated_report(report: Report, raw: Mapping[str, str]) -> Report | Problem:
+    """`report` with the fields an answer gives ("vehicles: 2 | direction: north"); notes
+    add up. Where, when and the area stay as filed."""
+    try:
+        data: dict[str, Any] = {}
+        what = raw.get("what", "").strip()
+        if what:
+            data.update(activity=activity_of(what), description=what)
+            data.update(counts_in(what))
+        data.update(_optional_fields(raw))
+        if raw.get("notes"):
+            data["notes"] = "; ".join(filter(None, [report.notes, raw["notes"]]))
+        return validate_report({**report.model_dump(), **data}, None)
+    except ProblemError as error:
+        return error.problem
+
+
 def _typed_fields(raw: Mapping[str, str], rules: IntakeRules, sent_at: datetime) -> dict[str, Any]:
     what = raw.get("what", "").strip()
     data: dict[str, Any] = {
@@ -158,6 +176,14 @@ def _typed_fields(raw: Mapping[str, str], rules: IntakeRules, sent_at: datetime)
         data["source"] = parse_source(raw["source"])
     # Counts written in the description count unless given under their own key.
     data.update(counts_in(what))
+    data.update(_optional_fields(raw))
+    if raw.get("notes"):
+        data["notes"] = raw["notes"]
+    return data
+
+
+def _optional_fields(raw: Mapping[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
     if raw.get("agents"):
         data["agents"] = parse_count("agents", raw["agents"])
     if raw.get("vehicles"):
@@ -169,8 +195,6 @@ def _typed_fields(raw: Mapping[str, str], rules: IntakeRules, sent_at: datetime)
     ):
         if raw.get(name):
             data[name] = parse(raw[name])
-    if raw.get("notes"):
-        data["notes"] = raw["notes"]
     return data
 
 

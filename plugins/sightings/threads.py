@@ -1,17 +1,20 @@
 """Messages in a reporter's thread after the report was filed.
 
 The reporter may answer a moderator's question there (the report goes back to the
-moderators as new) or send photos and files, which go to the moderator card only. Anything
-else in the thread is neighbors talking, and is left alone.
+moderators as new; keyed fields in the answer, "vehicles: 2 | direction: north", update
+the report) or send photos and files, which go to the moderator card only. Anything else
+in the thread is neighbors talking, and is left alone.
 """
 
 from __future__ import annotations
 
 from bot.api import BotContext, EventContext, MessageEvent
+from plugins.sightings.card import problem_text
 from plugins.sightings.decisions import Decisions
 from plugins.sightings.lifecycle import OPEN, Status
-from plugins.sightings.model import AttachmentNote
+from plugins.sightings.model import AttachmentNote, Problem, ProblemError
 from plugins.sightings.notify import Notifier
+from plugins.sightings.parser import keyed_fields, updated_report
 from plugins.sightings.store import ReportStore, StoredReport
 
 # Concurrent changes are rare; a few attempts always get through.
@@ -40,6 +43,32 @@ class ReportThreads:
         elif stored.status is Status.NEEDS_INFO and event.body.strip():
             await self._answer(ctx, stored)
 
+    async def _with_fields(
+        self, ctx: EventContext[MessageEvent], stored: StoredReport, answer: str
+    ) -> StoredReport | None:
+        """The report with the fields the answer gives (itself when it gives none); None
+        when a field is wrong, which the reporter is told, to answer again."""
+        try:
+            # "yes: they left" is part of the answer, not an unknown key.
+            raw = keyed_fields(answer, strict=False)
+        except ProblemError as error:  # a key given twice
+            await ctx.reply(problem_text(error.problem, ctx.t))
+            return None
+        if not raw or set(raw) <= {"notes"}:
+            return stored
+        for _ in range(_ATTEMPTS):
+            report = updated_report(stored.report, raw)
+            if isinstance(report, Problem):
+                await ctx.reply(problem_text(report, ctx.t))
+                return None
+            if await self._store.replace_report(stored.id, stored.version, report):
+                break
+            current = await self._store.get(stored.id)  # changed meanwhile: again on it
+            if current is None:
+                return None
+            stored = current
+        return await self._store.get(stored.id)
+
     async def _attach(self, report_id: str, event: MessageEvent) -> None:
         notes = [AttachmentNote.of(a.kind, a.name) for a in event.attachments]
         for _ in range(_ATTEMPTS):
@@ -55,7 +84,10 @@ class ReportThreads:
 
     async def _answer(self, ctx: EventContext[MessageEvent], stored: StoredReport) -> None:
         answer = ctx.event.body.strip()
-        if not await self._decisions.reporter_answered(stored, answer, ctx.event.event_id):
+        updated = await self._with_fields(ctx, stored, answer)
+        if updated is None:
+            return
+        if not await self._decisions.reporter_answered(updated, answer, ctx.event.event_id):
             return
         key = f"{stored.key}:answer:{ctx.event.event_id}"
         await self._notifier.reply_to_cards(stored, "sightings.answered", answer, key)

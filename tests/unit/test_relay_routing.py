@@ -141,3 +141,34 @@ async def test_confirmations_missed_while_the_relay_was_off_are_caught_up(
         assert len(alerts(world, ALERTS, report_id)) == 1
     finally:
         await world.app.stop()
+
+
+async def test_an_answer_with_fields_updates_what_the_alert_says(world: SightingsWorld) -> None:
+    report_id, event = await report(world, "!report 18th & Ashland; agents detaining someone")
+    await world.say(MODS, "rosa", f"!needinfo {report_id} how many vehicles, which way?")
+    await world.say(
+        PILSEN_EN, "ana", "vehicles: 3 white vans | direction: north | plate: ZZ9", thread=event
+    )
+    card = world.card_text(world.card_of(report_id).event_id)
+    assert "Vehicles: 3 (white vans)" in card and "ZZ9" in card
+    await world.say(MODS, "rosa", f"!confirm {report_id}")
+    await world.settle()
+    [alert] = alerts(world, ALERTS, report_id)  # the Spanish alerts room
+    assert "vehículos: 3" in alert and "Dirección: norte" in alert and "ZZ9" not in alert
+
+
+async def test_a_wrong_field_in_an_answer_is_explained_and_nothing_changes(
+    world: SightingsWorld,
+) -> None:
+    report_id, event = await report(world, "!report 18th & Ashland; agents detaining someone")
+    await world.say(MODS, "rosa", f"!needinfo {report_id} how many agents?")
+    await world.say(PILSEN_EN, "ana", "agents: 400", thread=event)
+    assert world.last(PILSEN_EN).startswith("The number of agents must be from 0 to 99.")
+    assert "NEEDS INFO" in world.card_text(world.card_of(report_id).event_id)
+    await world.say(PILSEN_EN, "ana", "agents: 4 | yes: they are still there", thread=event)
+    card = world.card_text(world.card_of(report_id).event_id)
+    assert card.startswith(f"🟡 {report_id} · NEW") and "Agents: 4" in card
+    await world.say(MODS, "rosa", f"!needinfo {report_id} sure?")
+    await world.say(PILSEN_EN, "ana", "agents: 5 | agents: 6", thread=event)
+    assert world.last(PILSEN_EN) == "agents is given twice. Please give it once."
+    assert "Agents: 4" in world.card_text(world.card_of(report_id).event_id)

@@ -41,9 +41,10 @@ from plugins.sightings.model import Problem
 from plugins.sightings.notify import Notifier
 from plugins.sightings.parser import parse_report
 from plugins.sightings.signals import ReportChange, ReportSignals
+from plugins.sightings.status import area_status, status_text
 from plugins.sightings.store import Actor, ReportStore, StoredReport
 from plugins.sightings.threads import ReportThreads
-from plugins.sightings.vocabulary import quote
+from plugins.sightings.vocabulary import fold, quote
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,25 @@ class Sightings(Plugin):
         await self.guided.time_out(str(payload["person"]))
 
     # --- moderation ---------------------------------------------------------------------
+
+    @command("status", level=Level.NEIGHBOR, aliases={"es": ("estado",)})
+    async def status(self, ctx: CommandContext, area: Rest = "") -> None:
+        rules = self.intake.rules(ctx.room)
+        if area:
+            slug = area if area in rules.areas else rules.area_aliases.get(fold(area))
+            if slug is None:
+                answer = ctx.t(
+                    "sightings.status_cmd.unknown_area", area=area, known=rules.area_listing
+                )
+                await ctx.reply(answer)
+                return
+            slugs: list[str] = [slug]
+        else:
+            config = self.bot.room_config(ctx.room)
+            slugs = list(config.areas) if config is not None else sorted(rules.areas)
+        now = self._now()
+        statuses = [await area_status(self.store, slug, now) for slug in slugs]
+        await ctx.reply(status_text(statuses, self._view(ctx), now))
 
     @command("reports", level=Level.MODERATOR, aliases={"es": ("reportes",)}, roles=MOD_ROOMS)
     async def reports(self, ctx: CommandContext) -> None:

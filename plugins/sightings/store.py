@@ -222,6 +222,13 @@ class ReportStore:
             for row in rows
         ]
 
+    async def settled_in(self, area: str, since: datetime) -> list[StoredReport]:
+        """The reports of `area` confirmed now, or whose status changed since `since`."""
+        return await self._reports(
+            "area = ? AND (status = ? OR status_since >= ?)",
+            (area, Status.CONFIRMED.value, utc_timestamp(since)),
+        )
+
     async def filed_since(self, reporter: str, since: datetime) -> list[datetime]:
         rows = await self._db.fetchall(
             "SELECT created_at FROM sighting_reports WHERE reporter = ? AND created_at > ?"

@@ -34,6 +34,11 @@ class CorePlugin(Plugin):
             return
         await ctx.reply(self._details(ctx, bound.spec))
 
+    @command("yes", aliases={"es": ("sí", "si")})
+    async def yes(self, ctx: CommandContext) -> None:
+        """Runs a suggested command (the dispatcher sees to that); here nothing was pending."""
+        await ctx.reply(ctx.t("core.yes_nothing"))
+
     @command("lang", aliases={"es": ("idioma",)})
     async def lang(self, ctx: CommandContext, language: Literal["en", "es"] | None = None) -> None:
         if language is None:

@@ -19,12 +19,18 @@ from bot.core.i18n import Language
 from bot.core.registry import BoundCommand
 from bot.runtime.ledger import EventLedger
 from bot.runtime.ratelimit import SlidingWindow
+from bot.runtime.suggestions import Suggestion, Suggestions
 from bot.runtime.transport_state import TransportState
 
 log = logging.getLogger(__name__)
 
 # The metrics' command label for names no plugin registered.
 UNKNOWN_COMMAND = "(unknown)"
+# `!yes` runs a suggested command; see `_unknown`.
+YES = "yes"
+YES_ALIASES = ("sí", "si")
+# An unknown name is shown back cut to this length: it may be anything someone typed.
+SHOWN_NAME = 20
 
 
 class Dispatcher:
@@ -42,6 +48,7 @@ class Dispatcher:
         self._limits = SlidingWindow(bot.settings.bot.commands_per_minute, 60.0)
         # One "slow down" a minute at most, or the warning itself becomes the flood.
         self._warnings = SlidingWindow(1, 60.0)
+        self.suggestions = Suggestions()
 
     @property
     def max_age(self) -> timedelta:
@@ -125,8 +132,13 @@ class Dispatcher:
         if not await self._within_rate_limit(ctx):
             return "rate_limited"
         if bound is None:
-            await ctx.reply(ctx.t("core.unknown_command", name=name, help=ctx.help_command()))
+            await self._unknown(ctx, name, rest)
             return "unknown"
+        if bound.spec.name == YES:
+            kept = self.suggestions.take(self._where(ctx))
+            if kept is not None:
+                # The line as it was meant; its answers thread on the `!yes`.
+                return await self._run_command(event, kept.name, kept.rest, self._find(kept.name))
         ctx.spec = bound.spec
         if await self._refused(ctx, bound):
             return "refused"
@@ -159,6 +171,26 @@ class Dispatcher:
         alias = bound.spec.alias_language(name) if bound is not None else None
         return chosen or alias or self.bot.settings.room_language(*astuple(event.room))
 
+    async def _unknown(self, ctx: CommandContext, name: str, rest: str) -> None:
+        """An unknown name: a close known one is suggested, and `!yes` runs it."""
+        typed = _shortened(name)
+        names = {n for c in self.bot.registry.commands_for(ctx.level) for n in c.all_names()}
+        meant = self.suggestions.closest(name, names - {YES, *YES_ALIASES})
+        if meant is None:
+            await ctx.reply(ctx.t("core.unknown_command", name=typed, help=ctx.help_command()))
+            return
+        self.suggestions.keep(self._where(ctx), Suggestion(meant, rest))
+        prefix = self.bot.settings.bot.command_prefix
+        yes = f"{prefix}{ctx.t('core.yes_name')}"
+        await ctx.reply(ctx.t("core.did_you_mean", name=typed, meant=f"{prefix}{meant}", yes=yes))
+
+    def _where(self, ctx: CommandContext) -> tuple[str, str, str]:
+        room = ctx.room
+        return room.transport, room.room_id, self.bot.person(ctx.event.sender.user_id)
+
+    def _find(self, name: str) -> BoundCommand | None:
+        return self.bot.registry.find(name)
+
     async def _refused(self, ctx: CommandContext, bound: BoundCommand) -> bool:
         """Answer and return True when this person may not run this command here."""
         spec = bound.spec
@@ -189,3 +221,7 @@ def _role_name(ctx: CommandContext, role: str) -> str:
     """A role as people call it; its own name when no loaded plugin words it."""
     key = f"role.{role}"
     return ctx.t(key) if ctx.bot.catalog.has(key) else role
+
+
+def _shortened(name: str) -> str:
+    return name if len(name) <= SHOWN_NAME else f"{name[:SHOWN_NAME]}…"

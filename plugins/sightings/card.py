@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 
 from bot.api import Rich, Translator
 from plugins.sightings.lifecycle import UNDECIDED, Action, Status
-from plugins.sightings.model import Problem, Report
+from plugins.sightings.model import LONG_TEXT, Problem, Report
 from plugins.sightings.store import Decision, StoredReport
 
 BADGES: dict[Status, str] = {
@@ -72,8 +72,12 @@ def card(stored: StoredReport, view: View, extra: Sequence[Rich] = ()) -> Rich:
     rich.newline()
     _field_lines(rich, stored.report, view, moderation=True)
     rich.line(t("sightings.card.corroborations", count=stored.corroborations))
+    if stored.report.cut:
+        rich.line(t("sightings.card.cut", max=LONG_TEXT))
     if stored.duplicate_of:
         rich.line(t("sightings.card.duplicate_of", original=stored.duplicate_of))
+    elif stored.similar_to and stored.status in UNDECIDED:
+        rich.line(t("sightings.card.similar_to", original=stored.similar_to))
     if stored.history:
         rich.bold(t("sightings.card.history")).newline()
         for decision in stored.history:
@@ -83,13 +87,18 @@ def card(stored: StoredReport, view: View, extra: Sequence[Rich] = ()) -> Rich:
     return rich.italic(next_steps(stored, view))
 
 
-def acknowledgement(report_id: str, report: Report, view: View) -> Rich:
-    t = view.t
+def acknowledgement(stored: StoredReport, view: View) -> Rich:
+    t, report_id, report = view.t, stored.id, stored.report
     rich = Rich().bold(t("sightings.ack.title", id=report_id)).newline()
     rich.line(t("sightings.ack.unconfirmed"))
     _field_lines(rich, report, view, moderation=False)
     if report.plate or report.attachments:
         rich.line(t("sightings.ack.private_parts"))
+    if report.cut:
+        rich.line(t("sightings.ack.cut", max=LONG_TEXT))
+    if stored.similar_to:
+        seen = f"{view.command('seen')} {stored.similar_to}"
+        rich.line(t("sightings.ack.similar", original=stored.similar_to, seen=seen))
     return rich.italic(t("sightings.ack.seen_hint", seen=f"{view.command('seen')} {report_id}"))
 
 

@@ -24,6 +24,8 @@ from plugins.sightings.vocabulary import fold
 
 log = logging.getLogger(__name__)
 
+# A report at the place of an open one filed this recently may be the same sighting.
+SAME_SIGHTING = timedelta(minutes=60)
 # How long the acknowledgement waits for urgent messages (a dispatch call) to go first.
 URGENT_FIRST_SECONDS = 2.0
 
@@ -92,13 +94,15 @@ class Intake:
         """Store, acknowledge and send to the moderators; the report's id."""
         room = filing.room
         origin = Origin(room.transport, room.room_id, filing.thread_root, filing.user_id)
+        now = self._now()
         report_id = await self._store.insert(
-            filing.report, self.bot.person(filing.user_id), origin, filing.event_id, self._now()
+            filing.report, self.bot.person(filing.user_id), origin, filing.event_id, now
         )
+        await self._store.mark_similar(report_id, now - SAME_SIGHTING)
         stored = await self._store.get(report_id)
         assert stored is not None
         view = self._notifier.view(filing.lang)
-        ack = acknowledgement(report_id, stored.report, view)
+        ack = acknowledgement(stored, view)
         if not self._notifier.moderation_rooms(stored.area):
             ack.newline().bold(view.t("sightings.ack.no_moderators"))
         # Subscribers first (a dispatch call is urgent, and the card shows it), then the

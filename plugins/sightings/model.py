@@ -111,7 +111,11 @@ class IntakeRules:
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 COUNT = TypeAdapter(Count)
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+# What people write at length (the description, notes): longer text is cut here, not refused.
+LONG_TEXT = 1000
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT)
+]
 Plate = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9*?\- ]{1,12}$")]
 
 
@@ -151,6 +155,8 @@ class Report(BaseModel):
     attachments: tuple[AttachmentNote, ...] = ()  # moderation room only
     # Set at intake: observed longer ago than the configured stale time.
     stale: bool = False
+    # Set at intake: the description or notes were longer than LONG_TEXT and were cut.
+    cut: bool = False
 
     @field_validator("area")
     @classmethod

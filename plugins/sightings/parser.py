@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from plugins.sightings import vocabulary as words
 from plugins.sightings.model import (
     COUNT,
+    LONG_TEXT,
     MAX_COUNT,
     Activity,
     AttachmentNote,
@@ -151,20 +152,20 @@ def updated_report(report: Report, raw: Mapping[str, str]) -> Report | Problem:
     add up. Where, when and the area stay as filed."""
     try:
         data: dict[str, Any] = {}
-        what = raw.get("what", "").strip()
+        what, notes = _fitted(raw.get("what", "")), raw.get("notes", "").strip()
         if what:
             data.update(activity=activity_of(what), description=what)
             data.update(counts_in(what))
         data.update(_optional_fields(raw))
-        if raw.get("notes"):
-            data["notes"] = "; ".join(filter(None, [report.notes, raw["notes"]]))
+        if notes:
+            data["notes"] = _fitted("; ".join(filter(None, [report.notes, notes])))
         return validate_report({**report.model_dump(), **data}, None)
     except ProblemError as error:
         return error.problem
 
 
 def _typed_fields(raw: Mapping[str, str], rules: IntakeRules, sent_at: datetime) -> dict[str, Any]:
-    what = raw.get("what", "").strip()
+    what, notes = _fitted(raw.get("what", "")), _fitted(raw.get("notes", ""))
     data: dict[str, Any] = {
         "location": raw.get("location", ""),
         "activity": activity_of(what),
@@ -177,9 +178,17 @@ def _typed_fields(raw: Mapping[str, str], rules: IntakeRules, sent_at: datetime)
     # Counts written in the description count unless given under their own key.
     data.update(counts_in(what))
     data.update(_optional_fields(raw))
-    if raw.get("notes"):
-        data["notes"] = raw["notes"]
+    if notes:
+        data["notes"] = notes
+    data["cut"] = (what, notes) != (raw.get("what", "").strip(), raw.get("notes", "").strip())
     return data
+
+
+def _fitted(text: str) -> str:
+    """Long text cut at the limit (with an ellipsis) rather than refused: nothing written in
+    a hurry is lost for being long."""
+    text = text.strip()
+    return text if len(text) <= LONG_TEXT else text[: LONG_TEXT - 1].rstrip() + "…"
 
 
 def _optional_fields(raw: Mapping[str, str]) -> dict[str, Any]:

@@ -16,8 +16,9 @@ from typing import Any
 
 from bot.api import Database, FieldCipher, RoomRef, Transaction, utc_timestamp
 from plugins.sightings.ids import LENGTH, random_id
-from plugins.sightings.lifecycle import CLOSED, SETTLING, UNDECIDED, Action, Status
+from plugins.sightings.lifecycle import CLOSED, OPEN, SETTLING, UNDECIDED, Action, Status
 from plugins.sightings.model import Report
+from plugins.sightings.places import place_key
 
 FIELDS = "reports.fields"
 ORIGIN = "reports.origin"
@@ -82,6 +83,8 @@ class StoredReport:
     created_at: datetime
     corroborations: int
     history: tuple[Decision, ...]
+    # An open report at the same place filed shortly before: possibly the same sighting.
+    similar_to: str | None = None
 
     @property
     def last_decision(self) -> Decision | None:
@@ -140,6 +143,8 @@ class ReportStore:
         the report it filed before."""
         intake = self._hash(intake_event, "reports.intake")
         stamp = utc_timestamp(now)
+        words = place_key(report.location)
+        place = self._hash("|".join(sorted(words)), "reports.place") if words else None
         values = (
             Status.NEW.value,
             reporter,
@@ -149,6 +154,7 @@ class ReportStore:
             self._cipher.encrypt_json(origin.__dict__, ORIGIN),
             stamp,
             stamp,
+            place,
         )
         length = LENGTH
         while True:
@@ -158,8 +164,8 @@ class ReportStore:
                 report_id = random_id(length)
                 if await self._db.fetchone(
                     "INSERT INTO sighting_reports (id, area, status, reporter, thread, intake,"
-                    " fields, origin, created_at, status_since)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " fields, origin, created_at, status_since, place)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT DO NOTHING RETURNING id",
                     (report_id, report.area, *values),
                 ):
@@ -229,6 +235,20 @@ class ReportStore:
             (area, Status.CONFIRMED.value, utc_timestamp(since)),
         )
 
+    async def mark_similar(self, report_id: str, since: datetime) -> str | None:
+        """Note the newest open report of the same area and place filed since `since`, if
+        any, as the one `report_id` may repeat; its id."""
+        statuses = [status.value for status in OPEN]
+        row = await self._db.fetchone(
+            "UPDATE sighting_reports SET similar_to = (SELECT o.id FROM sighting_reports o"
+            " WHERE o.area = sighting_reports.area AND o.place = sighting_reports.place"
+            f" AND o.id != sighting_reports.id AND o.created_at >= ? AND o.status IN"
+            f" ({_marks(statuses)}) ORDER BY o.created_at DESC LIMIT 1)"
+            " WHERE id = ? AND place IS NOT NULL AND similar_to IS NULL RETURNING similar_to",
+            (utc_timestamp(since), *statuses, report_id),
+        )
+        return None if row is None else row["similar_to"]
+
     async def filed_since(self, reporter: str, since: datetime) -> list[datetime]:
         rows = await self._db.fetchall(
             "SELECT created_at FROM sighting_reports WHERE reporter = ? AND created_at > ?"
@@ -269,6 +289,7 @@ class ReportStore:
             created_at=datetime.fromisoformat(row["created_at"]),
             corroborations=int(row["corroborations"]),
             history=history,
+            similar_to=row["similar_to"],
         )
 
     def _encrypt_report(self, report: Report) -> bytes:

@@ -15,16 +15,30 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.api import ALERTS, Level, OutgoingMessage, Plugin, Role, RoomRef, Target
-from plugins.relay.render import alert, follow_up
-from plugins.sightings import ChangeKind, ReportChange, ReportFeed
+from bot.api import (
+    ALERTS,
+    MODERATION,
+    CommandContext,
+    Level,
+    OutgoingMessage,
+    Plugin,
+    Rest,
+    Role,
+    RoomRef,
+    Target,
+    command,
+)
+from plugins.relay.render import alert, debunk, follow_up
+from plugins.sightings import ChangeKind, Report, ReportChange, ReportFeed, normalize_id
 
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL = timedelta(hours=6)
 CLOSING = frozenset({ChangeKind.CLEARED, ChangeKind.RETRACTED})
-# Broadcast keys and topics of this plugin start with this.
+# Broadcast keys and topics of this plugin start with this: alerts, and false alarm notices.
 PREFIX = "relay:"
+DEBUNK = "debunk:"
+MOD_ROOMS = frozenset({MODERATION})
 
 
 class Relay(Plugin):
@@ -90,9 +104,46 @@ class Relay(Plugin):
             await self.bot.broadcasts.close(_topic(change), change.at)
         return len(broadcast.targets)
 
+    # --- rumor control ------------------------------------------------------------------
+
+    @command("debunk", level=Level.MODERATOR, aliases={"es": ("desmentir",)}, roles=MOD_ROOMS)
+    async def debunk(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
+        """A FALSE ALARM notice to the area's rooms, once per report; no plate, no names."""
+        report_id = normalize_id(report_id) or report_id
+        state, report = await self.feed.state(report_id), await self.feed.report(report_id)
+        config = self.bot.room_config(ctx.room)
+        if state is None or report is None:
+            await ctx.reply(ctx.t("relay.debunk_unknown", id=report_id))
+        elif config is None or state.area not in config.areas:
+            await ctx.reply(ctx.t("relay.debunk_wrong_room", id=report_id))
+        elif state.status.value != "false_alarm":
+            view = self.feed.view(ctx.room, ctx.lang)
+            status = view.status(state.status.value)
+            await ctx.reply(ctx.t("relay.debunk_not_false", id=report_id, status=status))
+        elif await self.bot.broadcasts.latest(f"{DEBUNK}{report_id}") is not None:
+            await ctx.reply(ctx.t("relay.debunk_again", id=report_id))
+        else:
+            rooms = await self._debunk(report_id, report, note, state.filed_at)
+            await ctx.reply(ctx.t("relay.debunk_sent", id=report_id, count=rooms))
+
+    async def _debunk(self, report_id: str, report: Report, note: str, filed_at: datetime) -> int:
+        targets = self.bot.broadcasts.audience(ALERTS, report.area)
+
+        def render(room: RoomRef) -> OutgoingMessage:
+            return _notifying(debunk(report_id, report, note, self.feed.view(room)).message())
+
+        topic, now = f"{DEBUNK}{report_id}", datetime.now(UTC)
+        key = f"{topic}:{filed_at.timestamp():.6f}"  # a report id can come back after a purge
+        await self.bot.broadcasts.open(key, topic, targets, render, at=now, urgent=True)
+        await self.bot.broadcasts.close(topic, now)  # nothing edits it later
+        log.info("sent a false alarm notice to %d rooms", len(targets))
+        return len(targets)
+
     async def purge(self) -> None:
         """Forget where closed alerts went once their reports are past retention."""
-        await self.bot.broadcasts.purge(PREFIX, datetime.now(UTC) - self.feed.retention)
+        before = datetime.now(UTC) - self.feed.retention
+        await self.bot.broadcasts.purge(PREFIX, before)
+        await self.bot.broadcasts.purge(DEBUNK, before)
 
 
 def _topic(change: ReportChange) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.api import Rich
-from plugins.sightings import ChangeKind, ReportChange, View
+from plugins.sightings import ChangeKind, Report, ReportChange, View
 
 HEADERS: dict[ChangeKind, tuple[str, str]] = {
     ChangeKind.CONFIRMED: ("🔴", "relay.confirmed"),
@@ -42,6 +42,23 @@ def alert(change: ReportChange, confirmed_at: datetime, view: View) -> Rich:
     _note(rich, change, view)
     rich.text(f"{t('relay.report', id=change.report_id)} · ")
     return rich.italic(t("relay.rights", rights=view.command("rights")))
+
+
+def debunk(report_id: str, report: Report, note: str, view: View) -> Rich:
+    """The FALSE ALARM notice: what was rumored, that it was checked, and where to look."""
+    t = view.t
+    rich = Rich().bold(t("relay.debunk_title", area=view.area_name(report.area), id=report_id))
+    rich.newline().line(
+        t(
+            "relay.debunk_body",
+            activity=view.activity(report),
+            location=report.location,
+            observed=view.time(report.observed_at),
+        )
+    )
+    if note:
+        rich.line(note)
+    return rich.italic(t("relay.debunk_status", status=view.command("status")))
 
 
 def follow_up(change: ReportChange, view: View) -> Rich:

@@ -172,3 +172,46 @@ async def test_a_wrong_field_in_an_answer_is_explained_and_nothing_changes(
     await world.say(PILSEN_EN, "ana", "agents: 5 | agents: 6", thread=event)
     assert world.last(PILSEN_EN) == "agents is given twice. Please give it once."
     assert "Agents: 4" in world.card_text(world.card_of(report_id).event_id)
+
+
+# --- rumor control ---------------------------------------------------------------------------
+
+
+def notices(world: SightingsWorld, room: str, report_id: str) -> list[str]:
+    return [
+        s.text
+        for s in world.messages(room)
+        if s.key and s.key.startswith("debunk:") and report_id in s.text
+    ]
+
+
+async def test_a_false_alarm_is_debunked_once_in_every_room_of_its_area(
+    world: SightingsWorld,
+) -> None:
+    report_id, _ = await report(
+        world, "!report where: 18th & Ashland | what: checkpoint | plate: ABC123"
+    )
+    await world.say(MODS, "rosa", f"!debunk {report_id}")
+    assert world.replies(MODS)[-1] == (
+        f"Only a false alarm can be debunked; {report_id} is NEW — UNCONFIRMED."
+    )
+    await world.say(MODS, "rosa", f"!false {report_id} a film crew")
+    await world.say(MODS, "rosa", f"!debunk {report_id} It was a film crew.")
+    assert world.replies(MODS)[-1] == f"FALSE ALARM notice for {report_id} sent to 4 rooms."
+    await world.settle()
+    [english] = notices(world, PILSEN_EN, report_id)
+    assert english.startswith(f"❌ FALSE ALARM · Pilsen · {report_id}")
+    assert "checkpoint at 18th & Ashland" in english and "It was a film crew." in english
+    assert "send !status" in english
+    [spanish] = notices(world, ALERTS, report_id)
+    assert spanish.startswith(f"❌ FALSA ALARMA · Pilsen · {report_id}")
+    for room in (PILSEN_EN, PILSEN_ES, ALERTS, WATCH):
+        assert len(notices(world, room, report_id)) == 1
+    for room in (VILLITA, ALERTS_LV):
+        assert notices(world, room, report_id) == []
+    for text in notices(world, PILSEN_EN, report_id) + notices(world, ALERTS, report_id):
+        assert "ABC123" not in text and "rosa" not in text.lower()
+    await world.say(MODS, "rosa", f"!debunk {report_id}")
+    assert world.replies(MODS)[-1] == f"The false alarm notice for {report_id} was already sent."
+    await world.say(MODS_LV, "luis", f"!desmentir {report_id}")
+    assert world.replies(MODS_LV)[-1] == f"{report_id} no es de un área que esta sala modera."

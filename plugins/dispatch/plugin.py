@@ -32,6 +32,8 @@ from bot.api import (
     reaction,
 )
 from plugins.dispatch import render
+from plugins.dispatch.alarms import Alarms, call_topic, person_job
+from plugins.dispatch.callouts import Callouts
 from plugins.dispatch.config import (
     DISPATCH,
     DISPATCH_ROLE,
@@ -40,12 +42,10 @@ from plugins.dispatch.config import (
     DispatchSection,
 )
 from plugins.dispatch.stats import DispatchMetrics, stats_text
-from plugins.dispatch.store import Call, DispatchStore, Outcome, Person, State
+from plugins.dispatch.store import Call, DispatchStore, Outcome, State
 from plugins.rosters import Rotas
 from plugins.sightings import (
-    ChangeKind,
     FiledReport,
-    ReportChange,
     ReportFeed,
     Verdict,
     View,
@@ -54,8 +54,6 @@ from plugins.sightings import (
 
 log = logging.getLogger(__name__)
 
-CALL = "dispatch:"  # broadcast key and topic prefix of calls
-CALLOUT = "dispatch-callout:"  # ... and of responders call-outs
 CAR = "🚗"
 OUTCOMES = {
     "confirmed": Outcome.CONFIRMED,
@@ -87,6 +85,8 @@ class Dispatch(Plugin):
         self.metrics = DispatchMetrics(bot.metrics)
         self._feed: ReportFeed | None = None
         self._rotas: Rotas | None = None
+        self._callouts: Callouts | None = None
+        self._alarms: Alarms | None = None
 
     @property
     def settings(self) -> DispatchSection:
@@ -105,7 +105,9 @@ class Dispatch(Plugin):
         # Reports filed while a crash interrupted their call are called now, once.
         for filed in await self.feed.undecided():
             await self.on_filed(filed)
-        await self.feed.follow(self.name, self.on_change)
+        self._callouts = Callouts(self.bot, self.store, self.feed, self.metrics)
+        self._alarms = Alarms(self.bot, self.store, self.feed, self._rotas_of(), self.clock)
+        await self.feed.follow(self.name, self._callouts.on_change)
         self.bot.scheduler.every(PURGE_INTERVAL, self.purge)
 
     async def forget(self, user_id: str) -> None:
@@ -127,7 +129,7 @@ class Dispatch(Plugin):
                 plain=rich.plain, html=rich.html, notice=False, mentions=tuple(on_call[room])
             )
 
-        topic = _call_topic(filed.report_id)
+        topic = call_topic(filed.report_id)
         key = f"{topic}:{filed.filed_at.timestamp():.6f}"
         await self.bot.broadcasts.open(key, topic, targets, message, at=now, urgent=True)
         ack_at = max(filed.filed_at, now) + timedelta(minutes=self.settings.ack_minutes)
@@ -177,13 +179,13 @@ class Dispatch(Plugin):
             )
         )
         if responder:
-            await self._retally(call.report_id)
+            await self._callouts_of().retally(call.report_id)
         else:
             self.metrics.first_going(call.called_at, now, await self.store.firsts(call.report_id))
             check_at = eta + timedelta(minutes=self.settings.checkin_grace_minutes)
             payload = {"report": call.report_id, "person": self.bot.person(sender.user_id)}
             await self.bot.scheduler.schedule(
-                "dispatch.checkin", check_at, payload, _person_job("checkin", payload)
+                "dispatch.checkin", check_at, payload, person_job("checkin", payload)
             )
         await self.feed.refresh_card(call.report_id)
 
@@ -203,11 +205,11 @@ class Dispatch(Plugin):
             at=self.clock(),
         )
         payload = {"report": call.report_id, "person": person}
-        await self.bot.scheduler.cancel(_person_job("checkin", payload))
-        await self.bot.scheduler.cancel(_person_job("overdue", payload))
+        await self.bot.scheduler.cancel(person_job("checkin", payload))
+        await self.bot.scheduler.cancel(person_job("overdue", payload))
         await ctx.reply(ctx.t("dispatch.notgoing", who=_who(ctx)[1], id=call.report_id))
         if responder:
-            await self._retally(call.report_id)
+            await self._callouts_of().retally(call.report_id)
         await self.feed.refresh_card(call.report_id)
 
     @command("onscene", level=Level.NEIGHBOR, aliases={"es": ("enelsitio",)}, roles=DISPATCH_ROOMS)
@@ -250,8 +252,8 @@ class Dispatch(Plugin):
             report_id, person, _who(ctx), responder=False, state=State.ON_SCENE, at=now
         )
         payload = {"report": report_id, "person": person}
-        await self.bot.scheduler.cancel(_person_job("checkin", payload))
-        await self.bot.scheduler.cancel(_person_job("overdue", payload))
+        await self.bot.scheduler.cancel(person_job("checkin", payload))
+        await self.bot.scheduler.cancel(person_job("overdue", payload))
 
     async def _confirm(self, ctx: CommandContext, report_id: str, note: str, view: View) -> str:
         """A verifier's "confirmed": it decides only where the area lets verifiers decide."""
@@ -280,167 +282,23 @@ class Dispatch(Plugin):
             await ctx.reply(ctx.t("dispatch.not_going_yet", going=going, id=call.report_id))
             return
         await self.bot.scheduler.cancel(
-            _person_job("overdue", {"report": call.report_id, "person": person})
+            person_job("overdue", {"report": call.report_id, "person": person})
         )
         await ctx.reply(ctx.t("dispatch.heard", who=_who(ctx)[1]))
 
-    # --- timers -------------------------------------------------------------------------
+    # --- timers (see alarms.py) ---------------------------------------------------------
 
     @job("dispatch.ack", grace=timedelta(minutes=10))
     async def on_ack_due(self, payload: dict[str, Any]) -> None:
-        report_id = payload["report"]
-        call, state = await self.store.call(report_id), await self.feed.state(report_id)
-        if call is None or state is None or not state.undecided:
-            return
-        people = await self.store.people(report_id, responder=False)
-        if any(p.state is not State.NOT_GOING for p in people):
-            return
-        minutes = self.settings.ack_minutes
-        broadcast = await self.bot.broadcasts.latest(_call_topic(report_id))
-        if broadcast is None:
-            return
-        pools = {t.room: await self._rotas_of().backup_pool(t.room) for t in broadcast.targets}
-
-        def escalation(room: RoomRef) -> OutgoingMessage:
-            view = self.feed.view(room)
-            text = view.t(
-                "dispatch.escalate",
-                id=report_id,
-                area=view.area_name(call.area),
-                minutes=render.minutes(view, minutes),
-                going=view.command("going"),
-            )
-            return OutgoingMessage(
-                plain=text, notice=False, mentions=tuple(pools[room]), mention_room=True
-            )
-
-        await self.bot.broadcasts.revise(broadcast, "escalate", follow_up=escalation, urgent=True)
-        area = self.bot.settings.area(call.area)
-        await self.bot.tell_moderators(
-            "dispatch.escalate_moderators",
-            key=f"dispatch:escalated:{report_id}:{call.called_at.timestamp():.0f}",
-            id=report_id,
-            area=area.name_en if area else call.area,
-            minutes=minutes,
-        )
-        log.warning("nobody answered a dispatch call in time: escalated")
+        await self._alarms_of().nobody_going(payload["report"])
 
     @job("dispatch.checkin", grace=timedelta(minutes=30))
     async def on_checkin_due(self, payload: dict[str, Any]) -> None:
-        report_id, person = payload["report"], payload["person"]
-        verifier = await self._silent_verifier(report_id, person)
-        if verifier is None:
-            return
-        now = self.clock()
-        await self.store.asked(report_id, person, now)
-        broadcast = await self.bot.broadcasts.latest(_call_topic(report_id))
-        if broadcast is None:
-            return
-
-        def ask(room: RoomRef) -> OutgoingMessage:
-            view = self.feed.view(room)
-            text = view.t(
-                "dispatch.checkin",
-                who=verifier.name,
-                id=report_id,
-                ok=view.command("ok"),
-                onscene=view.command("onscene"),
-            )
-            return OutgoingMessage(plain=text, notice=False, mentions=(verifier.user_id,))
-
-        await self.bot.broadcasts.revise(
-            broadcast, f"checkin:{person}:{now.timestamp():.0f}", follow_up=ask, urgent=True
-        )
-        overdue_at = now + timedelta(minutes=self.settings.overdue_minutes)
-        await self.bot.scheduler.schedule(
-            "dispatch.overdue", overdue_at, payload, _person_job("overdue", payload)
-        )
+        await self._alarms_of().ask_after(payload["report"], payload["person"])
 
     @job("dispatch.overdue", grace=timedelta(minutes=30))
     async def on_overdue(self, payload: dict[str, Any]) -> None:
-        report_id, person = payload["report"], payload["person"]
-        verifier = await self._silent_verifier(report_id, person)
-        if verifier is None or verifier.asked_at is None:
-            return
-        call = await self.store.call(report_id)
-        area = self.bot.settings.area(call.area) if call else None
-        await self.bot.tell_moderators(
-            "dispatch.overdue",
-            key=f"dispatch:overdue:{report_id}:{person}:{verifier.asked_at.timestamp():.0f}",
-            who=verifier.name,
-            id=report_id,
-            area=area.name_en if area else "",
-            minutes=self.settings.overdue_minutes,
-        )
-        log.warning("a verifier did not answer after being asked if they are OK")
-
-    async def _silent_verifier(self, report_id: str, person: str) -> Person | None:
-        """The verifier, if they went and have not arrived nor said they turned back."""
-        verifier = await self.store.verifier(report_id, person)
-        if verifier is None or verifier.state is not State.GOING:
-            return None
-        return verifier
-
-    # --- confirmation, call-out, stand-down ---------------------------------------------
-
-    async def on_change(self, change: ReportChange) -> None:
-        if await self.store.call(change.report_id) is not None:
-            await self._relay_change(change)
-
-    async def _relay_change(self, change: ReportChange) -> None:
-        report_id = change.report_id
-        if change.kind is ChangeKind.CONFIRMED:
-            await self.store.mark_confirmed(report_id, change.at)
-            call = await self.store.call(report_id)
-            if call is not None:
-                self.metrics.confirmed(call.called_at, change.at)
-            targets = self.bot.broadcasts.audience(DISPATCH, change.report.area)
-
-            def message(room: RoomRef) -> OutgoingMessage:
-                rich = render.callout(report_id, change.report, self.feed.view(room), [])
-                return _notifying(rich)
-
-            await self.bot.broadcasts.open(
-                f"{CALLOUT}{change.seq}",
-                _callout_topic(report_id),
-                targets,
-                message,
-                at=change.at,
-                urgent=True,
-            )
-        elif change.kind is ChangeKind.UPDATED:
-            await self._retally(report_id, change)
-        else:
-            callout = await self.bot.broadcasts.latest(_callout_topic(report_id))
-            if callout is not None:
-                kind = "cleared" if change.kind is ChangeKind.CLEARED else "retracted"
-
-                def standdown(room: RoomRef) -> OutgoingMessage:
-                    text = self.feed.view(room).t(f"dispatch.standdown_{kind}", id=report_id)
-                    return _notifying(Rich().bold(text))
-
-                await self.bot.broadcasts.revise(
-                    callout, str(change.seq), follow_up=standdown, urgent=True
-                )
-            await self.store.close(report_id, change.at)
-
-    async def _retally(self, report_id: str, change: ReportChange | None = None) -> None:
-        """Edit the call-out to show who is going now (and, on an update, the new details)."""
-        callout = await self.bot.broadcasts.latest(_callout_topic(report_id))
-        if callout is None:
-            return
-        responders = await self.store.people(report_id, responder=True)
-        report = change.report if change else await self.feed.report(report_id)
-        if report is None:
-            return
-
-        def edit(room: RoomRef) -> OutgoingMessage:
-            return _notifying(render.callout(report_id, report, self.feed.view(room), responders))
-
-        version = ",".join(f"{p.person[:8]}{p.state.value}" for p in responders)
-        await self.bot.broadcasts.revise(
-            callout, f"tally:{change.seq if change else ''}:{version}", edit=edit, urgent=True
-        )
+        await self._alarms_of().overdue(payload["report"], payload["person"])
 
     # --- the card, stats, upkeep --------------------------------------------------------
 
@@ -475,6 +333,14 @@ class Dispatch(Plugin):
 
     # --- helpers ------------------------------------------------------------------------
 
+    def _alarms_of(self) -> Alarms:
+        assert self._alarms is not None, "start() first"
+        return self._alarms
+
+    def _callouts_of(self) -> Callouts:
+        assert self._callouts is not None, "start() first"
+        return self._callouts
+
     def _rotas_of(self) -> Rotas:
         assert self._rotas is not None, "start() first"
         return self._rotas
@@ -491,7 +357,7 @@ class Dispatch(Plugin):
         for call in await self.store.calls():
             if call.closed_at is not None:
                 continue
-            broadcast = await self.bot.broadcasts.latest(_call_topic(call.report_id))
+            broadcast = await self.bot.broadcasts.latest(call_topic(call.report_id))
             if broadcast is None:
                 continue
             if await self.bot.outbox.sent_event(broadcast.room_key(room)) == event_id:
@@ -499,26 +365,10 @@ class Dispatch(Plugin):
         return None
 
 
-def _call_topic(report_id: str) -> str:
-    return f"{CALL}{report_id}"
-
-
-def _callout_topic(report_id: str) -> str:
-    return f"{CALLOUT}{report_id}"
-
-
 def _job(kind: str, filed: FiledReport) -> str:
     return f"dispatch.{kind}:{filed.report_id}:{filed.filed_at.timestamp():.0f}"
-
-
-def _person_job(kind: str, payload: dict[str, Any]) -> str:
-    return f"dispatch.{kind}:{payload['report']}:{payload['person']}"
 
 
 def _who(ctx: EventContext[Any]) -> tuple[str, str]:
     sender = ctx.event.sender
     return sender.user_id, sender.display_name or sender.user_id
-
-
-def _notifying(rich: Rich) -> OutgoingMessage:
-    return OutgoingMessage(plain=rich.plain, html=rich.html, notice=False)

@@ -174,9 +174,7 @@ class Dispatch(Plugin):
         )
         view = self.feed.view(ctx.room, ctx.lang)
         await ctx.reply(
-            ctx.t(
-                "dispatch.going", who=_who(ctx)[1], id=call.report_id, eta=render.clock(view, eta)
-            )
+            ctx.t("dispatch.going", who=_who(ctx)[1], id=call.report_id, eta=view.clock(eta))
         )
         if responder:
             await self._callouts_of().retally(call.report_id)
@@ -322,7 +320,7 @@ class Dispatch(Plugin):
         days = max(1, min(days, 90))
         since = self.clock() - timedelta(days=days)
         states = await self.feed.states_since(since)
-        firsts = {s.report_id: await self.store.firsts(s.report_id) for s in states}
+        firsts = await self.store.firsts_of([s.report_id for s in states])
         await ctx.reply(stats_text(self.feed.view(ctx.room, ctx.lang), days, states, firsts))
 
     async def purge(self) -> None:
@@ -354,9 +352,10 @@ class Dispatch(Plugin):
 
     async def _call_of(self, room: RoomRef, event_id: str) -> str | None:
         """The report whose dispatch call in `room` is `event_id`, if it is one."""
-        for call in await self.store.calls():
-            if call.closed_at is not None:
-                continue
+        config = self.bot.room_config(room)
+        if config is None or not self.bot.settings.room_fits(config, DISPATCH_ROOMS):
+            return None
+        for call in await self.store.calls(open_only=True):
             broadcast = await self.bot.broadcasts.latest(call_topic(call.report_id))
             if broadcast is None:
                 continue

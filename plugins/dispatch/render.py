@@ -7,8 +7,6 @@ with `Rich` only, so every piece of user text is escaped in the HTML body.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.api import Rich
 from plugins.dispatch.store import Observation, Outcome, Person, State
 from plugins.sightings import Report, View
@@ -58,7 +56,7 @@ def card_section(people: list[Person], observations: list[Observation], view: Vi
     for seen in observations:
         outcome = t(f"dispatch.outcome.{seen.outcome.value}")
         line = t(
-            "dispatch.card.observation", time=clock(view, seen.at), who=seen.name, outcome=outcome
+            "dispatch.card.observation", time=view.clock(seen.at), who=seen.name, outcome=outcome
         )
         rich.line(f"{line} — {seen.note}" if seen.note else line)
     responders = [p for p in people if p.responder and p.state is not State.NOT_GOING]
@@ -79,17 +77,12 @@ def minutes(view: View, count: int) -> str:
     return view.t("dispatch.minutes", count=count)
 
 
-def clock(view: View, moment: datetime) -> str:
-    """A local clock time, as people say it: 14:32."""
-    return moment.astimezone(view.zone).strftime("%H:%M")
-
-
 def _card_line(person: Person, view: View) -> str:
     t = view.t
     if person.state is State.ON_SCENE and person.onscene_at is not None:
-        return t("dispatch.card.onscene", who=person.name, time=clock(view, person.onscene_at))
+        return t("dispatch.card.onscene", who=person.name, time=view.clock(person.onscene_at))
     if person.state is State.GOING and person.eta is not None:
-        return t("dispatch.card.going", who=person.name, eta=clock(view, person.eta))
+        return t("dispatch.card.going", who=person.name, eta=view.clock(person.eta))
     return t("dispatch.card.notgoing", who=person.name)
 
 

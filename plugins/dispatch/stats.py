@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.api import Metrics
+from plugins.dispatch.store import Firsts
 from plugins.sightings import ReportState, View
 
 # Minutes from the call: a verifier should be going within minutes, on scene within the hour.
 MINUTE_BUCKETS = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 240.0)
-Firsts = tuple[datetime | None, datetime | None]
 
 
 class DispatchMetrics:

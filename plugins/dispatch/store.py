@@ -28,6 +28,10 @@ class Outcome(StrEnum):
     GONE = "gone"
 
 
+# When a report's first verifier said they go, and when the first arrived.
+Firsts = tuple[datetime | None, datetime | None]
+
+
 @dataclass(frozen=True)
 class Call:
     report_id: str
@@ -78,8 +82,12 @@ class DispatchStore:
         )
         return None if row is None else _call(row)
 
-    async def calls(self) -> list[Call]:
-        rows = await self._db.fetchall("SELECT * FROM dispatch_calls ORDER BY called_at")
+    async def calls(self, *, open_only: bool = False) -> list[Call]:
+        """Every call, or only those not closed yet (no stand-down, no decision)."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM dispatch_calls WHERE NOT ? OR closed_at IS NULL ORDER BY called_at",
+            (open_only,),
+        )
         return [_call(row) for row in rows]
 
     async def mark_confirmed(self, report_id: str, at: datetime) -> None:
@@ -221,14 +229,22 @@ class DispatchStore:
 
     # --- times for !stats ---------------------------------------------------------------
 
-    async def firsts(self, report_id: str) -> tuple[datetime | None, datetime | None]:
+    async def firsts(self, report_id: str) -> Firsts:
         """When a verifier first said they go, and first arrived."""
-        row = await self._db.fetchone(
-            "SELECT MIN(going_at) AS going, MIN(onscene_at) AS onscene FROM dispatch_people"
-            " WHERE report_id = ? AND responder = 0",
-            (report_id,),
+        return (await self.firsts_of([report_id]))[report_id]
+
+    async def firsts_of(self, report_ids: list[str]) -> dict[str, Firsts]:
+        """`firsts` of several reports, in one query."""
+        if not report_ids:
+            return {}
+        rows = await self._db.fetchall(
+            "SELECT report_id, MIN(going_at) AS going, MIN(onscene_at) AS onscene"
+            " FROM dispatch_people WHERE responder = 0 AND report_id IN"
+            f" ({', '.join('?' * len(report_ids))}) GROUP BY report_id",
+            report_ids,
         )
-        return (_time(row["going"]), _time(row["onscene"])) if row else (None, None)
+        found = {row["report_id"]: (_time(row["going"]), _time(row["onscene"])) for row in rows}
+        return {report_id: found.get(report_id, (None, None)) for report_id in report_ids}
 
     # --- !forgetme ----------------------------------------------------------------------
 

@@ -42,6 +42,10 @@ class View:
     def time(self, moment: datetime) -> str:
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
 
+    def clock(self, moment: datetime) -> str:
+        """A local clock time, as people say it (14:32); name the zone once elsewhere."""
+        return moment.astimezone(self.zone).strftime("%H:%M")
+
     def label(self, field: str) -> str:
         """A report field's name, capitalized for a "Label: value" line."""
         label = self.t(f"sightings.field.{field}")

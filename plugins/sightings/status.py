@@ -55,14 +55,14 @@ def status_text(statuses: Sequence[AreaStatus], view: View, now: datetime) -> Ri
         for stored in status.false_alarms:
             rich.line(_line(stored, view, "sightings.status_cmd.false_alarm"))
     zone = now.astimezone(view.zone).strftime("%Z")
-    return rich.italic(t("sightings.status_cmd.footer", time=_clock(view, now), zone=zone))
+    return rich.italic(t("sightings.status_cmd.footer", time=view.clock(now), zone=zone))
 
 
 def _nothing(status: AreaStatus, view: View) -> str:
     area = view.area_name(status.area)
     if status.closed:
         last = max(_last_change(stored) for stored in status.closed)
-        return view.t("sightings.status_cmd.none_active", area=area, time=_clock(view, last))
+        return view.t("sightings.status_cmd.none_active", area=area, time=view.clock(last))
     return view.t(
         "sightings.status_cmd.nothing",
         area=area,
@@ -78,13 +78,9 @@ def _line(stored: StoredReport, view: View, key: str) -> str:
         id=stored.id,
         location=report.location,
         activity=view.activity(report),
-        time=_clock(view, _last_change(stored)),
+        time=view.clock(_last_change(stored)),
     )
 
 
 def _last_change(stored: StoredReport) -> datetime:
     return stored.history[-1].at if stored.history else stored.created_at
-
-
-def _clock(view: View, moment: datetime) -> str:
-    return moment.astimezone(view.zone).strftime("%H:%M")

@@ -421,3 +421,9 @@ async def test_logs_carry_no_ids_names_or_report_text(
     assert "dispatch call for a new report" in logged  # it does log, just not who or what
     for secret in ("veronica", "Veronica", "zoraida", "Zoraida", "Ashland", "white van", "ABC1"):
         assert secret not in logged
+
+
+async def test_stats_with_no_reports_yet(world: DispatchWorld) -> None:
+    answer = await world.ask(MODS_PILSEN, "rosa", "!stats")
+    assert answer.startswith("Last 7 days: 0 reports")
+    assert answer.endswith("to the first verifier going –, on scene –, to the decision –.")

@@ -27,4 +27,7 @@ async def test_the_bench_times_both_commands_and_counts_their_statements() -> No
     # place, reading it back, its card and outbox row (8);
     # and the dispatch call: whether there is one yet, the broadcast and its room, its outbox
     # row, the escalation timer, the call's record, and the card's dispatch section (8).
-    assert statements["report"] == 16
+    # A random report id already taken costs two more (one more try): rare, not never. The
+    # figure is an average over 20 commands.
+    extra = round((statements["report"] - 16) * 20)
+    assert extra in (0, 2, 4), statements["report"]

@@ -12,7 +12,7 @@ from plugins.dispatch import render
 from plugins.dispatch.config import DISPATCH
 from plugins.dispatch.stats import DispatchMetrics
 from plugins.dispatch.store import DispatchStore
-from plugins.sightings import ChangeKind, ReportChange, ReportFeed
+from plugins.sightings import CLOSING, ChangeKind, ReportChange, ReportFeed
 
 CALLOUT = "dispatch-callout:"  # broadcast key and topic prefix of call-outs
 
@@ -53,10 +53,10 @@ class Callouts:
             )
         elif change.kind is ChangeKind.UPDATED:
             await self.retally(report_id, change)
-        else:
+        elif change.kind in CLOSING:
             callout = await self.bot.broadcasts.latest(_callout_topic(report_id))
             if callout is not None:
-                kind = "cleared" if change.kind is ChangeKind.CLEARED else "retracted"
+                kind = change.kind.value
 
                 def standdown(room: RoomRef) -> OutgoingMessage:
                     text = self.feed.view(room).t(f"dispatch.standdown_{kind}", id=report_id)

@@ -2,8 +2,9 @@
 
 It listens to the sightings plugin's report changes (`ReportFeed`). A confirmation becomes a
 broadcast to every room whose role hears alerts in the report's area (plus the reporter's
-thread, when that room is not alerted anyway); an update, an all-clear or a retraction edits
-every alert sent and posts a short follow-up replying to it. The core's broadcasts keep
+thread, when that room is not alerted anyway); an update, an all-clear, a retraction or
+expiry edits every alert sent and posts a short follow-up replying to it; an alert gone
+stale (no update for a while) is only edited, to say it may be over. The core's broadcasts keep
 deliveries durable and keyed, so replaying a change after a crash adds nothing. The last
 change relayed is remembered, and the changes after it are caught up at start.
 """
@@ -29,12 +30,18 @@ from bot.api import (
     command,
 )
 from plugins.relay.render import alert, debunk, follow_up
-from plugins.sightings import ChangeKind, Report, ReportChange, ReportFeed, normalize_id
+from plugins.sightings import (
+    CLOSING,
+    ChangeKind,
+    Report,
+    ReportChange,
+    ReportFeed,
+    normalize_id,
+)
 
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL = timedelta(hours=6)
-CLOSING = frozenset({ChangeKind.CLEARED, ChangeKind.RETRACTED})
 # Broadcast keys and topics of this plugin start with this: alerts, and false alarm notices.
 PREFIX = "relay:"
 DEBUNK = "debunk:"
@@ -97,8 +104,14 @@ class Relay(Plugin):
         def follow(room: RoomRef) -> OutgoingMessage:
             return _notifying(follow_up(change, self.feed.view(room)).message())
 
+        # Going stale only edits: a follow-up would wake everyone to say nothing happened.
+        stale = change.kind is ChangeKind.STALE
         await self.bot.broadcasts.revise(
-            broadcast, str(change.seq), edit=edit, follow_up=follow, urgent=True
+            broadcast,
+            str(change.seq),
+            edit=edit,
+            follow_up=None if stale else follow,
+            urgent=not stale,
         )
         if change.kind in CLOSING:
             await self.bot.broadcasts.close(_topic(change), change.at)

@@ -15,6 +15,8 @@ HEADERS: dict[ChangeKind, tuple[str, str]] = {
     ChangeKind.UPDATED: ("🔴", "relay.updated"),
     ChangeKind.CLEARED: ("🟢", "relay.cleared"),
     ChangeKind.RETRACTED: ("↩️", "relay.retracted"),
+    ChangeKind.STALE: ("🟠", "relay.stale"),
+    ChangeKind.EXPIRED: ("⌛", "relay.expired"),
 }
 
 
@@ -22,7 +24,7 @@ def alert(change: ReportChange, confirmed_at: datetime, view: View) -> Rich:
     """The alert as it stands after `change` (the first post, or an edit of it)."""
     t, report = view.t, change.report
     badge, title = HEADERS[change.kind]
-    header = t(title, time=view.time(change.at))
+    header = t(title, time=view.clock(change.last_update))
     rich = Rich().bold(f"{badge} {header} · {view.area_name(report.area)}").newline()
     _field(rich, view, "location", report.location)
     activity = view.activity(report)
@@ -64,6 +66,9 @@ def debunk(report_id: str, report: Report, note: str, view: View) -> Rich:
 def follow_up(change: ReportChange, view: View) -> Rich:
     """The short message that points at the alert when it changes."""
     t, note = view.t, change.note or ""
+    if change.kind is ChangeKind.EXPIRED:
+        since = view.clock(change.last_update)
+        return Rich().bold(t("relay.follow_expired", id=change.report_id, time=since))
     if change.kind is ChangeKind.CLEARED and not note:
         return Rich().bold(t("relay.follow_cleared_plain", id=change.report_id))
     key = f"relay.follow_{change.kind.value}"

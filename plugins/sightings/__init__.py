@@ -10,12 +10,13 @@ from plugins.sightings.feed import ReportFeed
 from plugins.sightings.ids import normalize_id
 from plugins.sightings.model import Report
 from plugins.sightings.plugin import Sightings
-from plugins.sightings.signals import ChangeKind, FiledReport, ReportChange
+from plugins.sightings.signals import CLOSING, ChangeKind, FiledReport, ReportChange
 from plugins.sightings.store import ReportState
 
 PLUGIN = Sightings
 
 __all__ = [
+    "CLOSING",
     "PLUGIN",
     "ChangeKind",
     "FiledReport",

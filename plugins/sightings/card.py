@@ -25,6 +25,7 @@ BADGES: dict[Status, str] = {
     Status.ALL_CLEAR: "🟢",
     Status.RETRACTED: "↩️",
     Status.EXPIRED: "⌛",
+    Status.LAPSED: "⌛",
 }
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from bot.api.config import PluginConfig, Section, TimeZone
+from bot.api.config import PluginConfig, Section, TimeZone, problems_error
 
 
 class ReportsSection(Section):
@@ -21,10 +22,22 @@ class ReportsSection(Section):
     # Reports one person may file per window; more get a polite "please wait".
     per_person_limit: int = Field(default=5, ge=1, le=100)
     per_person_window_minutes: int = Field(default=10, ge=1, le=1440)
+    # A confirmed alert with no update for this long may be over: it says so everywhere and
+    # the moderators are asked for an update or an all clear.
+    alert_stale_hours: int = Field(default=2, ge=1, le=48)
+    # ... and after this long without an update it closes as expired.
+    alert_expire_hours: int = Field(default=12, ge=2, le=168)
     # A guided report dialog is dropped after this long without an answer.
     dialog_timeout_minutes: int = Field(default=10, ge=1, le=120)
     # Local time of the areas: "when: 14:05" is read, and times are shown, in this zone.
     timezone: TimeZone = "UTC"
+
+    @model_validator(mode="after")
+    def _stale_before_expiry(self) -> Self:
+        if self.alert_expire_hours <= self.alert_stale_hours:
+            message = f"must be more than alert_stale_hours ({self.alert_stale_hours})"
+            raise problems_error([(("alert_expire_hours",), message)])
+        return self
 
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)

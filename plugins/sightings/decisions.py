@@ -39,6 +39,9 @@ COMMAND_OF = {
     Action.CLEAR: "clear",
     Action.RETRACT: "retract",
 }
+# What the reporter is not told of: their own answer, and their alert going quiet (the
+# moderators are asked about that instead).
+UNTOLD = frozenset({Action.ANSWER, Action.STALE})
 
 
 @dataclass(frozen=True)
@@ -137,12 +140,14 @@ class Decisions:
         change = Change(Action.ANSWER, Status.NEW, self._now(), note=answer, cause=cause)
         return await self._record(stored, change) is not None
 
-    async def expire(self, report_id: str) -> bool:
+    async def by_clock(self, report_id: str, action: Action) -> bool:
+        """A change nobody made but time: expiry of an undecided report, an alert going
+        stale or lapsing. False when the report moved on meanwhile."""
         stored = await self._store.get(report_id)
-        if stored is None or next_status(Action.EXPIRE, stored.status) is None:
+        status = next_status(action, stored.status) if stored is not None else None
+        if stored is None or status is None:
             return False
-        change = Change(Action.EXPIRE, Status.EXPIRED, self._now())
-        return await self._record(stored, change) is not None
+        return await self._record(stored, Change(action, status, self._now())) is not None
 
     async def _record(self, stored: StoredReport, change: Change) -> int | None:
         """Store the change unless the report changed meanwhile, then its effects."""
@@ -218,7 +223,9 @@ class Decisions:
         change = change_of(stored, decision)
         if change is not None:
             await self._signals.publish(change)
-        if decision.action is not Action.ANSWER:
+        if decision.action is Action.STALE:
+            await self._ask_for_news(stored, decision)
+        if decision.action not in UNTOLD:
             await self._tell_reporter(stored, decision)
 
     async def changes_after(self, seq: int) -> list[ReportChange]:
@@ -231,14 +238,33 @@ class Decisions:
                 changes.append(change)
         return changes
 
+    async def _ask_for_news(self, stored: StoredReport, decision: Decision) -> None:
+        """Under each card: is the alert still going on? The moderators update or clear it."""
+
+        def ask(view: View) -> Rich:
+            return Rich().text(
+                view.t(
+                    "sightings.ask_news",
+                    id=stored.id,
+                    time=view.clock(stored.last_news or stored.created_at),
+                    update=f"{view.command('update')} {stored.id}",
+                    clear=f"{view.command('clear')} {stored.id}",
+                )
+            )
+
+        await self._notifier.reply_to_cards(stored, ask, key=f"sightings:ask:{decision.seq}")
+
     async def _tell_reporter(self, stored: StoredReport, decision: Decision) -> None:
         view = self._notifier.view(await self._notifier.reporter_language(stored))
+        limits = self.bot.settings.section(SightingsConfig).reports
+        lapsed = decision.action is Action.LAPSE
+        hours = limits.alert_expire_hours if lapsed else limits.expire_hours
         message = Rich().text(
             view.t(
                 f"sightings.notice.{decision.action.value}",
                 id=stored.id,
                 original=stored.duplicate_of or "",
-                hours=self.bot.settings.section(SightingsConfig).reports.expire_hours,
+                hours=hours,
             )
         )
         if decision.note:
@@ -257,6 +283,7 @@ def change_of(stored: StoredReport, decision: Decision) -> ReportChange | None:
         report=stored.report,
         at=decision.at,
         note=decision.note,
+        last_update=stored.last_news or decision.at,
         reporter_room=stored.origin.room,
         reporter_thread=stored.origin.thread_root,
     )

@@ -2,8 +2,9 @@
 
 new -> needs_info -> new
 new -> confirmed | false_alarm | unverifiable | duplicate
-confirmed -> confirmed (updated) -> all_clear
+confirmed -> confirmed (updated, or marked stale: no update for a while) -> all_clear
 confirmed -> retracted
+confirmed -> lapsed (no update for much longer)
 new/needs_info -> expired
 closed -> purged (the row is deleted)
 """
@@ -24,6 +25,7 @@ class Status(StrEnum):
     ALL_CLEAR = "all_clear"
     RETRACTED = "retracted"
     EXPIRED = "expired"
+    LAPSED = "lapsed"  # a confirmed alert closed after no update for too long
 
 
 UNDECIDED = frozenset({Status.NEW, Status.NEEDS_INFO})
@@ -43,6 +45,8 @@ class Action(StrEnum):
     RETRACT = "retract"
     ANSWER = "answer"  # the reporter answered a moderator's question
     EXPIRE = "expire"  # nobody decided in time
+    STALE = "stale"  # a confirmed alert had no update for a while: it may be over
+    LAPSE = "lapse"  # a confirmed alert had no update for much longer: closed as expired
 
 
 # The actions that settle an undecided report (asking for more information does not).
@@ -69,7 +73,11 @@ RULES: dict[Action, Rule] = {
     Action.RETRACT: Rule(frozenset({Status.CONFIRMED}), Status.RETRACTED),
     Action.ANSWER: Rule(frozenset({Status.NEEDS_INFO}), Status.NEW),
     Action.EXPIRE: Rule(UNDECIDED, Status.EXPIRED),
+    Action.STALE: Rule(frozenset({Status.CONFIRMED}), Status.CONFIRMED),
+    Action.LAPSE: Rule(frozenset({Status.CONFIRMED}), Status.LAPSED),
 }
+# What makes a confirmed alert current again: the stale and expiry clocks run from the last.
+NEWS = frozenset({Action.CONFIRM, Action.UPDATE})
 
 
 def next_status(action: Action, current: Status) -> Status | None:

@@ -140,13 +140,12 @@ class Notifier:
         self._locks = {k: lock for k, lock in self._locks.items() if lock.locked()}
 
     async def reply_to_cards(
-        self, stored: StoredReport, text_key: str, note: str, key: str
+        self, stored: StoredReport, render: Callable[[View], Rich], key: str
     ) -> None:
-        """A reply to each card of the report, with `note` quoted (a reporter's answer)."""
+        """A reply to each card of the report, as `render` words it in the card's room."""
         deliveries = []
         for shown in await self._store.cards(stored.id):
-            t = self.room_view(shown.room).t
-            message = Rich().text(t(text_key, id=stored.id)).newline().italic(note).message()
+            message = render(self.room_view(shown.room)).message()
             deliveries.append(
                 Delivery(f"{key}:{shown.room.room_id}", shown.room, message, reply_to_key=shown.key)
             )

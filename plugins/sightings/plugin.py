@@ -30,13 +30,13 @@ from bot.api import (
     reaction,
 )
 from plugins.sightings.card import View, listing, problem_text
-from plugins.sightings.config import SightingsConfig
+from plugins.sightings.config import ReportsSection, SightingsConfig
 from plugins.sightings.decisions import Decisions, Request
 from plugins.sightings.feed import ReportFeed
 from plugins.sightings.guided import GuidedReports
 from plugins.sightings.ids import normalize_id
 from plugins.sightings.intake import Filing, Intake
-from plugins.sightings.lifecycle import CLOSED, OPEN, UNDECIDED, Action
+from plugins.sightings.lifecycle import CLOSED, OPEN, UNDECIDED, Action, Status
 from plugins.sightings.model import Problem
 from plugins.sightings.notify import Notifier
 from plugins.sightings.parser import parse_report
@@ -299,22 +299,32 @@ class Sightings(Plugin):
     # --- housekeeping -------------------------------------------------------------------
 
     async def sweep(self) -> None:
-        """Expire undecided reports, purge closed ones, forget timed-out dialogs."""
+        """Expire undecided reports, mark quiet alerts stale or lapsed, purge closed ones,
+        forget timed-out dialogs. Everything is read from the stored reports, so nothing
+        is lost across a restart, and an alert found past both limits only lapses."""
         now = self._now()
         limits = self.bot.settings.section(SightingsConfig).reports
-        waiting = await self.store.in_status_since_before(
-            UNDECIDED, now - timedelta(hours=limits.expire_hours)
-        )
-        for report_id in waiting:
+        due = [
+            (report_id, Action.EXPIRE)
+            for report_id in await self.store.in_status_since_before(
+                UNDECIDED, now - timedelta(hours=limits.expire_hours)
+            )
+        ]
+        areas = [area.slug for area in self.bot.settings.areas]
+        for stored in await self.store.open_in(areas, {Status.CONFIRMED}):
+            action = _alert_due(stored, now, limits)
+            if action is not None:
+                due.append((stored.id, action))
+        for report_id, action in due:
             try:
-                await self.decisions.expire(report_id)
+                await self.decisions.by_clock(report_id, action)
             except Exception:
-                log.exception("expiring a report failed")
+                log.exception("a timed report change failed")
         purged = await self.store.purge_closed_before(now - timedelta(days=limits.retention_days))
         await self.guided.forget_stale(now)
         self.notifier.forget_idle_locks()
-        if waiting or purged:
-            log.info("reports: %d expired, %d purged", len(waiting), purged)
+        if due or purged:
+            log.info("reports: %d changed by time, %d purged", len(due), purged)
 
     async def _find(self, ctx: CommandContext, text: str) -> StoredReport | None:
         report_id = normalize_id(text)
@@ -325,6 +335,18 @@ class Sightings(Plugin):
 
     def _view(self, ctx: EventContext[Any]) -> View:
         return self.notifier.view(ctx.lang)
+
+
+def _alert_due(stored: StoredReport, now: datetime, limits: ReportsSection) -> Action | None:
+    """LAPSE, STALE or nothing, for a confirmed alert quiet since its last news."""
+    quiet = now - (stored.last_news or stored.created_at)
+    if quiet >= timedelta(hours=limits.alert_expire_hours):
+        return Action.LAPSE
+    last = stored.last_decision
+    stale = last is not None and last.action is Action.STALE
+    if quiet >= timedelta(hours=limits.alert_stale_hours) and not stale:
+        return Action.STALE
+    return None
 
 
 def _actor(ctx: EventContext[Any]) -> Actor:

@@ -1,5 +1,5 @@
 """What other plugins hear of (see `feed`): a report filed, and the changes that relay it:
-confirmed, updated, cleared, retracted."""
+confirmed, updated, gone stale (no update for a while), cleared, retracted, expired."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class ChangeKind(StrEnum):
     UPDATED = "updated"
     CLEARED = "cleared"
     RETRACTED = "retracted"
+    STALE = "stale"  # no update for a while: it may be over (still confirmed)
+    EXPIRED = "expired"  # no update for much longer: closed
 
 
 KIND_OF_ACTION: dict[Action, ChangeKind] = {
@@ -28,7 +30,11 @@ KIND_OF_ACTION: dict[Action, ChangeKind] = {
     Action.UPDATE: ChangeKind.UPDATED,
     Action.CLEAR: ChangeKind.CLEARED,
     Action.RETRACT: ChangeKind.RETRACTED,
+    Action.STALE: ChangeKind.STALE,
+    Action.LAPSE: ChangeKind.EXPIRED,
 }
+# The changes after which the alert is over.
+CLOSING = frozenset({ChangeKind.CLEARED, ChangeKind.RETRACTED, ChangeKind.EXPIRED})
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class ReportChange:
     at: datetime
     # The moderator's note; for an update, the update's text.
     note: str | None
+    # When the alert was last confirmed or updated ("last update 14:05").
+    last_update: datetime
     # The reporter's room and thread, which also gets the alert.
     reporter_room: RoomRef
     reporter_thread: str

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 
 from bot.api import Rich
 from plugins.sightings.card import BADGES, View
-from plugins.sightings.lifecycle import Status
+from plugins.sightings.lifecycle import Action, Status
 from plugins.sightings.store import ReportStore, StoredReport
 
 # False alarms, and alerts cleared, of this long ago still show.
 LOOKBACK = timedelta(hours=24)
 LOOKBACK_HOURS = 24
+# How an alert ends.
+ENDED = frozenset({Status.ALL_CLEAR, Status.RETRACTED, Status.LAPSED})
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ async def area_status(store: ReportStore, area: str, now: datetime) -> AreaStatu
         area=area,
         active=[r for r in recent if r.status is Status.CONFIRMED],
         false_alarms=[r for r in recent if r.status is Status.FALSE_ALARM],
-        closed=[r for r in recent if r.status in (Status.ALL_CLEAR, Status.RETRACTED)],
+        closed=[r for r in recent if r.status in ENDED],
     )
 
 
@@ -49,7 +51,7 @@ def status_text(statuses: Sequence[AreaStatus], view: View, now: datetime) -> Ri
         title = t("sightings.status_cmd.title", area=view.area_name(status.area))
         rich.bold(title).newline()
         for stored in status.active:
-            rich.line(_line(stored, view, "sightings.status_cmd.active"))
+            rich.line(_line(stored, view, _active_key(stored)))
         if not status.active:
             rich.line(_nothing(status, view))
         for stored in status.false_alarms:
@@ -70,15 +72,23 @@ def _nothing(status: AreaStatus, view: View) -> str:
     )
 
 
+def _active_key(stored: StoredReport) -> str:
+    last = stored.last_decision
+    stale = last is not None and last.action is Action.STALE
+    return "sightings.status_cmd.active_stale" if stale else "sightings.status_cmd.active"
+
+
 def _line(stored: StoredReport, view: View, key: str) -> str:
     report = stored.report
+    # An alert's time is its last news (going stale is none); a false alarm's, its decision.
+    time = stored.last_news if stored.status is Status.CONFIRMED else None
     return view.t(
         key,
         badge=BADGES[stored.status],
         id=stored.id,
         location=report.location,
         activity=view.activity(report),
-        time=view.clock(_last_change(stored)),
+        time=view.clock(time or _last_change(stored)),
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.api import Database, FieldCipher, RoomRef, Transaction, utc_timestamp
 from plugins.sightings.ids import LENGTH, random_id
-from plugins.sightings.lifecycle import CLOSED, OPEN, SETTLING, UNDECIDED, Action, Status
+from plugins.sightings.lifecycle import CLOSED, NEWS, OPEN, SETTLING, UNDECIDED, Action, Status
 from plugins.sightings.model import Report
 from plugins.sightings.places import place_key
 
@@ -89,6 +89,11 @@ class StoredReport:
     @property
     def last_decision(self) -> Decision | None:
         return self.history[-1] if self.history else None
+
+    @property
+    def last_news(self) -> datetime | None:
+        """When the alert was last confirmed or updated (None: it never was)."""
+        return max((d.at for d in self.history if d.action in NEWS), default=None)
 
     @property
     def key(self) -> str:

@@ -8,8 +8,8 @@ in the thread is neighbors talking, and is left alone.
 
 from __future__ import annotations
 
-from bot.api import BotContext, EventContext, MessageEvent
-from plugins.sightings.card import problem_text
+from bot.api import BotContext, EventContext, MessageEvent, Rich
+from plugins.sightings.card import View, problem_text
 from plugins.sightings.decisions import Decisions
 from plugins.sightings.lifecycle import OPEN, Status
 from plugins.sightings.model import AttachmentNote, Problem, ProblemError
@@ -90,5 +90,9 @@ class ReportThreads:
         if not await self._decisions.reporter_answered(updated, answer, ctx.event.event_id):
             return
         key = f"{stored.key}:answer:{ctx.event.event_id}"
-        await self._notifier.reply_to_cards(stored, "sightings.answered", answer, key)
+
+        def quoted(view: View) -> Rich:
+            return Rich().text(view.t("sightings.answered", id=stored.id)).newline().italic(answer)
+
+        await self._notifier.reply_to_cards(stored, quoted, key)
         await ctx.reply(ctx.t("sightings.answer_passed", id=stored.id))

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import tomli_w
@@ -17,11 +17,14 @@ from integration.matrix_clients import TextEvent, UserClient, UserFactory
 from testkit.config import load_settings
 
 from bot.core.config import Settings
+from bot.core.plugin import Plugin
 from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
 from bot.runtime.app import Application
 from bot.runtime.connect import configured_transports
 from bot.storage.keys import DataKey, write_key_file
 from bot.transports.matrix.transport import MatrixTransport
+
+P = TypeVar("P", bound=Plugin)
 
 BOT_PASSWORD = "bot-password-123"
 
@@ -119,6 +122,11 @@ class RunningBot:
         transport = self.app.bot.transports["matrix"]
         assert isinstance(transport, MatrixTransport)
         return transport
+
+    def plugin(self, kind: type[P]) -> P:
+        plugin = self.app.bot.registry.plugin(kind.name)
+        assert isinstance(plugin, kind), kind
+        return plugin
 
     async def stop(self) -> None:
         await self.app.stop()

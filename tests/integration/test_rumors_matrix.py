@@ -1,5 +1,6 @@
 """Rumor control on a real Synapse, in end-to-end-encrypted rooms: `!status` says what is
-verified, `!debunk` sends a FALSE ALARM notice, a typo is run by `!yes`."""
+verified, `!debunk` sends a FALSE ALARM notice, a typo is run by `!yes`, an alert nobody
+updates says it may be over and then closes (on a clock the test moves, across a restart)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from integration import bot_harness
 from integration.bot_harness import (
     BotSetup,
     RunningBot,
+    both,
+    edit_of,
     from_bot,
     in_thread,
+    new_content,
     start_bot,
     wait_until_joined,
 )
@@ -33,12 +38,28 @@ REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 @dataclass
 class Hood:
     setup: BotSetup
-    bot: RunningBot
+    bot: RunningBot | None
     ana: UserClient  # neighbor
     rosa: UserClient  # moderator
     english: str
     spanish: str
     mods: str
+
+    @property
+    def running(self) -> RunningBot:
+        assert self.bot is not None, "start() first"
+        return self.bot
+
+    async def start(self) -> None:
+        self.bot = await start_bot(self.setup, plugins=[Sightings, Relay])
+        for room in (self.english, self.spanish, self.mods):
+            await wait_until_joined(self.bot, room)
+
+    async def sweep_at(self, later: timedelta) -> None:
+        """The sightings sweep, with the bot's clock `later` from now."""
+        sightings = self.running.plugin(Sightings)
+        sightings.clock = lambda: datetime.now(UTC) + later
+        await sightings.sweep()
 
     def from_bot(self, text: str = "") -> Callable[[TextEvent], bool]:
         return from_bot(self.setup, text)
@@ -64,13 +85,12 @@ async def hood(setup: BotSetup, user_factory: UserFactory) -> AsyncIterator[Hood
         {"id": spanish, "role": "neighborhood", "language": "es"},
         {"id": mods, "role": "moderation", "language": "en"},
     ]
-    bot = await start_bot(setup, plugins=[Sightings, Relay])
+    hood = Hood(setup, None, ana, rosa, english, spanish, mods)
+    await hood.start()
     try:
-        for room in (english, spanish, mods):
-            await wait_until_joined(bot, room)
-        yield Hood(setup, bot, ana, rosa, english, spanish, mods)
+        yield hood
     finally:
-        await bot.stop()
+        await hood.running.stop()
 
 
 async def test_status_debunk_and_a_typo_in_encrypted_rooms(hood: Hood) -> None:
@@ -96,3 +116,33 @@ async def test_status_debunk_and_a_typo_in_encrypted_rooms(hood: Hood) -> None:
     notice = await h.ana.wait_for_message(h.spanish, h.from_bot(f"FALSA ALARMA · Pilsen · {false}"))
     assert "It was a film crew." in notice.body
     assert notice.source["content"]["m.mentions"] == {"user_ids": []}
+
+
+async def test_a_quiet_alert_says_it_may_be_over_then_closes_across_a_restart(hood: Hood) -> None:
+    h = hood
+    ack = await h.answer(h.ana, h.english, "!report 18th & Ashland; agents detaining someone")
+    report_id = REPORT_ID.findall(ack)[0]
+    await h.answer(h.rosa, h.mods, f"!confirm {report_id}")
+    alert = await h.ana.wait_for_message(h.spanish, h.from_bot("ALERTA CONFIRMADA"))
+    await h.running.stop()  # the timers live in the stored reports, not in the process
+    await h.start()
+
+    await h.sweep_at(timedelta(hours=2, minutes=1))
+    stale = await h.ana.wait_for_message(h.spanish, both(h.from_bot(), edit_of(alert.event_id)))
+    assert "sin novedades desde las" in new_content(stale)
+    assert "puede haber terminado" in new_content(stale)
+    asked = await h.rosa.wait_for_message(h.mods, h.from_bot(f"🟠 {report_id} has had no update"))
+    assert f"!clear {report_id}" in asked.body
+    status = await h.answer(h.ana, h.english, "!status")
+    assert f"🟠 CONFIRMED {report_id} · 18th & Ashland" in status
+
+    await h.sweep_at(timedelta(hours=12, minutes=1))
+    closed = await h.ana.wait_for_message(
+        h.spanish, both(h.from_bot(), edit_of(alert.event_id), lambda e: "CERRADA" in e.body)
+    )
+    assert new_content(closed).startswith("⌛ CERRADA · sin novedades desde las")
+    follow = await h.ana.wait_for_message(h.spanish, h.from_bot(f"La alerta {report_id} se cerró"))
+    assert follow.source["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == alert.event_id
+    await h.ana.wait_for_message(h.english, h.from_bot(f"The alert from your report {report_id}"))
+    status = await h.answer(h.ana, h.english, "!status")
+    assert "No alert is active in Pilsen now" in status

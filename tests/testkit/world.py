@@ -195,6 +195,15 @@ class World:
         assert self.clock is not None, "a world on real time cannot be moved"
         return await self.advance_to(self.clock.now + delta)
 
+    async def tick(self, moment: datetime) -> list[Sent]:
+        """`advance_to(moment)`, then run the recurring jobs (the sweeps) once there."""
+        start = len(self.transport.sent)
+        await self.scheduler.run_until(moment)
+        for job in self.scheduler.recurring:
+            await job()
+        await self.settle()
+        return self.transport.sent[start:]
+
     # --- what the bot said ---------------------------------------------------------------
 
     def messages(self, room_id: str) -> list[Sent]:

@@ -265,6 +265,11 @@ def test_reports_section_defaults_and_checks(tmp_path: Path) -> None:
     assert config_error(None, {"VECINOS_REPORTS__EXPIRE_HOURS": "100"}) == (
         "VECINOS_REPORTS__EXPIRE_HOURS: must be at most 72"
     )
+    assert (reports.alert_stale_hours, reports.alert_expire_hours) == (2, 12)
+    path = write(tmp_path, "[reports]\nalert_stale_hours = 6\nalert_expire_hours = 6\n")
+    assert config_error(path) == (
+        f"{path}: reports.alert_expire_hours: must be more than alert_stale_hours (6)"
+    )
 
 
 SIGNAL_GROUP = "Pmpi+EfPWmsxiomLe9Nx2XF9HOE483p6iKiFj65iMwI="

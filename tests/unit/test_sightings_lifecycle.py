@@ -32,6 +32,8 @@ TABLES = ("sighting_reports", "sighting_cards", "sighting_corroborations", "sigh
         (Action.CLEAR, {Status.CONFIRMED}, Status.ALL_CLEAR),
         (Action.RETRACT, {Status.CONFIRMED}, Status.RETRACTED),
         (Action.EXPIRE, {Status.NEW, Status.NEEDS_INFO}, Status.EXPIRED),
+        (Action.STALE, {Status.CONFIRMED}, Status.CONFIRMED),
+        (Action.LAPSE, {Status.CONFIRMED}, Status.LAPSED),
     ],
 )
 def test_the_lifecycle_of_the_spec(action: Action, allowed: set[Status], to: Status) -> None:
@@ -47,6 +49,7 @@ def test_closed_reports_never_change() -> None:
         Status.ALL_CLEAR,
         Status.RETRACTED,
         Status.EXPIRED,
+        Status.LAPSED,
     } == CLOSED
     assert not [(a, s) for a in Action for s in CLOSED if next_status(a, s) is not None]
     assert UNDECIDED | {Status.CONFIRMED} == OPEN
@@ -126,7 +129,8 @@ async def test_closed_reports_are_purged_after_retention_days(world: SightingsWo
     assert await count_rows(world, closed) == dict.fromkeys(TABLES, 0)
     assert (await count_rows(world, live))["sighting_reports"] == 1
     await world.say(PILSEN_EN, "carla", f"!seen {closed}")
-    assert world.last(PILSEN_EN) == f"There is no report {closed}. Report ids look like R7K3."
+    answer = world.replies(PILSEN_EN)[-1]
+    assert answer == f"There is no report {closed}. Report ids look like R7K3."
 
 
 async def test_expiry_and_purge_are_run_by_the_scheduler(

@@ -71,6 +71,8 @@ class CommandSpec:
     aliases: Mapping[Language, tuple[str, ...]] = field(default_factory=dict)
     # Room roles where the command may be used; None means any room.
     roles: frozenset[str] | None = None
+    # Also in direct chats with the bot, whatever `roles` says.
+    direct: bool = False
     params: tuple[Param, ...] = ()
 
     def display_name(self, lang: Language) -> str:
@@ -116,8 +118,10 @@ def command(
     level: Level = Level.GUEST,
     aliases: Mapping[Language, tuple[str, ...]] | None = None,
     roles: frozenset[str] | None = None,
+    direct: bool = False,
 ) -> Callable[[Handler], Handler]:
-    """Declare a plugin method as a command; its signature declares the arguments."""
+    """Declare a plugin method as a command; its signature declares the arguments.
+    `roles` limits it to rooms of those traits; `direct` also allows it in direct chats."""
 
     def decorate(func: Handler) -> Handler:
         spec = CommandSpec(
@@ -125,6 +129,7 @@ def command(
             level=level,
             aliases=dict(aliases or {}),
             roles=roles,
+            direct=direct,
             params=_params_of(func),
         )
         setattr(func, COMMAND_ATTR, spec)

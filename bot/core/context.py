@@ -140,8 +140,9 @@ class BotContext:
     def identities(self) -> IdentityRegistry:
         return IdentityRegistry(self.db, self.person)
 
-    async def level_of(self, room: RoomRef, user_id: str) -> Level:
-        """Decided here, server-side, from config, room power levels and identity flags."""
+    async def level_of(self, room: RoomRef, user_id: str, *, direct: bool = False) -> Level:
+        """Decided here, server-side, from config, room power levels and identity flags.
+        In a `direct` chat a person has the highest level their configured rooms give."""
         if user_id in self.settings.admins:
             level = Level.ADMIN
         elif user_id in self.settings.moderators or await self._moderates_by_power(
@@ -149,18 +150,42 @@ class BotContext:
         ):
             level = Level.MODERATOR
         else:
-            return self._member_level(room)
+            return await self._member_level(room, user_id, direct)
         # A changed identity may be someone else holding the account: no rights until an
         # admin has checked (`!trust`).
         if await self.identities.flagged(user_id):
-            return self._member_level(room)
+            return await self._member_level(room, user_id, direct)
         return level
 
-    def _member_level(self, room: RoomRef) -> Level:
+    async def _member_level(self, room: RoomRef, user_id: str, direct: bool) -> Level:
         config = self.room_config(room)
-        if config is None:
+        if config is not None:
+            return self.settings.role(config.role).level
+        if not direct:
             return Level.GUEST
-        return self.settings.role(config.role).level
+        rooms = await self.shared_rooms(room.transport, user_id)
+        return max((self.settings.role(shared.role).level for shared in rooms), default=Level.GUEST)
+
+    async def serves_direct_chat(self, transport: str, user_id: str) -> bool:
+        """Whether the bot talks with `user_id` one to one: they share one of its rooms (or
+        may invite it anywhere, as admins do)."""
+        if self.settings.invite_allowed(user_id):
+            return True
+        return self.settings.invites.direct_chats and bool(
+            await self.shared_rooms(transport, user_id)
+        )
+
+    async def shared_rooms(self, transport_name: str, user_id: str) -> list[RoomConfig]:
+        """The configured rooms on the transport that `user_id` is in now: the bot accepts
+        their direct chats, and serves there what those rooms allow."""
+        transport = self.transports.get(transport_name)
+        if transport is None:
+            return []
+        return [
+            config
+            for config in self.settings.rooms
+            if config.transport == transport_name and await transport.is_member(config.id, user_id)
+        ]
 
     async def moderates(self, transport: str, user_id: str) -> bool:
         """Admin or moderator by config or power level, identity flags aside."""
@@ -212,6 +237,11 @@ class EventContext(Generic[E]):
     @property
     def room(self) -> RoomRef:
         return self.event.room
+
+    @property
+    def direct(self) -> bool:
+        """In a direct chat with the sender (a configured room never is one)."""
+        return self.event.direct and self.bot.room_config(self.event.room) is None
 
     async def reply(
         self, message: str | Rich | OutgoingMessage, *, mentions: tuple[str, ...] = ()

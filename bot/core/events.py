@@ -38,6 +38,9 @@ class Event:
     reply_to: str | None = None
     # End-to-end encrypted (or local, for the console). Unencrypted rooms are refused.
     encrypted: bool = False
+    # In a one-to-one chat between the sender and the bot (the transport's view; the core
+    # treats a configured room as a room whatever its size).
+    direct: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,8 +14,8 @@ class TransportHost(Protocol):
     async def deliver(self, event: Event) -> None:
         """Handle one incoming event; returns once it is handled (or skipped)."""
 
-    def invite_allowed(self, transport: str, inviter: str) -> bool:
-        """Whether an invite from `inviter` may be accepted."""
+    async def invite_allowed(self, transport: str, inviter: str, *, direct: bool) -> bool:
+        """Whether an invite from `inviter` may be accepted; `direct`: to a direct chat."""
 
     async def room_joined_at(self, transport: str, room_id: str, joined_at: datetime) -> datetime:
         """When the bot joined `room_id`: recorded the first time, returned ever after."""
@@ -61,3 +61,6 @@ class Transport(Protocol):
 
     async def power_level(self, room_id: str, user_id: str) -> int:
         """The user's power in the room (0 where the transport has no such notion)."""
+
+    async def is_member(self, room_id: str, user_id: str) -> bool:
+        """Whether the user is in the room now (joined, not only invited)."""

@@ -173,7 +173,9 @@ class Application:
         assert self._dispatcher is not None
         await self._dispatcher.deliver(event)
 
-    def invite_allowed(self, transport: str, inviter: str) -> bool:
+    async def invite_allowed(self, transport: str, inviter: str, *, direct: bool) -> bool:
+        if direct:
+            return await self.bot.serves_direct_chat(transport, inviter)
         return self.settings.invite_allowed(inviter)
 
     async def room_joined_at(self, transport: str, room_id: str, joined_at: datetime) -> datetime:

@@ -72,6 +72,9 @@ class Dispatcher:
         if not event.encrypted and not self._unencrypted_allowed(event):
             await self._refuse_unencrypted(event)
             return
+        if await self._stranger_in_direct_chat(event):
+            log.info("ignored a direct message from someone who shares no room with the bot")
+            return
         if isinstance(event, UndecryptableEvent):
             await self._tell_undecryptable(event)
             return
@@ -88,6 +91,13 @@ class Dispatcher:
             ctx = await self._event_context(event)
             for handler in handlers:
                 await handler(ctx)
+
+    async def _stranger_in_direct_chat(self, event: Event) -> bool:
+        """A direct chat is served while the person shares a configured room with the bot
+        (checked on every event: people leave rooms)."""
+        if not event.direct or self.bot.room_config(event.room) is not None:
+            return False
+        return not await self.bot.serves_direct_chat(event.room.transport, event.sender.user_id)
 
     def _unencrypted_allowed(self, event: Event) -> bool:
         if not self.bot.settings.bot.require_encryption:
@@ -127,8 +137,8 @@ class Dispatcher:
     ) -> str:
         """Answer the command; returns its outcome, for the metrics."""
         lang = await self._command_language(event, name, bound)
-        level = await self.bot.level_of(event.room, event.sender.user_id)
-        ctx = CommandContext(self.bot, event, lang, level=level)
+        ctx = CommandContext(self.bot, event, lang)
+        ctx.level = await self.bot.level_of(event.room, event.sender.user_id, direct=ctx.direct)
         if not await self._within_rate_limit(ctx):
             return "rate_limited"
         if bound is None:
@@ -199,9 +209,9 @@ class Dispatcher:
             return True
         config = self.bot.room_config(ctx.room)
         settings = self.bot.settings
-        if spec.roles is not None and (
-            config is None or not settings.room_fits(config, spec.roles)
-        ):
+        if spec.roles is None or (ctx.direct and spec.direct):
+            return False
+        if config is None or not settings.room_fits(config, spec.roles):
             roles = ", ".join(_role_name(ctx, role) for role in settings.roles_fitting(spec.roles))
             await ctx.reply(ctx.t("core.wrong_room", roles=roles))
             return True

@@ -85,6 +85,9 @@ class ConsoleTransport:
     async def power_level(self, room_id: str, user_id: str) -> int:
         return 0
 
+    async def is_member(self, room_id: str, user_id: str) -> bool:
+        return room_id == self.room.room_id
+
     async def read_stdin(self) -> None:
         """Feed stdin lines to the bot until end of input."""
         while True:

@@ -18,6 +18,7 @@ from bot.api import (
     Level,
     Plugin,
     Rest,
+    RoomRef,
     Translator,
     command,
     job,
@@ -127,10 +128,17 @@ class Rosters(Plugin):
             )
             await ctx.reply(roster(ctx.t, one, first, staffed, person, self._now()))
 
-    @command("myshifts", level=Level.VOLUNTEER, aliases={"es": ("misturnos",)}, roles=ROTA_ROOMS)
+    @command(
+        "myshifts",
+        level=Level.VOLUNTEER,
+        aliases={"es": ("misturnos",)},
+        roles=ROTA_ROOMS,
+        direct=True,
+    )
     @answers_errors
     async def myshifts(self, ctx: CommandContext) -> None:
-        here = {self.sites.key(site.slug): site for site in self._sites_here(ctx)}
+        sites = await self._my_sites(ctx) if ctx.direct else self._sites_here(ctx)
+        here = {self.sites.key(site.slug): site for site in sites}
         person = self.bot.person(ctx.event.sender.user_id)
         mine = [s for s in await self.store.of_person(person, self._now()) if s.shift.site in here]
         if not mine:
@@ -305,6 +313,17 @@ class Rosters(Plugin):
 
     def _params(self, t: Translator, shift: Shift, site: Site) -> dict[str, object]:
         return {**command_names(self.bot, t), **shift_params(t, site, shift)}
+
+    async def _my_sites(self, ctx: CommandContext) -> list[Site]:
+        """In a direct chat: the sites of the person's rota rooms."""
+        rooms = await self.bot.shared_rooms(ctx.room.transport, ctx.event.sender.user_id)
+        settings = self.bot.settings
+        return [
+            site
+            for room in rooms
+            if settings.room_fits(room, ROTA_ROOMS)
+            for site in self.sites.in_room(RoomRef(room.transport, room.id))
+        ]
 
     def _sites_here(self, ctx: CommandContext) -> list[Site]:
         sites = self.sites.in_room(ctx.room)

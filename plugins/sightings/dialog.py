@@ -35,6 +35,8 @@ class Dialog:
     raw: dict[str, str] = field(default_factory=dict)
     geo: str | None = None
     attachments: list[dict[str, str | None]] = field(default_factory=list)
+    # The report's area where the room does not say (a direct chat).
+    area: str | None = None
 
     @property
     def room(self) -> RoomRef:

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from bot.api import (
     BotContext,
-    CommandContext,
     Event,
     EventContext,
     LocationEvent,
@@ -59,7 +58,7 @@ class GuidedReports:
             minutes=self.bot.settings.section(SightingsConfig).reports.dialog_timeout_minutes
         )
 
-    async def start(self, ctx: CommandContext) -> None:
+    async def start(self, ctx: EventContext[MessageEvent], area: str | None = None) -> None:
         person = self.bot.person(ctx.event.sender.user_id)
         if await self._dialogs.load(person, self._now()) is not None:
             await ctx.reply(ctx.t("sightings.dialog.already_open"))
@@ -72,6 +71,7 @@ class GuidedReports:
             user_id=event.sender.user_id,
             lang=ctx.lang,
             started_at=event.timestamp.isoformat(),
+            area=area,
         )
         await self._save(person, dialog)
         intro = Rich().line(ctx.t("sightings.dialog.intro"))
@@ -138,7 +138,7 @@ class GuidedReports:
     async def _finish(self, person: str, dialog: Dialog, event: Event) -> None:
         result = build_report(
             dialog.raw,
-            self._intake.rules(dialog.room),
+            self._intake.rules(dialog.room, dialog.area),
             observed_default=dialog.observed_default(),
             geo=dialog.geo,
             attachments=dialog.attachment_notes(),

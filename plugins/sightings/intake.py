@@ -59,7 +59,9 @@ class Intake:
         self._signals = signals
         self._now = now
 
-    def rules(self, room: RoomRef) -> IntakeRules:
+    def rules(self, room: RoomRef, area: str | None = None) -> IntakeRules:
+        """What a report from `room` is checked against; `area`: the report's area when
+        the room does not say (a direct chat)."""
         settings = self.bot.settings
         config = self.bot.room_config(room)
         areas = settings.areas
@@ -70,8 +72,7 @@ class Intake:
         return IntakeRules(
             now=self._now(),
             zone=settings.section(SightingsConfig).reports.zone(),
-            # Commands that file reports only run in configured rooms, which have areas.
-            default_area=config.areas[0] if config is not None else "",
+            default_area=area or (config.areas[0] if config is not None else ""),
             areas=frozenset(a.slug for a in areas),
             area_aliases=aliases,
             area_listing=listing,

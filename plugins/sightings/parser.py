@@ -324,10 +324,13 @@ def _iso(text: str, rules: IntakeRules) -> datetime:
 
 def area_of(text: str, rules: IntakeRules) -> str:
     """The slug for a slug or display name; unknown text is left for validation to refuse."""
+    return area_named(text, rules) or text.strip()
+
+
+def area_named(text: str, rules: IntakeRules) -> str | None:
+    """The slug of the area `text` names (by slug or display name), if it names one."""
     folded = words.fold(text)
-    if folded in rules.areas:
-        return folded
-    return rules.area_aliases.get(folded, text.strip())
+    return folded if folded in rules.areas else rules.area_aliases.get(folded)
 
 
 def parse_source(text: str) -> Source:

@@ -32,6 +32,7 @@ from bot.api import (
 from plugins.sightings.card import View, listing, problem_text
 from plugins.sightings.config import ReportsSection, SightingsConfig
 from plugins.sightings.decisions import Decisions, Request
+from plugins.sightings.direct import DirectAreas
 from plugins.sightings.feed import ReportFeed
 from plugins.sightings.guided import GuidedReports
 from plugins.sightings.ids import normalize_id
@@ -39,12 +40,12 @@ from plugins.sightings.intake import Filing, Intake
 from plugins.sightings.lifecycle import CLOSED, OPEN, UNDECIDED, Action, Status
 from plugins.sightings.model import Problem
 from plugins.sightings.notify import Notifier
-from plugins.sightings.parser import parse_report
+from plugins.sightings.parser import area_named, parse_report
 from plugins.sightings.signals import ReportChange, ReportSignals
 from plugins.sightings.status import area_status, status_text
 from plugins.sightings.store import Actor, ReportStore, StoredReport
 from plugins.sightings.threads import ReportThreads
-from plugins.sightings.vocabulary import fold, quote
+from plugins.sightings.vocabulary import quote
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class Sightings(Plugin):
         self.decisions = Decisions(bot, self.store, self.notifier, self.signals, self._now)
         self.guided = GuidedReports(bot, self.intake, self.notifier, self._now)
         self.threads = ReportThreads(bot, self.store, self.notifier, self.decisions)
+        self.direct = DirectAreas(bot)
         retention = timedelta(days=bot.settings.section(SightingsConfig).reports.retention_days)
         feed = ReportFeed(self.signals, self.store, self.notifier, self.decisions, retention)
         bot.provide(ReportFeed, feed)
@@ -90,6 +92,7 @@ class Sightings(Plugin):
 
     async def forget(self, user_id: str) -> None:
         person = self.bot.person(user_id)
+        self.direct.forget(person)
         await self.guided.end(person)
         await self.notifier.withdraw_cards(await self.store.forget(person, user_id))
 
@@ -99,7 +102,13 @@ class Sightings(Plugin):
 
     # --- reporting ----------------------------------------------------------------------
 
-    @command("report", level=Level.NEIGHBOR, aliases={"es": ("reporte",)}, roles=REPORT_ROOMS)
+    @command(
+        "report",
+        level=Level.NEIGHBOR,
+        aliases={"es": ("reporte",)},
+        roles=REPORT_ROOMS,
+        direct=True,
+    )
     async def report(self, ctx: CommandContext, details: Rest = "") -> None:
         wait = await self.intake.minutes_to_wait(ctx.event.sender.user_id)
         if wait is not None:
@@ -113,11 +122,22 @@ class Sightings(Plugin):
                 )
             )
             return
+        area = None
+        if ctx.direct:
+            placed = await self.direct.place(ctx, details, self.intake.rules(ctx.room))
+            if placed is None:
+                return
+            area, details = placed.area, placed.details
+        await self._take(ctx, details, area)
+
+    async def _take(self, ctx: EventContext[MessageEvent], details: str, area: str | None) -> None:
+        """A written report filed, or the guided dialog started (no `details`); `area`
+        where the room does not say."""
         if not details:
-            await self.guided.start(ctx)
+            await self.guided.start(ctx, area)
             return
         result = parse_report(
-            details, self.intake.rules(ctx.room), observed_default=ctx.event.timestamp
+            details, self.intake.rules(ctx.room, area), observed_default=ctx.event.timestamp
         )
         if isinstance(result, Problem):
             await ctx.reply(self.report_help(ctx, problem_text(result, ctx.t)))
@@ -134,7 +154,7 @@ class Sightings(Plugin):
             )
         )
 
-    def report_help(self, ctx: CommandContext, problem: str) -> str:
+    def report_help(self, ctx: EventContext[Any], problem: str) -> str:
         return ctx.t(
             "sightings.report_help", problem=problem, report=self._view(ctx).command("report")
         )
@@ -160,7 +180,10 @@ class Sightings(Plugin):
 
     @on_event(MessageEvent)
     async def on_message(self, ctx: EventContext[MessageEvent]) -> None:
-        if not await self.guided.on_message(ctx):
+        placed = await self.direct.answer(ctx, self.intake.rules(ctx.room)) if ctx.direct else None
+        if placed is not None:
+            await self._take(ctx, placed.details, placed.area)
+        elif not await self.guided.on_message(ctx):
             await self.threads.on_message(ctx)
 
     @on_event(LocationEvent)
@@ -177,7 +200,7 @@ class Sightings(Plugin):
     async def status(self, ctx: CommandContext, area: Rest = "") -> None:
         rules = self.intake.rules(ctx.room)
         if area:
-            slug = area if area in rules.areas else rules.area_aliases.get(fold(area))
+            slug = area_named(area, rules)
             if slug is None:
                 answer = ctx.t(
                     "sightings.status_cmd.unknown_area", area=area, known=rules.area_listing
@@ -186,8 +209,7 @@ class Sightings(Plugin):
                 return
             slugs: list[str] = [slug]
         else:
-            config = self.bot.room_config(ctx.room)
-            slugs = list(config.areas) if config is not None else sorted(rules.areas)
+            slugs = await self._areas_here(ctx)
         now = self._now()
         statuses = [await area_status(self.store, slug, now) for slug in slugs]
         await ctx.reply(status_text(statuses, self._view(ctx), now))
@@ -325,6 +347,15 @@ class Sightings(Plugin):
         self.notifier.forget_idle_locks()
         if due or purged:
             log.info("reports: %d changed by time, %d purged", len(due), purged)
+
+    async def _areas_here(self, ctx: CommandContext) -> list[str]:
+        """The room's areas; in a direct chat, those of the person's rooms; else all."""
+        config = self.bot.room_config(ctx.room)
+        if config is not None:
+            return list(config.areas)
+        if ctx.direct:
+            return await self.direct.areas_of(ctx)
+        return sorted(area.slug for area in self.bot.settings.areas)
 
     async def _find(self, ctx: CommandContext, text: str) -> StoredReport | None:
         report_id = normalize_id(text)

@@ -136,11 +136,15 @@ class UserClient:
         invite: Sequence[str] = (),
         name: str | None = None,
         encrypted: bool = True,
+        is_direct: bool = False,
     ) -> str:
-        """Create a private room (megolm-encrypted unless `encrypted=False`)."""
+        """Create a private room (megolm-encrypted unless `encrypted=False`); `is_direct`
+        marks the invites as opening a direct chat, as clients do for "start chat"."""
         initial_state = [_encryption_state()] if encrypted else []
         response = await self._expect(
-            self.client.room_create(name=name, invite=list(invite), initial_state=initial_state),
+            self.client.room_create(
+                name=name, invite=list(invite), initial_state=initial_state, is_direct=is_direct
+            ),
             "room_create",
             RoomCreateResponse,
         )

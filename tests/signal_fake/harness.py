@@ -84,7 +84,7 @@ class RecordingHost:
             self.events.append(event)
             self._changed.notify_all()
 
-    def invite_allowed(self, transport: str, inviter: str) -> bool:
+    async def invite_allowed(self, transport: str, inviter: str, *, direct: bool) -> bool:
         return False
 
     async def room_joined_at(self, transport: str, room_id: str, joined_at: datetime) -> datetime:

@@ -94,6 +94,8 @@ class FakeTransport:
         self._clock = clock
         self._by_key: dict[tuple[str, str], str] = {}
         self._ids = itertools.count(1)
+        # Who is in which room (only what a test set up: for direct chats).
+        self.members: dict[str, set[str]] = {}
 
     @property
     def own_user_id(self) -> str:
@@ -124,6 +126,9 @@ class FakeTransport:
 
     async def power_level(self, room_id: str, user_id: str) -> int:
         return 0
+
+    async def is_member(self, room_id: str, user_id: str) -> bool:
+        return user_id in self.members.get(room_id, ())
 
     def _next_id(self) -> str:
         return f"$bot{next(self._ids)}"

@@ -125,9 +125,9 @@ class World:
 
     # --- people act ----------------------------------------------------------------------
 
-    def event(self, room_id: str, user: str, body: str) -> MessageEvent:
-        """A message from `user`, not yet delivered."""
-        return MessageEvent(**self._fields(room_id, user, None), body=body)
+    def event(self, room_id: str, user: str, body: str, *, direct: bool = False) -> MessageEvent:
+        """A message from `user`, not yet delivered; `direct`: in a one-to-one chat."""
+        return MessageEvent(**self._fields(room_id, user, None), body=body, direct=direct)
 
     async def deliver(self, event: Event) -> list[Sent]:
         """Hand the bot an event; what it sent until its outbox was empty again."""

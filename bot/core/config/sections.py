@@ -151,6 +151,9 @@ class InvitesSection(Section):
 
     allowed_users: tuple[MatrixUserId, ...] = ()
     allowed_servers: tuple[ServerName, ...] = ()
+    # Direct chats (a Matrix 1:1 room, a Signal 1:1) from anyone who shares one of the
+    # bot's configured rooms; with false, only configured rooms are served.
+    direct_chats: bool = True
 
     def allows(self, user_id: str) -> bool:
         if user_id in self.allowed_users:

@@ -51,6 +51,8 @@ def to_normalized(room: nio.MatrixRoom, event: nio.Event) -> Event | None:
         "thread_root": relates.get("event_id") if relates.get("rel_type") == "m.thread" else None,
         "reply_to": (relates.get("m.in_reply_to") or {}).get("event_id"),
         "encrypted": bool(getattr(event, "decrypted", False)),
+        # The bot and one person (joined or invited): a direct chat.
+        "direct": room.member_count == 2,
     }
     if isinstance(event, nio.RoomMessageText):
         return _text(event, relates, common)

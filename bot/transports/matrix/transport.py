@@ -162,22 +162,25 @@ class MatrixTransport:
     async def _handle_invites(self, response: nio.SyncResponse) -> None:
         assert self._host is not None
         for room_id, info in response.rooms.invite.items():
-            inviter = self._inviter(info.invite_state)
-            if inviter is not None and self._host.invite_allowed(self.name, inviter):
+            invite = self._invite(info.invite_state)
+            if invite is not None and await self._host.invite_allowed(
+                self.name, str(invite.sender), direct=bool(invite.content.get("is_direct"))
+            ):
                 result = await self.client.join(room_id)
                 log.info("accepted an invite (%s)", type(result).__name__)
             else:
                 await self.client.room_leave(room_id)
                 log.info("rejected an invite from someone not allowed to invite the bot")
 
-    def _inviter(self, invite_state: list[Any]) -> str | None:
+    def _invite(self, invite_state: list[Any]) -> nio.InviteMemberEvent | None:
+        """The event inviting the bot: its sender, and whether it opens a direct chat."""
         for event in invite_state:
             if (
                 isinstance(event, nio.InviteMemberEvent)
                 and event.state_key == self.own_user_id
                 and event.membership == "invite"
             ):
-                return str(event.sender)
+                return event
         return None
 
     async def _handle_room(self, room_id: str, info: Any, first_ever: bool) -> None:
@@ -292,6 +295,11 @@ class MatrixTransport:
         if room is None:
             return 0
         return int(room.power_levels.get_user_level(user_id))
+
+    async def is_member(self, room_id: str, user_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        member = room.users.get(user_id) if room is not None else None
+        return member is not None and not member.invited
 
     def is_encrypted(self, room_id: str) -> bool:
         room = self.client.rooms.get(room_id)

@@ -113,6 +113,7 @@ class Converter:
             "reply_to": reply_to,
             # Signal is end-to-end encrypted; signal-cli only hands out decrypted messages.
             "encrypted": True,
+            "direct": not group.get("groupId"),
         }
 
     def message_id(self, number: Any, uuid: Any, timestamp: Any) -> str:

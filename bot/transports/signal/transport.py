@@ -343,6 +343,13 @@ class SignalTransport:
         admins = await self._people.group_admins(room_id)
         return GROUP_ADMIN_POWER if user_id in admins else 0
 
+    async def is_member(self, room_id: str, user_id: str) -> bool:
+        """A group's member; in a one-to-one chat, the other person."""
+        other = self.converter.sealer.open_chat(room_id)
+        if other is not None:
+            return other == user_id
+        return user_id in await self._people.group_members(room_id)
+
 
 def _warn_partial(method: str, result: Any) -> None:
     """A group send can reach some members and fail for others (signal-cli answers success)."""

@@ -94,6 +94,11 @@ class BotContext:
     async def react(self, room: RoomRef, event_id: str, emoji: str) -> None:
         await self.transport(room.transport).react(room.room_id, event_id, emoji)
 
+    async def remove(self, room: RoomRef, event_id: str, reason: str) -> bool:
+        """Remove someone's message from the room where the bot may; whether it did.
+        `reason` is seen by the server: never put what the message said in it."""
+        return await self.transport(room.transport).remove(room.room_id, event_id, reason)
+
     def person(self, user_id: str) -> str:
         """The pseudonymous id under which a person's data is stored."""
         return self.cipher.keyed_hash(user_id, "person")

@@ -64,3 +64,7 @@ class Transport(Protocol):
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
         """Whether the user is in the room now (joined, not only invited)."""
+
+    async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
+        """Remove someone's message for everyone (Matrix: redact it); False where the bot
+        has not the power to, or the network has no such thing (Signal)."""

@@ -88,6 +88,9 @@ class ConsoleTransport:
     async def is_member(self, room_id: str, user_id: str) -> bool:
         return room_id == self.room.room_id
 
+    async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
+        return False  # a terminal keeps what was typed
+
     async def read_stdin(self) -> None:
         """Feed stdin lines to the bot until end of input."""
         while True:

@@ -7,7 +7,8 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from bot.api.config import PluginConfig, Section, TimeZone, problems_error
+from bot.api import Settings
+from bot.api.config import PluginConfig, Problem, Section, TimeZone, problems_error
 
 
 class ReportsSection(Section):
@@ -29,6 +30,11 @@ class ReportsSection(Section):
     alert_expire_hours: int = Field(default=12, ge=2, le=168)
     # A guided report dialog is dropped after this long without an answer.
     dialog_timeout_minutes: int = Field(default=10, ge=1, le=120)
+    # A report message that carries a plate is removed from the room once it is filed,
+    # where the bot has the power to (Matrix: redact), and the reporter is told why...
+    redact_plates: bool = True
+    # ... except in these rooms (ids of [[rooms]]).
+    keep_plates_in: tuple[str, ...] = ()
     # Local time of the areas: "when: 14:05" is read, and times are shown, in this zone.
     timezone: TimeZone = "UTC"
 
@@ -45,3 +51,11 @@ class ReportsSection(Section):
 
 class SightingsConfig(PluginConfig):
     reports: ReportsSection = Field(default_factory=ReportsSection)
+
+    def problems(self, settings: Settings) -> list[Problem]:
+        rooms = {room.id for room in settings.rooms}
+        return [
+            (("reports", "keep_plates_in", index), f'"{room}" is not a room in [[rooms]]')
+            for index, room in enumerate(self.reports.keep_plates_in)
+            if room not in rooms
+        ]

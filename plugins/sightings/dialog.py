@@ -37,6 +37,8 @@ class Dialog:
     attachments: list[dict[str, str | None]] = field(default_factory=list)
     # The report's area where the room does not say (a direct chat).
     area: str | None = None
+    # The answers that carried the plate: removed from the room once the report is filed.
+    plate_events: list[str] = field(default_factory=list)
 
     @property
     def room(self) -> RoomRef:

@@ -75,7 +75,27 @@ class GuidedReports:
         )
         await self._save(person, dialog)
         intro = Rich().line(ctx.t("sightings.dialog.intro"))
+        if not ctx.direct and self.bot.settings.invites.direct_chats:
+            report = self._notifier.view(ctx.lang).command("report")
+            intro.line(ctx.t("sightings.dialog.private", report=report))
         await self._say(dialog, event, _question(intro, dialog, ctx.t))
+
+    async def continue_here(self, ctx: EventContext[MessageEvent]) -> bool:
+        """`!report` in a direct chat while the person's dialog is open in a room: the
+        dialog moves here with its answers so far (and the room's area)."""
+        person = self.bot.person(ctx.event.sender.user_id)
+        dialog = await self._dialogs.load(person, self._now())
+        if dialog is None or dialog.room == ctx.room:
+            return False
+        config = self.bot.room_config(dialog.room)
+        dialog.area = dialog.area or (config.areas[0] if config is not None else None)
+        event = ctx.event
+        dialog.transport, dialog.room_id = event.room.transport, event.room.room_id
+        dialog.root = event.thread_root or event.event_id
+        await self._save(person, dialog)
+        moved = Rich().line(ctx.t("sightings.dialog.moved"))
+        await self._say(dialog, event, _question(moved, dialog, ctx.t))
+        return True
 
     async def on_message(self, ctx: EventContext[MessageEvent]) -> bool:
         """Handle the message if it answers the sender's open dialog."""
@@ -90,7 +110,11 @@ class GuidedReports:
             await self._save(person, dialog)
             await self._say(dialog, ctx.event, Rich().text(ctx.t("sightings.attachment_added")))
             return True
-        await self._continue(person, dialog, ctx.event, answer(dialog, ctx.event.body))
+        plate = dialog.raw.get("plate")
+        outcome = answer(dialog, ctx.event.body)
+        if dialog.raw.get("plate") not in (None, plate):
+            dialog.plate_events.append(ctx.event.event_id)
+        await self._continue(person, dialog, ctx.event, outcome)
         return True
 
     async def on_location(self, ctx: EventContext[LocationEvent]) -> None:
@@ -156,6 +180,7 @@ class GuidedReports:
                 user_id=dialog.user_id,
                 lang=dialog.lang,
                 event_id=event.event_id,
+                plate_events=tuple(dialog.plate_events),
             )
         )
 

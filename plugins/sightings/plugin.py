@@ -123,6 +123,8 @@ class Sightings(Plugin):
             )
             return
         area = None
+        if ctx.direct and not details and await self.guided.continue_here(ctx):
+            return
         if ctx.direct:
             placed = await self.direct.place(ctx, details, self.intake.rules(ctx.room))
             if placed is None:
@@ -151,6 +153,7 @@ class Sightings(Plugin):
                 user_id=event.sender.user_id,
                 lang=ctx.lang,
                 event_id=event.event_id,
+                plate_events=(event.event_id,) if result.plate else (),
             )
         )
 

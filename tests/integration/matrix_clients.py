@@ -32,6 +32,7 @@ from nio import (
     RoomKeyEvent,
     RoomMessageNotice,
     RoomMessageText,
+    RoomPutStateResponse,
     RoomSendResponse,
 )
 
@@ -158,6 +159,17 @@ class UserClient:
 
     async def invite(self, room_id: str, user_id: str) -> None:
         await self._expect(self.client.room_invite(room_id, user_id), "invite", RoomInviteResponse)
+
+    async def set_power(self, room_id: str, user_id: str, level: int) -> None:
+        """Give `user_id` this power level in the room (this user must be able to)."""
+        current = await self.client.room_get_state_event(room_id, "m.room.power_levels")
+        content = dict(current.content)
+        content["users"] = {**content.get("users", {}), user_id: level}
+        await self._expect(
+            self.client.room_put_state(room_id, "m.room.power_levels", content),
+            "room_put_state",
+            RoomPutStateResponse,
+        )
 
     async def wait_for_invite(
         self,

@@ -1,6 +1,6 @@
 """Direct chats on a real Synapse: a neighbor opens an encrypted one-to-one room with the bot
 and reports there privately; a stranger's direct chat, and a neighbor's invite to a group
-room, are refused."""
+room, are refused. Where the bot may redact, a report carrying a plate leaves the room."""
 
 from __future__ import annotations
 
@@ -107,3 +107,22 @@ async def test_strangers_and_group_invites_from_neighbors_are_refused(
     await until_refused(zed, stranger, n.setup.user_id)
     await until_refused(n.nina, group, n.setup.user_id)
     assert stranger not in n.bot.matrix.client.rooms
+
+
+async def test_a_report_with_a_plate_is_redacted_where_the_bot_may(network: Network) -> None:
+    n = network
+    bot_id = n.setup.user_id
+    await n.rosa.set_power(n.hood, bot_id, 50)
+    async with asyncio.timeout(20):  # until the bot's sync has seen its new power
+        while n.bot.matrix.client.rooms[n.hood].power_levels.get_user_level(bot_id) < 50:
+            await asyncio.sleep(0.1)
+
+    plated = "!report where: 18th & Ashland | what: detaining | plate: ABC123"
+    event_id = await n.nina.send_text(n.hood, plated)
+    told = await n.nina.wait_for_message(n.hood, from_bot(n.setup, "🔒 I removed your message"))
+    assert told.source["content"]["m.mentions"] == {"user_ids": [n.nina.user_id]}
+    redacted = await n.rosa.client.room_get_event(n.hood, event_id)
+    assert redacted.event.source["unsigned"]["redacted_because"]["sender"] == bot_id
+    assert "ABC123" not in str(redacted.event.source)
+    card = await n.rosa.wait_for_message(n.mods, from_bot(n.setup, "Plate: ABC123"))
+    assert "18th & Ashland" in card.body  # the moderators have it

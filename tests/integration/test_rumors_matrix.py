@@ -146,3 +146,25 @@ async def test_a_quiet_alert_says_it_may_be_over_then_closes_across_a_restart(ho
     await h.ana.wait_for_message(h.english, h.from_bot(f"The alert from your report {report_id}"))
     status = await h.answer(h.ana, h.english, "!status")
     assert "No alert is active in Pilsen now" in status
+
+
+async def test_a_possible_duplicate_and_an_answer_that_fills_in_fields(hood: Hood) -> None:
+    h = hood
+    ack = await h.answer(h.ana, h.english, "!report 18th & Ashland; agents detaining someone")
+    first = REPORT_ID.findall(ack)[0]
+    second_event = await h.ana.send_text(h.spanish, "!reporte calle 18 y Ashland; agentes")
+    ack = await h.ana.wait_for_message(h.spanish, both(h.from_bot(), in_thread(second_event)))
+    assert f"Parece ser {first}" in ack.body and f"!visto {first}" in ack.body
+    second = REPORT_ID.findall(ack.body.replace(first, ""))[0]
+    card = await h.rosa.wait_for_message(h.mods, h.from_bot(f"Possible duplicate of {first}"))
+    assert card.body.split(" ")[1] == second
+
+    await h.rosa.send_text(h.mods, f"!needinfo {second} which way did they go?")
+    await h.ana.wait_for_message(h.spanish, both(h.from_bot("which way"), in_thread(second_event)))
+    await h.ana.send_text(h.spanish, "dirección: norte | vehículos: 3", thread_root=second_event)
+    await h.rosa.wait_for_message(h.mods, h.from_bot("dirección: norte"))  # the answer, quoted
+    await h.answer(h.rosa, h.mods, f"!confirm {second}")
+    alert = await h.ana.wait_for_message(
+        h.spanish, both(h.from_bot(f"Reporte {second}"), lambda e: "ALERTA" in e.body)
+    )
+    assert "Dirección: norte" in alert.body and "vehículos: 3" in alert.body

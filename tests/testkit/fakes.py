@@ -96,6 +96,9 @@ class FakeTransport:
         self._ids = itertools.count(1)
         # Who is in which room (only what a test set up: for direct chats).
         self.members: dict[str, set[str]] = {}
+        # Rooms where the bot may remove others' messages, and (room, event) it removed.
+        self.may_remove: set[str] = set()
+        self.removed: list[tuple[str, str]] = []
 
     @property
     def own_user_id(self) -> str:
@@ -129,6 +132,12 @@ class FakeTransport:
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
         return user_id in self.members.get(room_id, ())
+
+    async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
+        if room_id not in self.may_remove:
+            return False
+        self.removed.append((room_id, event_id))
+        return True
 
     def _next_id(self) -> str:
         return f"$bot{next(self._ids)}"

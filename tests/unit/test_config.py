@@ -424,3 +424,10 @@ def test_dispatch_section_is_checked_like_the_others(tmp_path: Path) -> None:
     )
     env = {"VECINOS_DISPATCH__CHECKIN_GRACE_MINUTES": "20"}
     assert load_settings(None, env).dispatch.checkin_grace_minutes == 20
+
+
+def test_rooms_that_keep_plates_must_be_configured(tmp_path: Path) -> None:
+    path = write(tmp_path, '[reports]\nkeep_plates_in = ["!nowhere:example.org"]\n')
+    assert config_error(path) == (
+        f'{path}: reports.keep_plates_in[0]: "!nowhere:example.org" is not a room in [[rooms]]'
+    )

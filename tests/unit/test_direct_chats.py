@@ -127,3 +127,66 @@ async def test_direct_chats_can_be_turned_off(tmp_path: Path, key: DataKey) -> N
         assert await dm(world, "ana", "!status") == []
     finally:
         await world.app.stop()
+
+
+# --- private intake in rooms ---------------------------------------------------------------
+
+PLATED = "!report where: 18th & Ashland | what: detaining | plate: ABC123"
+
+
+async def test_a_plate_leaves_the_room_where_the_bot_may_remove_it(world: SightingsWorld) -> None:
+    world.transport.may_remove = {PILSEN_EN}
+    event = await world.say(PILSEN_EN, "ana", PLATED)
+    assert world.transport.removed == [(PILSEN_EN, event)]
+    told = world.in_thread(PILSEN_EN, event)[-1]
+    assert told.startswith("🔒 I removed your message from this room because it had a plate")
+    assert "!report in a direct chat" in told
+    report_id = REPORT_ID.findall(world.in_thread(PILSEN_EN, event)[0])[0]
+    assert "Plate: ABC123" in world.card_of(report_id).text  # the moderators still have it
+    await world.say(PILSEN_EN, "ana", "!report where: Cermak | what: parked")
+    assert len(world.transport.removed) == 1  # no plate, nothing removed
+
+
+async def test_without_the_power_or_where_kept_nothing_is_removed(
+    tmp_path: Path, key: DataKey
+) -> None:
+    world = await start_world(tmp_path, key, reports=f'keep_plates_in = ["{PILSEN_ES}"]')
+    try:
+        world.transport.may_remove = {PILSEN_ES}
+        for room in (PILSEN_EN, PILSEN_ES):  # no power in one, kept by config in the other
+            event = await world.say(room, "ana", PLATED)
+            assert "🔒" not in world.in_thread(room, event)[-1]
+        assert world.transport.removed == []
+    finally:
+        await world.app.stop()
+
+
+async def test_the_guided_answer_with_the_plate_is_removed_once_filed(
+    world: SightingsWorld,
+) -> None:
+    world.transport.may_remove = {PILSEN_EN}
+    root = await world.say(PILSEN_EN, "ana", "!report")
+    answers = ["18th & Ashland", "detaining", "2", "1 van"]
+    for text in answers:
+        await world.say(PILSEN_EN, "ana", text, thread=root)
+    assert world.transport.removed == []
+    plate = await world.say(PILSEN_EN, "ana", "plate: XYZ9 | direction: north", thread=root)
+    assert world.transport.removed == [(PILSEN_EN, plate)]
+
+
+async def test_a_guided_report_continues_in_a_direct_chat(world: SightingsWorld) -> None:
+    root = await world.say(PILSEN_EN, "ana", "!report")
+    assert "Rather answer in private? Send me !report in a direct chat" in world.last(PILSEN_EN)
+    await world.say(PILSEN_EN, "ana", "18th & Ashland", thread=root)
+    moved = await answer(world, "ana", "!report")
+    assert moved.startswith("We continue here, in private; your answers so far are kept.")
+    assert "What is happening?" in moved  # the next question, not the first
+    await dm(world, "ana", "detaining")
+    await dm(world, "ana", "2")
+    await dm(world, "ana", "skip")
+    ack = await answer(world, "ana", "plate: XYZ9")
+    report_id = REPORT_ID.findall(ack)[0]
+    card = world.card_of(report_id).text
+    assert "Where: 18th & Ashland" in card and "Plate: XYZ9" in card
+    assert card_area(world, report_id) == f"{MODS}: Area: Pilsen"
+    assert world.transport.removed == []  # a direct chat keeps its messages

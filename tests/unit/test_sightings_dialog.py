@@ -36,7 +36,9 @@ async def test_the_whole_dialog_in_a_thread_files_a_report(world: SightingsWorld
     [first] = world.messages(PILSEN_EN)
     assert first.message.thread_root == root
     assert first.text == (
-        f"Let's report it step by step. Answer here in this thread.\n{WHERE_EN}\n{CONTROLS_EN}"
+        "Let's report it step by step. Answer here in this thread.\n"
+        "Rather answer in private? Send me !report in a direct chat and we continue there.\n"
+        f"{WHERE_EN}\n{CONTROLS_EN}"
     )
     assert (await answer(world, root, "18th & Ashland")).startswith(WHAT_EN)
     assert (await answer(world, root, "agents detaining someone")).startswith(AGENTS_EN)

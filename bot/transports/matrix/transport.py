@@ -44,6 +44,14 @@ SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
 TXN_NAMESPACE = uuid.UUID("6a0c2f44-5b1e-4f61-9a8e-7d3c1b2a9e10")
 
 
+def _may_redact(levels: nio.PowerLevels, user_id: str) -> bool:
+    """Whether `user_id` may redact other people's events in a room with these levels."""
+    level: int = levels.get_user_level(user_id)
+    return level >= levels.defaults.redact and bool(
+        levels.can_user_send_message(user_id, "m.room.redaction")
+    )
+
+
 class SendError(Exception):
     def __init__(self, status: str | None, message: str) -> None:
         super().__init__(f"{status}: {message}")
@@ -295,6 +303,17 @@ class MatrixTransport:
         if room is None:
             return 0
         return int(room.power_levels.get_user_level(user_id))
+
+    async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        if room is None or not _may_redact(room.power_levels, self.own_user_id):
+            return False
+        tx_id = uuid.uuid5(TXN_NAMESPACE, f"redact:{event_id}")
+        response = await self.client.room_redact(room_id, event_id, reason, tx_id=tx_id)
+        if isinstance(response, nio.RoomRedactError):
+            log.warning("a redaction failed: %s", response.status_code)
+            return False
+        return True
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
         room = self.client.rooms.get(room_id)

@@ -343,6 +343,10 @@ class SignalTransport:
         admins = await self._people.group_admins(room_id)
         return GROUP_ADMIN_POWER if user_id in admins else 0
 
+    async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
+        """Signal deletes only one's own messages: nobody else's can be removed."""
+        return False
+
     async def is_member(self, room_id: str, user_id: str) -> bool:
         """A group's member; in a one-to-one chat, the other person."""
         other = self.converter.sealer.open_chat(room_id)

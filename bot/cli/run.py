@@ -22,6 +22,7 @@ from bot.runtime.app import Application
 from bot.runtime.connect import configured_transports
 from bot.runtime.plugins import default_plugins
 from bot.storage.cipher import DecryptionError
+from bot.transports.matrix.reach import Unreachable
 from bot.transports.matrix.session import SessionError
 from bot.transports.signal.transport import SignalSetupError
 
@@ -66,6 +67,8 @@ async def connect(app: Application) -> list[Transport]:
         await app.stop()
         if isinstance(error, SessionError):
             raise CliError([f"cannot log in to Matrix: {error}"], EXIT_FAILURE) from None
+        if isinstance(error, Unreachable):
+            raise CliError([str(error)], EXIT_FAILURE) from None
         if isinstance(error, DecryptionError):
             raise CliError([WRONG_KEY]) from None
         raise

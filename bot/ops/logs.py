@@ -18,6 +18,18 @@ _IDENTIFIERS = re.compile(
     r"|[\w.+\-]+@[\w\-]+\.[\w.\-]+"  # e-mail address
 )
 NOISY_LIBRARIES = ("nio", "peewee", "apscheduler", "aiohttp.access")
+# Routine for an encrypted bot, yet logged by nio as warnings: a device without an Olm
+# session (one is claimed before the next send), a request being retried (the transport
+# says itself which server it cannot reach, and why). Shown only at DEBUG.
+ROUTINE = re.compile(r"Missing session for device |Timed out, sleeping for ")
+
+
+class RoutineToDebug(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("nio") and ROUTINE.match(record.getMessage()):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
 
 
 class PrivacyFilter(logging.Filter):
@@ -31,6 +43,7 @@ class PrivacyFilter(logging.Filter):
 def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RoutineToDebug())
     handler.addFilter(PrivacyFilter())
     root = logging.getLogger()
     root.handlers = [handler]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.core.transport import Transport
 from bot.runtime.app import Application, SecretSessions
 from bot.transports.matrix.cross_signing import ensure_cross_signing
+from bot.transports.matrix.reach import wait_for_homeserver
 from bot.transports.matrix.session import open_client
 from bot.transports.matrix.transport import MatrixTransport
 from bot.transports.matrix.trust import DeviceTrust
@@ -23,10 +24,16 @@ async def matrix_transport(app: Application) -> MatrixTransport:
     settings = app.settings
     matrix = settings.matrix
     assert matrix is not None
+    sessions = SecretSessions(app.state, MATRIX_SESSION)
+    # Never reached from here before: most likely a wrong URL, said at once. Reached before:
+    # most likely a homeserver restarting, waited for.
+    await wait_for_homeserver(
+        str(matrix.homeserver).rstrip("/"), keep_trying=await sessions.load() is not None
+    )
     client = await open_client(
         matrix,
         settings.bot.data_dir / MATRIX_STORE_DIR,
-        SecretSessions(app.state, MATRIX_SESSION),
+        sessions,
         # nio pickles olm/megolm secrets with this; derived so the data key protects them too.
         pickle_key=app.bot.cipher.keyed_hash("crypto store", "nio pickle key"),
     )

@@ -40,3 +40,21 @@ def test_debug_records_are_left_alone_for_local_debugging(output: io.StringIO) -
 def test_noisy_libraries_are_quiet_below_warning(output: io.StringIO) -> None:
     logging.getLogger("nio.rooms").info("room state for !room:example.org")
     assert output.getvalue() == ""
+
+
+def test_routine_nio_warnings_show_only_at_debug() -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        for level, shown in (("INFO", False), ("DEBUG", True)):
+            stream = io.StringIO()
+            setup_logging(level, stream)
+            logging.getLogger("nio.crypto.olm_machine").warning("Missing session for device ABC")
+            logging.getLogger("nio.client.async_client").warning("Timed out, sleeping for 2s")
+            logging.getLogger("nio.crypto").warning("Error decrypting an Olm message")
+            written = stream.getvalue()
+            assert ("DEBUG nio.crypto.olm_machine: Missing session" in written) is shown
+            assert ("Timed out" in written) is shown
+            assert "WARNING nio.crypto: Error decrypting" in written  # not routine: kept
+    finally:
+        root.handlers, root.level = saved

@@ -31,11 +31,15 @@ from bot.transports.matrix.convert import (
     to_normalized,
 )
 from bot.transports.matrix.pending_keys import PendingKeys
+from bot.transports.matrix.reach import probe
 from bot.transports.matrix.trust import DeviceTrust
 
 log = logging.getLogger(__name__)
 
 LONG_POLL_MS = 30_000
+# No sync for this long (a long poll and then some): time to look at the homeserver.
+SYNC_STALL = timedelta(milliseconds=LONG_POLL_MS) + timedelta(seconds=15)
+WATCH_SECONDS = 15.0
 ROOM_WAIT_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 60.0
 # Enough history per room to catch up on the commands sent while the bot was down.
@@ -69,8 +73,11 @@ class MatrixTransport:
         self._pending = PendingKeys(client, undecryptable_wait.total_seconds())
         self._host: TransportHost | None = None
         self._task: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self._live = asyncio.Event()
         self.last_sync: datetime | None = None
+        # Why the homeserver was last found unreachable, while it still is.
+        self.unreachable: str | None = None
 
     @property
     def own_user_id(self) -> str:
@@ -85,6 +92,7 @@ class MatrixTransport:
         """Start syncing; returns after the first sync was handled."""
         self._host = host
         self._task = asyncio.create_task(self._run(await host.load_token(self.name)))
+        self._watch = asyncio.create_task(self._watch_reach())
         live = asyncio.create_task(self._live.wait())
         await asyncio.wait({self._task, live}, return_when=asyncio.FIRST_COMPLETED)
         if self._task.done():
@@ -92,10 +100,38 @@ class MatrixTransport:
             self._task.result()  # raises what stopped it
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        tasks = [task for task in (self._task, self._watch) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.client.close()
+
+    async def _watch_reach(self) -> None:
+        """nio retries a lost homeserver quietly: while syncs stop coming, say which URL
+        cannot be reached and why, less often the longer it lasts, and when it is back."""
+        backoff = Backoff(first=WATCH_SECONDS, cap=MAX_BACKOFF_SECONDS * 5)
+        while True:
+            await asyncio.sleep(WATCH_SECONDS if self.unreachable is None else backoff.failed())
+            if await self.check_reach() is None:
+                backoff.reset()
+
+    async def check_reach(self) -> str | None:
+        """Look at the homeserver if no sync came for a while; why it is unreachable, if so."""
+        last = self.last_sync
+        if last is not None and datetime.now(UTC) - last < SYNC_STALL:
+            if self.unreachable is not None:
+                log.info("the Matrix homeserver %s answers again", self.client.homeserver)
+            self.unreachable = None
+            return None
+        why = await probe(self.client.homeserver)
+        if why is not None:
+            log.warning(
+                "cannot reach the Matrix homeserver %s: %s; retrying",
+                self.client.homeserver,
+                why,
+            )
+        self.unreachable = why
+        return why
 
     async def _run(self, since: str | None) -> None:
         first = True

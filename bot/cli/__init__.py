@@ -17,6 +17,7 @@ from bot.cli.common import CONFIG_ENV, CliError, config_path
 from bot.cli.console import cmd_console
 from bot.cli.demo import cmd_demo, run_demo
 from bot.cli.init import cmd_init
+from bot.cli.key import cmd_key
 from bot.cli.run import cmd_run, run_bot
 
 
@@ -64,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port-file", type=Path, help="write the homeserver URL here when up")
     chat = _command(commands, "console", cmd_console, "chat with the bot in this terminal")
     _config_option(chat)
+    key = _command(commands, "key", cmd_key, "make a new data key file: `key new`")
+    _config_option(key)
+    key.add_argument("action", choices=["new"], help="new: write a new random key")
+    key.add_argument("--file", type=Path, help="where (default: the config's data_key_file)")
     return parser
 
 

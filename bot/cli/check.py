@@ -1,4 +1,6 @@
-"""`vecinos check`: the config, data key, database, homeserver and login, one line each."""
+"""`vecinos check`: the config, data key, database, homeserver, login and rooms, one line
+each; then warnings about what works but will surprise (no admins, an area no moderator
+sees, a configured room the bot is not in). Warnings do not fail the check."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import asyncio
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from bot.cli.common import (
     CliError,
     config_path,
 )
-from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.config import MODERATION, ConfigError, Settings, load_settings
 from bot.runtime.app import DATABASE_FILE, Application, SecretSessions
 from bot.runtime.connect import MATRIX_SESSION, MATRIX_STORE_DIR
 from bot.runtime.plugins import default_plugins, default_schema
@@ -29,6 +31,7 @@ from bot.storage.cipher import DecryptionError
 from bot.storage.database import MigrationError
 from bot.storage.keys import ENV_VAR as DATA_KEY_ENV
 from bot.storage.keys import DataKey, DataKeyError, load_data_key
+from bot.transports.matrix.reach import VERSIONS, probe
 from bot.transports.matrix.session import CRYPTO_STORE
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
@@ -48,6 +51,7 @@ class _Checkup:
     key: DataKey | None = None
     app: Application | None = None
     login: dict[str, str] | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
@@ -80,6 +84,8 @@ async def _run_checks(checkup: _Checkup) -> bool:
     finally:
         if checkup.app is not None:
             await checkup.app.stop()
+    for warning in checkup.warnings:
+        _report("warning", "", warning)
     return len(passed) == len(_CHECKS)
 
 
@@ -93,7 +99,22 @@ async def _check_config(checkup: _Checkup) -> str:
     except ConfigError as error:
         raise _CheckFailed("; ".join(error.problems), "see config.example.toml") from None
     settings = checkup.settings
-    return f"{checkup.path}: {len(settings.areas)} areas, {len(settings.rooms)} rooms"
+    if not settings.admins:
+        checkup.warnings.append(
+            "no admins: nobody can !trust a changed identity or add watch sites; "
+            "add admins = [...] at the top of the config"
+        )
+    for area in settings.areas:
+        if not any(area.slug in room.areas for room in settings.rooms_with_role(MODERATION)):
+            checkup.warnings.append(
+                f"area {area.slug} has no moderation room: its reports reach no moderator"
+            )
+    areas, rooms = len(settings.areas), len(settings.rooms)
+    return f"{checkup.path}: {_count(areas, 'area')}, {_count(rooms, 'room')}"
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 async def _check_key(checkup: _Checkup) -> str:
@@ -120,12 +141,12 @@ async def _check_homeserver(checkup: _Checkup) -> str:
     matrix = checkup.settings.matrix
     if matrix is None:
         return "not used (no [matrix] section)"
-    url = f"{matrix.homeserver}/_matrix/client/versions"
-    status, body = await _get_json(url)
-    versions = body.get("versions")
-    if status != 200 or not isinstance(versions, list) or not versions:
-        raise _CheckFailed(f"{url} answered HTTP {status}", "is matrix.homeserver right?")
-    return f"{matrix.homeserver} answers (Matrix {versions[-1]})"
+    why = await probe(str(matrix.homeserver))
+    if why is not None:
+        hint = "is matrix.homeserver right?"
+        raise _CheckFailed(f"cannot reach {matrix.homeserver}: {why}", hint)
+    _, body = await _get_json(f"{matrix.homeserver}{VERSIONS}")
+    return f"{matrix.homeserver} answers (Matrix {body['versions'][-1]})"
 
 
 async def _check_login(checkup: _Checkup) -> str:
@@ -161,6 +182,25 @@ async def _check_session(checkup: _Checkup) -> str:
     return f"the homeserver accepts device {login['device_id']}"
 
 
+async def _check_rooms(checkup: _Checkup) -> str:
+    """The configured Matrix rooms the bot has joined; the others are warned about."""
+    matrix, login = checkup.settings.matrix, checkup.login
+    if matrix is None or login is None:
+        return "not used (no [matrix] section)"
+    url = f"{matrix.homeserver}/_matrix/client/v3/joined_rooms"
+    _, body = await _get_json(url, token=login["access_token"])
+    joined = set(body.get("joined_rooms") or ())
+    configured = [room for room in checkup.settings.rooms if room.transport == "matrix"]
+    for room in configured:
+        if room.id not in joined:
+            checkup.warnings.append(
+                f"the bot is not in {room.id} ({room.role} room); an admin, or someone in "
+                f"invites.allowed_users, must invite {matrix.user_id} to it"
+            )
+    inside = sum(room.id in joined for room in configured)
+    return f"in {inside} of {_count(len(configured), 'configured Matrix room')}"
+
+
 async def _get_json(url: str, token: str | None = None) -> tuple[int, dict[str, Any]]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
@@ -184,4 +224,5 @@ _CHECKS: tuple[tuple[str, tuple[str, ...], _CheckFn], ...] = (
     ("homeserver", ("config",), _check_homeserver),
     ("login", ("database",), _check_login),
     ("session", ("login", "homeserver"), _check_session),
+    ("rooms", ("session",), _check_rooms),
 )

@@ -116,8 +116,9 @@ def _read_private_file(path: Path) -> str:
 def _missing_message(path: Path | None) -> str:
     where = f"key file {path} does not exist" if path else "no key file is configured"
     return (
-        f"no data key: ${ENV_VAR} is not set and {where}. Either set ${ENV_VAR} to the "
-        "base64 key, or create a key file (mode 0600) with write_key_file()"
+        f"no data key: ${ENV_VAR} is not set and {where}. Set ${ENV_VAR} to the base64 "
+        "key, or make a key file with `vecinos key new` (`vecinos init` sets up a new bot); "
+        "a new key cannot read a data directory made with another one"
     )
 
 

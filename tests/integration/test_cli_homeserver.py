@@ -84,8 +84,10 @@ def test_check_reaches_the_homeserver_and_fails_cleanly_without_a_login(
         "homeserver": "ok",
         "login": "FAILED",
         "session": "skipped",
+        "rooms": "skipped",
+        "": "warning",  # no admins
     }
-    login = result.stdout.splitlines()[-2]
+    login = next(line for line in result.stdout.splitlines() if line.startswith("FAILED"))
     assert "no stored login" in login and "vecinos init" in login
     assert result.stderr == ""
 
@@ -120,7 +122,8 @@ def test_init_logs_in_once_then_check_passes_and_init_never_overwrites(
 
     check = vecinos("check", "-c", "config.toml", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert set(statuses(check.stdout).values()) == {"ok"}
+    assert statuses(check.stdout).pop("") == "warning"  # the starter config has no admins
+    assert set(statuses(check.stdout).values()) - {"warning"} == {"ok"}
     assert len(devices(synapse, bot.access_token)) == 2  # check reused the stored login
 
     again = vecinos(*init, cwd=tmp_path)
@@ -128,6 +131,23 @@ def test_init_logs_in_once_then_check_passes_and_init_never_overwrites(
     assert again.stderr.strip() == "error: config.toml already exists; init never overwrites it"
     assert (tmp_path / "config.toml").read_text() == config_text
     assert key_file.read_text() != "" and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+    # A configured room nobody invited the bot to: said, with who may invite it.
+    owner = synapse.register(f"owner-{unique}", f"secret-{unique}")
+    room = http("POST", f"{synapse.base_url}/_matrix/client/v3/createRoom", {}, owner.access_token)
+    with (tmp_path / "config.toml").open("a") as config:
+        config.write(
+            f'\n[[areas]]\nslug = "pilsen"\nname_en = "Pilsen"\nname_es = "Pilsen"\n'
+            f'[[rooms]]\nid = "{room["room_id"]}"\nrole = "moderation"\nareas = ["pilsen"]\n'
+        )
+    check = vecinos("check", "-c", "config.toml", cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    lines = check.stdout.splitlines()
+    assert "ok      rooms       in 0 of 1 configured Matrix room" in lines
+    assert (
+        f"warning             the bot is not in {room['room_id']} (moderation room); an admin,"
+        f" or someone in invites.allowed_users, must invite {bot.user_id} to it"
+    ) in lines
 
 
 def test_init_with_a_wrong_password_leaves_nothing_behind(

@@ -115,7 +115,7 @@ def test_a_data_key_that_does_not_match_the_data_is_one_clear_line(
     assert cli.main(["run", "-c", str(path)]) == 2
     assert capsys.readouterr().err.splitlines() == [f"error: {WRONG_KEY}"]
     assert cli.main(["check", "-c", str(path)]) == 1
-    login = capsys.readouterr().out.splitlines()[-2]
+    login = next(line for line in capsys.readouterr().out.splitlines() if "login" in line[:20])
     assert login.startswith("FAILED  login") and WRONG_KEY in login
 
 
@@ -184,7 +184,7 @@ def test_check_reports_a_bad_config_and_skips_what_needs_it(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("FAILED  config")
     assert "bot.command_prefix" in lines[0]
-    assert [line.split()[0] for line in lines[1:]] == ["skipped"] * 5
+    assert [line.split()[0] for line in lines[1:]] == ["skipped"] * 6
 
 
 def test_check_passes_for_a_console_only_config(
@@ -193,8 +193,10 @@ def test_check_passes_for_a_console_only_config(
     path = write_config(tmp_path, "")
     assert cli.main(["check", "-c", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["ok"] * 6
-    assert all("not used" in line for line in lines[3:])
+    assert [line.split()[0] for line in lines] == ["ok"] * 7 + ["warning"]
+    assert lines[0].endswith(": 0 areas, 0 rooms")
+    assert all("not used" in line for line in lines[3:7])
+    assert lines[7].startswith("warning             no admins: nobody can !trust")
     assert (tmp_path / "data" / "vecinos.db").exists()
 
 
@@ -260,3 +262,58 @@ def test_demo_files_make_a_loadable_config_with_private_secrets(tmp_path: Path) 
     assert settings.matrix is not None and settings.matrix.password_value() == f"pw-{BOT}"
     for secret in ("vecinos.key", "bot-password", "demo.json"):
         assert stat.S_IMODE((tmp_path / secret).stat().st_mode) == 0o600
+
+
+def test_check_warns_of_no_admins_and_an_area_without_moderators(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    areas = "".join(
+        f'[[areas]]\nslug = "{slug}"\nname_en = "{slug}"\nname_es = "{slug}"\n'
+        for slug in ("pilsen", "lv")
+    )
+    rooms = (
+        '[[rooms]]\nid = "mods"\ntransport = "console"\nrole = "moderation"\nareas = ["pilsen"]\n'
+        '[[rooms]]\nid = "hood"\ntransport = "console"\nrole = "neighborhood"\nareas = ["lv"]\n'
+    )
+    path = write_config(tmp_path, areas + rooms)
+    assert cli.main(["check", "-c", str(path)]) == 0  # warnings do not fail it
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith(": 2 areas, 2 rooms")
+    assert [line for line in lines if line.startswith("warning")] == [
+        "warning             no admins: nobody can !trust a changed identity or add watch"
+        " sites; add admins = [...] at the top of the config",
+        "warning             area lv has no moderation room: its reports reach no moderator",
+    ]
+
+
+def test_key_new_writes_a_private_key_never_over_one_and_warns_about_old_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[bot]\ndata_key_file = "secret.key"\n', encoding="utf-8")
+    assert cli.main(["key", "new", "-c", str(path)]) == 0
+    key_file = tmp_path / "secret.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    load_data_key(key_file, {})  # a valid key
+    assert capsys.readouterr().out.startswith(f"wrote a new data key to {key_file}")
+
+    assert cli.main(["key", "new", "-c", str(path)]) == 2  # never overwrites
+    assert "refusing to overwrite" in capsys.readouterr().err
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "vecinos.db").write_bytes(b"")
+    assert cli.main(["key", "new", "-c", str(path), "--file", str(tmp_path / "other.key")]) == 0
+    assert "this new key cannot read" in capsys.readouterr().err
+
+
+def test_a_missing_key_names_the_commands_that_make_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    matrix = '[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@bot:localhost"\n'
+    text = f'[bot]\ndata_key_file = "nowhere.key"\n{matrix}'
+    path = write_config(tmp_path, text, with_key=False)
+    assert cli.main(["run", "-c", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert "`vecinos key new`" in error and "`vecinos init`" in error
+    assert "cannot read a data directory made with another one" in error
+    assert "write_key_file" not in error

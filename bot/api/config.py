@@ -5,6 +5,7 @@
         sites: tuple[SiteConfig, ...] = ()
 
         def problems(self, settings: Settings) -> list[Problem]: ...  # cross-references
+        def warnings(self, settings: Settings) -> list[str]: ...  # works, but surprises
 
 Errors come out as the core's do: one line naming the file or variable and the key.
 """
@@ -19,6 +20,7 @@ from bot.core.config.values import (
     TimeZone,
     UserId,
     problems_error,
+    system_time_zone,
     unknown_area,
 )
 
@@ -32,5 +34,6 @@ __all__ = [
     "TimeZone",
     "UserId",
     "problems_error",
+    "system_time_zone",
     "unknown_area",
 ]

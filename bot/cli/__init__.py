@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--user", help="the bot's Matrix id, like @vecinos:example.org")
     init.add_argument("--data-dir", default="data", help="data directory (default: data)")
     init.add_argument("--password-file", type=Path, help="file holding the bot's password")
+    init.add_argument("--timezone", help="the areas' time zone (default: this machine's)")
     check = _command(commands, "check", cmd_check, "check the config, key, database and login")
     _config_option(check)
     demo = _command(commands, "demo", cmd_demo, "run the bot on a throwaway local homeserver")

@@ -23,7 +23,7 @@ from bot.cli.common import (
     CliError,
     config_path,
 )
-from bot.core.config import MODERATION, ConfigError, Settings, load_settings
+from bot.core.config import ConfigError, Settings, load_settings
 from bot.runtime.app import DATABASE_FILE, Application, SecretSessions
 from bot.runtime.connect import MATRIX_SESSION, MATRIX_STORE_DIR
 from bot.runtime.plugins import default_plugins, default_schema
@@ -99,16 +99,7 @@ async def _check_config(checkup: _Checkup) -> str:
     except ConfigError as error:
         raise _CheckFailed("; ".join(error.problems), "see config.example.toml") from None
     settings = checkup.settings
-    if not settings.admins:
-        checkup.warnings.append(
-            "no admins: nobody can !trust a changed identity or add watch sites; "
-            "add admins = [...] at the top of the config"
-        )
-    for area in settings.areas:
-        if not any(area.slug in room.areas for room in settings.rooms_with_role(MODERATION)):
-            checkup.warnings.append(
-                f"area {area.slug} has no moderation room: its reports reach no moderator"
-            )
+    checkup.warnings += settings.warnings()
     areas, rooms = len(settings.areas), len(settings.rooms)
     return f"{checkup.path}: {_count(areas, 'area')}, {_count(rooms, 'room')}"
 

@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import os
 import shutil
+import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import tomli_w
 from bot.cli.common import CONFIG_ENV, DEFAULT_CONFIG, PASSWORD_ENV, CliError, read_settings
 from bot.cli.run import connect
 from bot.core.config import Settings
+from bot.core.config.values import system_time_zone
 from bot.devtools.demo import KEY_FILE, write_private_file
 from bot.ops.logs import setup_logging
 from bot.runtime.app import Application
@@ -50,6 +52,10 @@ moderators = []
 [invites]
 allowed_users = []
 allowed_servers = []
+
+[reports]
+# The areas' local time zone (IANA name): times are read and shown in it.
+{timezone}
 
 # [[areas]]
 # slug = "pilsen"
@@ -96,7 +102,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     homeserver = _ask("Homeserver URL (like https://matrix.example.org): ", args.homeserver)
     user_id = _ask("The bot's Matrix id (like @vecinos:example.org): ", args.user)
     password = _password(args.password_file, user_id)
-    _create(plan, _starter_config(plan, homeserver, user_id), password)
+    timezone = args.timezone or system_time_zone()
+    if not args.timezone and timezone == "UTC":
+        print(
+            "note: this machine's time zone is UTC, so the config says UTC; set [reports] "
+            "timezone to your areas' zone (or give --timezone America/Chicago)",
+            file=sys.stderr,
+        )
+    _create(plan, _starter_config(plan, homeserver, user_id, timezone), password)
     print(
         f"Wrote {plan.config} and {plan.key_file} (keep a backup of the key: without it "
         f"nothing in {plan.data_dir} can be read).\n"
@@ -133,12 +146,13 @@ def _password(password_file: Path | None, user_id: str) -> str:
     return text
 
 
-def _starter_config(plan: _InitPlan, homeserver: str, user_id: str) -> str:
+def _starter_config(plan: _InitPlan, homeserver: str, user_id: str, timezone: str) -> str:
     values = {
         "data_dir": plan.data_dir_setting,
         "data_key_file": KEY_FILE,
         "homeserver": homeserver,
         "user_id": user_id,
+        "timezone": timezone,
     }
     lines = {key: tomli_w.dumps({key: value}).rstrip("\n") for key, value in values.items()}
     return STARTER_CONFIG.format(config=plan.config, **lines)

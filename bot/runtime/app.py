@@ -108,6 +108,8 @@ class Application:
 
     async def start(self, transports: Sequence[Transport]) -> None:
         """Start plugins, the scheduler, then each transport (after its first sync)."""
+        for warning in self.settings.warnings():
+            log.warning("config: %s", warning)
         if self._bot is None:
             await self.open()
         bot = self.bot

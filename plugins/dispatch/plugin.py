@@ -174,7 +174,7 @@ class Dispatch(Plugin):
         )
         view = self.feed.view(ctx.room, ctx.lang)
         await ctx.reply(
-            ctx.t("dispatch.going", who=_who(ctx)[1], id=call.report_id, eta=view.clock(eta))
+            ctx.t("dispatch.going", who=_who(ctx)[1], id=call.report_id, eta=view.time(eta))
         )
         if responder:
             await self._callouts_of().retally(call.report_id)

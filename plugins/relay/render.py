@@ -40,7 +40,7 @@ def alert(change: ReportChange, confirmed_at: datetime, view: View) -> Rich:
     if direction:
         _field(rich, view, "direction", direction)
     observed = view.time(report.observed_at)
-    rich.line(t("relay.seen", observed=observed, confirmed=view.time(confirmed_at)))
+    rich.line(t("relay.seen", observed=observed, confirmed=view.clock(confirmed_at)))
     _note(rich, change, view)
     rich.text(f"{t('relay.report', id=change.report_id)} · ")
     return rich.italic(t("relay.rights", rights=view.command("rights")))

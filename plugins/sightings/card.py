@@ -41,11 +41,16 @@ class View:
     stale_minutes: int
 
     def time(self, moment: datetime) -> str:
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+        """A local clock time with its zone (14:32 CST): the first time in a message."""
+        return moment.astimezone(self.zone).strftime("%H:%M %Z")
 
     def clock(self, moment: datetime) -> str:
-        """A local clock time, as people say it (14:32); name the zone once elsewhere."""
+        """A local clock time, as people say it (14:32), where the message names the zone."""
         return moment.astimezone(self.zone).strftime("%H:%M")
+
+    def zone_name(self, moment: datetime) -> str:
+        """The zone's name at `moment` (CST, CDT), to name it once in a message."""
+        return moment.astimezone(self.zone).strftime("%Z")
 
     def label(self, field: str) -> str:
         """A report field's name, capitalized for a "Label: value" line."""
@@ -111,14 +116,15 @@ def listing(reports: Iterable[StoredReport], view: View) -> Rich:
     rows = list(reports)
     if not rows:
         return Rich().text(view.t("sightings.list.empty"))
-    rich = Rich().bold(view.t("sightings.list.title", count=len(rows))).newline()
+    zone = view.zone_name(rows[0].report.observed_at)
+    rich = Rich().bold(view.t("sightings.list.title", count=len(rows), zone=zone)).newline()
     for stored in rows:
         report = stored.report
         parts = [
             f"{BADGES[stored.status]} {stored.id}",
             view.t(_status(stored.status)),
             view.area_name(stored.area),
-            view.time(report.observed_at),
+            view.clock(report.observed_at),
             report.location,
             view.t(f"sightings.activity.{report.activity.value}"),
             view.t("sightings.card.corroborations", count=stored.corroborations),
@@ -203,7 +209,7 @@ def _history_line(decision: Decision, view: View) -> str:
         who = t("sightings.card.nobody")
     line = t(
         "sightings.card.history_line",
-        time=view.time(decision.at),
+        time=view.clock(decision.at),
         action=t(f"sightings.action.{decision.action.value}"),
         who=who,
     )

@@ -8,7 +8,14 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from bot.api import Settings
-from bot.api.config import PluginConfig, Problem, Section, TimeZone, problems_error
+from bot.api.config import (
+    PluginConfig,
+    Problem,
+    Section,
+    TimeZone,
+    problems_error,
+    system_time_zone,
+)
 
 
 class ReportsSection(Section):
@@ -35,8 +42,9 @@ class ReportsSection(Section):
     redact_plates: bool = True
     # ... except in these rooms (ids of [[rooms]]).
     keep_plates_in: tuple[str, ...] = ()
-    # Local time of the areas: "when: 14:05" is read, and times are shown, in this zone.
-    timezone: TimeZone = "UTC"
+    # Local time of the areas: "when: 14:05" is read, and times are shown, in this zone;
+    # unset, the machine's.
+    timezone: TimeZone | None = None
 
     @model_validator(mode="after")
     def _stale_before_expiry(self) -> Self:
@@ -46,7 +54,7 @@ class ReportsSection(Section):
         return self
 
     def zone(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.timezone)
+        return zoneinfo.ZoneInfo(self.timezone or system_time_zone())
 
 
 class SightingsConfig(PluginConfig):
@@ -59,3 +67,11 @@ class SightingsConfig(PluginConfig):
             for index, room in enumerate(self.reports.keep_plates_in)
             if room not in rooms
         ]
+
+    def warnings(self, settings: Settings) -> list[str]:
+        if self.reports.timezone is None and system_time_zone() == "UTC":
+            return [
+                "reports.timezone is not set and this machine's time zone is UTC, so people "
+                'see UTC times; set [reports] timezone = "America/Chicago" (your zone)'
+            ]
+        return []

@@ -188,8 +188,9 @@ def test_check_reports_a_bad_config_and_skips_what_needs_it(
 
 
 def test_check_passes_for_a_console_only_config(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("tzlocal.get_localzone_name", lambda: "America/Chicago")
     path = write_config(tmp_path, "")
     assert cli.main(["check", "-c", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -229,13 +230,14 @@ def test_init_refuses_a_data_dir_in_use(tmp_path: Path, capsys: pytest.CaptureFi
 def test_the_starter_config_keeps_its_comments_and_escapes_its_values() -> None:
     args = argparse.Namespace(config=Path("config.toml"), data_dir='da"ta\\ – ñ')
     homeserver, user_id = "https://matrix.example.org", '@ve"ci\\nos:example.org'
-    text = init._starter_config(init._InitPlan.of(args), homeserver, user_id)
+    text = init._starter_config(init._InitPlan.of(args), homeserver, user_id, "America/Bogota")
     assert "# Without this key nothing in data_dir can be read" in text
     assert "# [[rooms]]" in text
     config = tomllib.loads(text)
     assert config["bot"] == {"data_dir": 'da"ta\\ – ñ', "data_key_file": "vecinos.key"}
     assert config["matrix"] == {"homeserver": homeserver, "user_id": user_id}
     assert config["admins"] == [] and config["invites"]["allowed_servers"] == []
+    assert config["reports"] == {"timezone": "America/Bogota"}  # never silently UTC
 
 
 def fake_demo() -> Demo:
@@ -265,8 +267,9 @@ def test_demo_files_make_a_loadable_config_with_private_secrets(tmp_path: Path) 
 
 
 def test_check_warns_of_no_admins_and_an_area_without_moderators(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("tzlocal.get_localzone_name", lambda: "America/Chicago")
     areas = "".join(
         f'[[areas]]\nslug = "{slug}"\nname_en = "{slug}"\nname_es = "{slug}"\n'
         for slug in ("pilsen", "lv")

@@ -4,6 +4,7 @@ import pytest
 from testkit.config import load_settings
 
 from bot.core.config import ConfigError, Settings
+from plugins.sightings.config import SightingsConfig
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 SECRET = "correct-horse-battery-staple"
@@ -255,7 +256,7 @@ def test_reports_section_defaults_and_checks(tmp_path: Path) -> None:
     reports = load_settings(None, {}).reports
     assert (reports.expire_hours, reports.retention_days, reports.stale_minutes) == (4, 7, 30)
     assert (reports.per_person_limit, reports.per_person_window_minutes) == (5, 10)
-    assert (reports.dialog_timeout_minutes, reports.timezone) == (10, "UTC")
+    assert (reports.dialog_timeout_minutes, reports.timezone) == (10, None)
     assert load_settings(EXAMPLE, {}).reports.timezone == "America/Chicago"
     path = write(tmp_path, '[reports]\ntimezone = "Mars/Olympus"\nretention_days = 0\n')
     assert config_error(path) == (
@@ -431,3 +432,21 @@ def test_rooms_that_keep_plates_must_be_configured(tmp_path: Path) -> None:
     assert config_error(path) == (
         f'{path}: reports.keep_plates_in[0]: "!nowhere:example.org" is not a room in [[rooms]]'
     )
+
+
+def test_times_default_to_the_machines_zone_and_utc_is_never_silent(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("tzlocal.get_localzone_name", lambda: "America/Bogota")
+    settings = load_settings(None, {})
+    assert str(settings.section(SightingsConfig).reports.zone()) == "America/Bogota"
+    assert not [w for w in settings.warnings() if "timezone" in w]
+
+    monkeypatch.setattr("tzlocal.get_localzone_name", lambda: "Etc/UTC")
+    assert "reports.timezone is not set and this machine's time zone is UTC" in (
+        " ".join(load_settings(None, {}).warnings())
+    )
+    monkeypatch.setattr("tzlocal.get_localzone_name", lambda: None)  # a bare container
+    assert str(load_settings(None, {}).section(SightingsConfig).reports.zone()) == "UTC"
+    path = write(tmp_path, '[reports]\ntimezone = "UTC"\n')  # chosen: no warning
+    assert not [w for w in load_settings(path, {}).warnings() if "timezone" in w]

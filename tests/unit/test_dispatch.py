@@ -77,7 +77,7 @@ async def test_a_new_report_calls_its_areas_dispatch_rooms_with_who_is_on_call(
     assert english.text.startswith(f"🚨 VERIFIER NEEDED · Pilsen · {report_id}")
     for line in ("Where: 18th & Ashland", "Agents: 2 · vehicles: unknown", "white van"):
         assert line in english.text
-    assert "Seen 2026-03-03 09:00 CST" in english.text
+    assert "Seen 09:00 CST" in english.text
     assert "On call now: vera" in english.text and english.mentions == ("vera",)
     assert f"!going {report_id} [minutes]" in english.text
     assert spanish.text.startswith(f"🚨 SE NECESITA VERIFICAR · Pilsen · {report_id}")
@@ -102,7 +102,7 @@ async def test_going_on_scene_and_what_was_seen_show_live_on_the_card(
     report_id = await report(world)
     assert "Nobody going yet." in card(world, report_id)
     answer = await world.ask(DISPATCH_EN, "vera", f"!going {report_id} 12")
-    assert answer == f"🚗 Vera is going to {report_id}, arriving about 09:12."
+    assert answer == f"🚗 Vera is going to {report_id}, arriving about 09:12 CST."
     assert "Going: Vera, arriving about 09:12" in card(world, report_id)
 
     await world.advance(timedelta(minutes=10))
@@ -127,7 +127,7 @@ async def test_going_on_scene_and_what_was_seen_show_live_on_the_card(
 async def test_spanish_commands_answer_in_spanish(world: DispatchWorld) -> None:
     report_id = await report(world)
     answer = await world.ask(DISPATCH_ES, "victor", f"!voy {report_id}")
-    assert answer == f"🚗 Victor va a {report_id}, llega más o menos 09:15."
+    assert answer == f"🚗 Victor va a {report_id}, llega más o menos 09:15 CST."
     assert await world.ask(DISPATCH_ES, "victor", f"!enelsitio {report_id}") == (
         f"📍 Victor está en el lugar de {report_id}."
     )
@@ -143,9 +143,9 @@ async def test_a_car_reaction_on_the_call_means_going(world: DispatchWorld) -> N
     report_id = await report(world)
     [call] = world.calls(DISPATCH_EN)
     await world.react(DISPATCH_EN, "vera", call.event_id, "🚗")
-    assert world.last(DISPATCH_EN) == f"🚗 Vera is going to {report_id}, arriving about 09:15."
+    assert world.last(DISPATCH_EN) == f"🚗 Vera is going to {report_id}, arriving about 09:15 CST."
     await world.react(DISPATCH_EN, "vera", "$not-a-call", "🚗")
-    assert world.last(DISPATCH_EN) == f"🚗 Vera is going to {report_id}, arriving about 09:15."
+    assert world.last(DISPATCH_EN) == f"🚗 Vera is going to {report_id}, arriving about 09:15 CST."
 
 
 async def test_bad_answers_get_usage_and_change_nothing(world: DispatchWorld) -> None:

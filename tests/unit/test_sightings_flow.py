@@ -430,12 +430,12 @@ async def test_reports_lists_open_reports_of_the_rooms_areas(world: SightingsWor
     await world.say(MODS, "rosa", f"!false {closed}")
     await world.say(MODS, "rosa", "!reports")
     listing = world.replies(MODS)[-1]
-    assert listing.startswith("Open reports (2):")
+    assert listing.startswith("Open reports (2), times in C")
     assert f"🔴 {first} · CONFIRMED · Pilsen" in listing
     assert f"🟡 {second} · NEW — UNCONFIRMED" in listing
     assert closed not in listing and elsewhere not in listing
     await world.say(MODS_LV, "luis", "!reportes")
-    assert world.replies(MODS_LV)[-1].startswith("Reportes abiertos (1):")
+    assert world.replies(MODS_LV)[-1].startswith("Reportes abiertos (1), horas en C")
     await world.say(PILSEN_EN, "ana", "!reports")
     assert world.last(PILSEN_EN) == "Sorry, you are not allowed to use !reports."
 

@@ -67,6 +67,10 @@ class PluginConfig(Section):
         """Checks against the rest of the config (areas, rooms), located from the top level."""
         return []
 
+    def warnings(self, settings: Settings) -> list[str]:
+        """What is allowed but likely not meant (`vecinos check` and the start say it)."""
+        return []
+
 
 C = TypeVar("C", bound=PluginConfig)
 
@@ -212,6 +216,24 @@ class Settings(BaseSettings):
 
     def invite_allowed(self, user_id: str) -> bool:
         return user_id in self.admins or self.invites.allows(user_id)
+
+    def warnings(self) -> list[str]:
+        """What the config allows but likely does not mean: the core's, then the plugins'."""
+        found = []
+        if not self.admins:
+            found.append(
+                "no admins: nobody can !trust a changed identity or add watch sites; "
+                "add admins = [...] at the top of the config"
+            )
+        moderated = {slug for room in self.rooms_with_role(MODERATION) for slug in room.areas}
+        found += [
+            f"area {area.slug} has no moderation room: its reports reach no moderator"
+            for area in self.areas
+            if area.slug not in moderated
+        ]
+        for section in self._sections.values():
+            found += section.warnings(self)
+        return found
 
 
 @functools.cache

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import tzlocal
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, StringConstraints
 from pydantic_core import PydanticCustomError
 
@@ -91,11 +92,17 @@ def _slug(value: str) -> str:
 
 
 def _time_zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError("must be an IANA time zone like America/Chicago") from None
+    if not _known_zone(value):
+        raise ValueError("must be an IANA time zone like America/Chicago")
     return value
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _clock_time(value: str) -> str:
@@ -160,6 +167,19 @@ ServerName = Annotated[str, AfterValidator(_server_name)]
 Slug = Annotated[str, AfterValidator(_slug)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
+
+
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Universal"})
+
+
+def system_time_zone() -> str:
+    """The machine's IANA time zone name; "UTC" when it is UTC or has none (a container)."""
+    name = tzlocal.get_localzone_name()
+    if not name or name in _UTC_NAMES or not _known_zone(name):
+        return "UTC"
+    return name
+
+
 ClockTime = Annotated[str, AfterValidator(_clock_time)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 PhoneNumber = Annotated[str, AfterValidator(_phone_number)]

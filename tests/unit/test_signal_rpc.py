@@ -6,6 +6,7 @@ test_signal_cli_contract.py, which checks them against the real daemon).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -172,3 +173,34 @@ async def test_other_errors_are_not_retried() -> None:
         await call_retrying(daemon, "send", {})  # type: ignore[arg-type]
     assert caught.value.code == rpc.USER_ERROR
     assert daemon.calls == 1
+
+
+def test_signal_cli_0_14_shapes_are_understood() -> None:
+    """0.14 adds error -6 (a rejected captcha), gives retryAfterSeconds for every rate limit,
+    and marks a proof-required limit with the challenge `token`."""
+    assert "captcha rejected (-6)" in str(RpcError("submitRateLimitChallenge", -6, "Captcha"))
+    results = [
+        {"type": "RATE_LIMIT_FAILURE", "token": "c0ffee", "retryAfterSeconds": 86400},
+        {"type": "RATE_LIMIT_FAILURE", "retryAfterSeconds": 2.5},
+    ]
+    error = RpcError("send", rpc.RATE_LIMITED, "limited", {"response": {"results": results}})
+    assert (error.retry_after, error.challenge) == (86400.0, "c0ffee")
+    assert rate_limited(3).challenge is None  # a plain limit: just wait
+
+
+async def test_a_captcha_challenge_is_explained_once_to_the_operator(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    results = [{"type": "RATE_LIMIT_FAILURE", "token": "c0ffee", "retryAfterSeconds": 5}]
+    data = {"response": {"timestamp": 1, "results": results}}
+    proof = RpcError("send", rpc.RATE_LIMITED, "Failed to send message due to rate limiting", data)
+
+    async def sleep(seconds: float) -> None:
+        return None
+
+    daemon = ScriptedDaemon(proof, proof, {"timestamp": 9})
+    with caplog.at_level(logging.WARNING):
+        assert await call_retrying(daemon, "send", {}, sleep=sleep) == {"timestamp": 9}  # type: ignore[arg-type]
+    told = [r.getMessage() for r in caplog.records if "captcha" in r.getMessage()]
+    assert len(told) == 1
+    assert rpc.CAPTCHA_PAGE in told[0] and "--challenge c0ffee" in told[0]

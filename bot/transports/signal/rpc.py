@@ -19,7 +19,7 @@ from bot.core.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
-# signal-cli's error codes (man signal-cli-jsonrpc, 0.13.19).
+# signal-cli's error codes (man signal-cli-jsonrpc, 0.13.19; -6 since 0.14.3).
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
@@ -29,6 +29,7 @@ USER_ERROR = -1
 IO_ERROR = -3
 UNTRUSTED_IDENTITY = -4
 RATE_LIMITED = -5
+CAPTCHA_REJECTED = -6
 
 _CODE_NAMES = {
     PARSE_ERROR: "parse error",
@@ -40,7 +41,9 @@ _CODE_NAMES = {
     IO_ERROR: "I/O error",
     UNTRUSTED_IDENTITY: "untrusted identity",
     RATE_LIMITED: "rate limited",
+    CAPTCHA_REJECTED: "captcha rejected",
 }
+CAPTCHA_PAGE = "https://signalcaptchas.org/challenge/generate.html"
 
 RATE_LIMIT_ATTEMPTS = 5
 RATE_LIMIT_FIRST_WAIT = 1.0
@@ -69,14 +72,35 @@ class RpcError(Exception):
     @property
     def retry_after(self) -> float | None:
         """The longest `retryAfterSeconds` a rate-limited send reported, if any."""
+        return retry_after(self._results())
+
+    @property
+    def challenge(self) -> str | None:
+        """The token of a proof-required rate limit: Signal wants a captcha solved for the
+        account (or a long wait) before it sends again."""
+        tokens = [r["token"] for r in self._results() if isinstance(r.get("token"), str)]
+        return tokens[0] if tokens else None
+
+    def _results(self) -> list[Payload]:
         response = self.data.get("response") if isinstance(self.data, dict) else None
-        results = response.get("results") if isinstance(response, dict) else None
-        waits = [
-            float(result["retryAfterSeconds"])
-            for result in results or ()
-            if isinstance(result, dict) and isinstance(result.get("retryAfterSeconds"), int)
-        ]
-        return max(waits) if waits else None
+        return send_results(response)
+
+
+def send_results(result: Any) -> list[Payload]:
+    """The per-recipient results of a send (from its answer, or a failed send's data)."""
+    results = result.get("results") if isinstance(result, dict) else None
+    return [r for r in results if isinstance(r, dict)] if isinstance(results, list) else []
+
+
+def retry_after(results: list[Payload]) -> float | None:
+    """The longest wait the server advised (0.13 gives it only for proof-required limits,
+    0.14 for every rate limit), if any."""
+    waits = [
+        float(value)
+        for value in (result.get("retryAfterSeconds") for result in results)
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+    return max(waits) if waits else None
 
 
 class Daemon(Protocol):
@@ -175,6 +199,14 @@ async def call_retrying(
         except RpcError as error:
             if error.code != RATE_LIMITED or attempt == RATE_LIMIT_ATTEMPTS:
                 raise
+            if attempt == 1 and error.challenge is not None:
+                log.warning(
+                    "Signal asks this account to prove it is not a spammer: solve a captcha at "
+                    "%s, then run signal-cli -a ACCOUNT submitRateLimitChallenge --challenge %s "
+                    "--captcha TOKEN; until then sends are retried after the advised wait",
+                    CAPTCHA_PAGE,
+                    error.challenge,
+                )
             wait = backoff.failed(retry_after=error.retry_after or None)
             log.warning("signal-cli %s rate limited; retrying in %.1fs", method, wait)
             await sleep(wait)

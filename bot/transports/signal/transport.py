@@ -34,6 +34,8 @@ from bot.transports.signal.rpc import (
     Payload,
     RpcError,
     call_retrying,
+    retry_after,
+    send_results,
 )
 from bot.transports.signal.store import SignalStore
 
@@ -356,9 +358,17 @@ class SignalTransport:
 
 
 def _warn_partial(method: str, result: Any) -> None:
-    """A group send can reach some members and fail for others (signal-cli answers success)."""
-    results = result.get("results") if isinstance(result, dict) else None
-    results = results if isinstance(results, list) else []
-    failed = [r for r in results if isinstance(r, dict) and r.get("type") != "SUCCESS"]
+    """A group send can reach some members and fail for others (signal-cli answers success;
+    0.14 says how long rate-limited ones should wait)."""
+    results = send_results(result)
+    failed = [r for r in results if r.get("type") != "SUCCESS"]
     if failed:
-        log.warning("signal-cli %s: %d of %d recipients failed", method, len(failed), len(results))
+        wait = retry_after(failed)
+        advised = f"; Signal advises waiting {wait:.0f} s" if wait else ""
+        log.warning(
+            "signal-cli %s: %d of %d recipients failed%s",
+            method,
+            len(failed),
+            len(results),
+            advised,
+        )

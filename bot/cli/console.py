@@ -9,18 +9,20 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bot.cli.common import read_key, read_settings
-from bot.core.config import Area, BotSection, HealthSection, RoomConfig, Settings
+from bot.core.config import HealthSection, Settings
+from bot.devtools.network import PEOPLE, ROOMS, sample_config, walkthrough
 from bot.ops.logs import setup_logging
 from bot.runtime.app import Application
 from bot.runtime.plugins import default_plugins, default_schema
 from bot.storage.keys import DataKey
-from bot.transports.console import ROOM_ID, ConsoleTransport
+from bot.transports.console import ConsoleTransport
 
-CONSOLE_USER = "you"
+CONSOLE_USER = "ana"
 CONSOLE_BANNER = """\
-Vecinos console: a local chat with the bot; nothing leaves this computer.
-You are "{user}". Type {prefix}help to list the commands, /as NAME to speak as someone else,
-Ctrl-D to quit."""
+Vecinos console: a small network in this terminal; nothing leaves this computer.
+Rooms: {rooms}. People: {people}.
+You are {user} in {room}. /room NAME switches room, /as NAME person; {prefix}help lists the
+commands you may use where you are. Ctrl-D quits."""
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -37,27 +39,35 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def console_settings(data_dir: Path) -> Settings:
-    """A throwaway setup: one console room in a `demo` area, its one person an admin."""
-    room = RoomConfig(id=ROOM_ID, transport="console", role="neighborhood", areas=("demo",))
-    settings_class = Settings.with_schema(default_schema())
-    return settings_class(
-        bot=BotSection(data_dir=data_dir, log_level="WARNING"),
-        areas=(Area(slug="demo", name_en="Demo", name_es="Demo"),),
-        rooms=(room,),
-        admins=(CONSOLE_USER,),
-    )
+    """The sample network (`bot.devtools.network`) on console rooms named by their short
+    names, its people by their sample names."""
+    config = sample_config({room.name: room.short for room in ROOMS}, {p: p for p in PEOPLE})
+    for room in config["rooms"]:
+        room["transport"] = "console"
+    config["bot"] = {"data_dir": data_dir, "log_level": "WARNING"}
+    return Settings.with_schema(default_schema())(**config)
 
 
 async def _chat(settings: Settings, key: DataKey) -> None:
     # A terminal chat is no service to watch, and the real bot may hold the health port.
     settings = settings.model_copy(update={"health": HealthSection(enabled=False)})
     app = Application(settings, key, default_plugins())
-    transport = ConsoleTransport(user=CONSOLE_USER)
+    rooms = [room.id for room in settings.rooms if room.transport == "console"]
+    transport = ConsoleTransport(user=CONSOLE_USER, rooms=rooms or ["console"])
     await app.start([transport])
     try:
-        if settings.room(transport.room.transport, transport.room.room_id) is None:
+        if not rooms:
             print("note: the config has no console room, so commands act as in an unknown room")
-        print(CONSOLE_BANNER.format(user=transport.user, prefix=settings.bot.command_prefix))
+        print(
+            CONSOLE_BANNER.format(
+                rooms=", ".join(transport.rooms),
+                people=", ".join(f"{name} ({role})" for name, role in PEOPLE.items()),
+                user=transport.user,
+                room=transport.current,
+                prefix=settings.bot.command_prefix,
+            )
+        )
+        print("\n".join(walkthrough({room.name: f"(/room {room.short})" for room in ROOMS})))
         await transport.read_stdin()
     finally:
         await app.stop()

@@ -13,8 +13,9 @@ from types import FrameType
 
 from bot.cli.common import CliError
 from bot.cli.run import run_bot
-from bot.devtools.demo import ACCOUNTS_FILE, PEOPLE, Demo, seed, write_files
+from bot.devtools.demo import ACCOUNTS_FILE, Demo, seed, write_files
 from bot.devtools.local_synapse import LocalSynapse
+from bot.devtools.network import PEOPLE, walkthrough
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -80,6 +81,7 @@ def _demo_instructions(demo: Demo, workdir: Path, kept: bool) -> str:
             "Log in with a Matrix client (e.g. Element Desktop: Sign in, edit the homeserver):",
             *people,
             f"The bot is {demo.bot.user_id}: say !ping or !help (en español: !ayuda) in a room.",
+            *walkthrough({room: f"in {room}" for room in demo.room_ids}),
             f"{where}; the logins are also in {workdir / ACCOUNTS_FILE}.",
             "Press Ctrl-C to stop the bot and the homeserver.",
             "",

@@ -17,59 +17,26 @@ from typing import Any
 
 import tomli_w
 
-from bot.core.config import DEFAULT_DATA_DIR, Language
+from bot.core.config import DEFAULT_DATA_DIR
 from bot.core.context import MODERATOR_POWER
 from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
+from bot.devtools.network import (
+    ADMIN,
+    BOT,
+    PEOPLE,
+    ROOMS,
+    SampleRoom,
+    rooms_of,
+    sample_config,
+)
 from bot.storage.keys import DataKey, write_key_file
 
-BOT = "vecinos"
-ADMIN = "admin"
-MODERATOR = "mod"
-# Demo people and what they play.
-PEOPLE = {"ana": "neighbor", "beto": "neighbor", MODERATOR: "moderator", ADMIN: "admin"}
 MEGOLM = "m.megolm.v1.aes-sha2"
 
 CONFIG_FILE = "config.toml"
 KEY_FILE = "vecinos.key"
 PASSWORD_FILE = "bot-password"
 ACCOUNTS_FILE = "demo.json"
-
-AREAS = (
-    {"slug": "pilsen", "name_en": "Pilsen", "name_es": "Pilsen"},
-    {"slug": "little-village", "name_en": "Little Village", "name_es": "La Villita"},
-)
-
-
-@dataclass(frozen=True)
-class DemoRoom:
-    name: str
-    role: str
-    areas: tuple[str, ...]
-    members: tuple[str, ...] = ()  # demo people who join (the admin creates every room)
-    moderators: tuple[str, ...] = ()  # given moderator power in the room
-    language: Language | None = None
-
-
-ROOMS = (
-    DemoRoom("Pilsen – vecinos", "neighborhood", ("pilsen",), ("ana", "beto"), language="es"),
-    DemoRoom(
-        "Moderación",
-        "moderation",
-        ("pilsen", "little-village"),
-        (MODERATOR,),
-        moderators=(MODERATOR,),
-    ),
-    DemoRoom("Alertas", "alerts", ("pilsen", "little-village"), language="es"),
-    DemoRoom("Escuela Jungman – vigilancia", "watch", ("pilsen",), ("ana", "beto")),
-)
-# The school the watch room covers, so `!roster` / `!turnos` work out of the box.
-WATCH_SITE = {
-    "slug": "jungman",
-    "name": "Escuela Jungman",
-    "area": "pilsen",
-    "timezone": "America/Chicago",
-    "windows": ["entrada mon-fri 07:30-08:15 need 2 max 4", "salida mon-fri 14:45-15:30 need 2"],
-}
 
 
 @dataclass(frozen=True)
@@ -81,7 +48,7 @@ class Demo:
 
     def rooms_of(self, name: str) -> list[str]:
         """Names of the rooms a demo person is in."""
-        return [room.name for room in ROOMS if name == ADMIN or name in room.members]
+        return [room.name for room in rooms_of(name)]
 
 
 def seed(synapse: LocalSynapse) -> Demo:
@@ -93,7 +60,7 @@ def seed(synapse: LocalSynapse) -> Demo:
 
 
 def create_room(
-    synapse: LocalSynapse, room: DemoRoom, people: Mapping[str, RegisteredUser], bot_id: str
+    synapse: LocalSynapse, room: SampleRoom, people: Mapping[str, RegisteredUser], bot_id: str
 ) -> str:
     """Create `room` as the admin (encrypted from the first event) and join its members."""
     token = people[ADMIN].access_token
@@ -141,10 +108,9 @@ def write_files(demo: Demo, directory: Path) -> Path:
 
 def demo_config(demo: Demo) -> dict[str, Any]:
     """The bot's configuration for the seeded server (paths relative to the config file)."""
-    admin = demo.people[ADMIN].user_id
+    people = {name: user.user_id for name, user in demo.people.items()}
     return {
-        "admins": [admin],
-        "moderators": [demo.people[MODERATOR].user_id],
+        **sample_config(demo.room_ids, people),
         "bot": {"data_dir": str(DEFAULT_DATA_DIR), "data_key_file": KEY_FILE},
         "matrix": {
             "homeserver": demo.homeserver,
@@ -152,22 +118,8 @@ def demo_config(demo: Demo) -> dict[str, Any]:
             "device_name": "Vecinos demo",
             "password_file": PASSWORD_FILE,
         },
-        "invites": {"allowed_users": [admin]},
-        "areas": list(AREAS),
-        "rooms": [_room_config(room, demo.room_ids[room.name]) for room in ROOMS],
-        "sites": [{**WATCH_SITE, "room": _watch_room_id(demo), "coordinators": [admin]}],
+        "invites": {"allowed_users": [people[ADMIN]]},
     }
-
-
-def _watch_room_id(demo: Demo) -> str:
-    return next(demo.room_ids[room.name] for room in ROOMS if room.role == "watch")
-
-
-def _room_config(room: DemoRoom, room_id: str) -> dict[str, Any]:
-    config: dict[str, Any] = {"id": room_id, "role": room.role, "areas": list(room.areas)}
-    if room.language is not None:
-        config["language"] = room.language
-    return config
 
 
 def accounts(demo: Demo) -> dict[str, Any]:

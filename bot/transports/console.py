@@ -1,7 +1,9 @@
-"""A local terminal chat with the bot: no server, one room, any number of pretend people.
+"""A local terminal chat with the bot: no server, some rooms, any number of pretend people.
 
-Lines typed are messages from the current person; `/as NAME` switches person. Bot messages
-are printed as plain text, the way a notification or a Signal message would show them.
+Lines typed are messages from the current person in the current room; `/as NAME` switches
+person, `/room NAME` room (`/rooms` lists them). Bot messages are printed as plain text,
+the way a notification or a Signal message would show them, marked with their room when
+there are several.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import itertools
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from bot.core.events import MessageEvent, OutgoingMessage, RoomRef, Sender
@@ -24,8 +26,15 @@ BOT_ID = "vecinos"
 class ConsoleTransport:
     name = TRANSPORT
 
-    def __init__(self, user: str = "you", write: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        user: str = "you",
+        write: Callable[[str], None] = print,
+        rooms: Sequence[str] = (ROOM_ID,),
+    ) -> None:
         self.user = user
+        self.rooms = tuple(rooms)
+        self.current = self.rooms[0]
         self._write = write
         self._host: TransportHost | None = None
         # Unique across runs: the event ledger outlives the process.
@@ -43,7 +52,8 @@ class ConsoleTransport:
 
     @property
     def room(self) -> RoomRef:
-        return RoomRef(TRANSPORT, ROOM_ID)
+        """Where typed lines go now."""
+        return RoomRef(TRANSPORT, self.current)
 
     async def start(self, host: TransportHost) -> None:
         self._host = host
@@ -52,10 +62,13 @@ class ConsoleTransport:
         self._host = None
 
     async def say(self, line: str) -> str:
-        """Handle one typed line; returns the id of the message it became."""
+        """Handle one typed line; returns the id of the message it became ("": a switch)."""
         if line.startswith("/as "):
             self.user = line.removeprefix("/as ").strip() or self.user
-            self._write(f"(you are now {self.user})")
+            self._write(f"(you are now {self.user}, in {self.current})")
+            return ""
+        if line.strip() == "/rooms" or line.startswith("/room "):
+            self._switch_room(line.removeprefix("/room ").strip() if line != "/rooms" else "")
             return ""
         assert self._host is not None, "start() first"
         event_id = f"c{self._run}-{next(self._ids)}"
@@ -72,21 +85,33 @@ class ConsoleTransport:
         )
         return event_id
 
+    def _switch_room(self, name: str) -> None:
+        found = [room for room in self.rooms if room.startswith(name.lower())] if name else []
+        if len(found) == 1:
+            self.current = found[0]
+            self._write(f"(you are now in {self.current}, as {self.user})")
+        else:
+            self._write(f"(rooms: {', '.join(self.rooms)}; say /room NAME)")
+
     async def send(self, room_id: str, message: OutgoingMessage, *, key: str | None = None) -> str:
         event_id = f"b{self._run}-{next(self._ids)}"
         marker = "(edited) " if message.edit_of else ""
-        self._write(f"{BOT_ID}> {marker}{message.plain}")
+        self._write(f"{self._where(room_id)}{BOT_ID}> {marker}{message.plain}")
         return event_id
 
     async def react(self, room_id: str, event_id: str, emoji: str) -> str:
-        self._write(f"{BOT_ID} reacted {emoji}")
+        self._write(f"{self._where(room_id)}{BOT_ID} reacted {emoji}")
         return f"b{self._run}-{next(self._ids)}"
+
+    def _where(self, room_id: str) -> str:
+        """With several rooms, every bot line says which room it lands in."""
+        return f"[{room_id}] " if len(self.rooms) > 1 else ""
 
     async def power_level(self, room_id: str, user_id: str) -> int:
         return 0
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
-        return room_id == self.room.room_id
+        return room_id in self.rooms
 
     async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
         return False  # a terminal keeps what was typed

@@ -18,13 +18,17 @@ from bot import cli
 from bot.cli import console, init, run
 from bot.cli.common import WRONG_KEY
 from bot.cli.console import CONSOLE_USER, console_settings
-from bot.devtools.demo import ADMIN, BOT, MODERATOR, PEOPLE, ROOMS, Demo, write_files
+from bot.devtools.demo import Demo, write_files
 from bot.devtools.local_synapse import RegisteredUser
+from bot.devtools.network import ADMIN, BOT, HOTLINE, MODERATOR, PEOPLE, ROOMS
 from bot.runtime.app import Application, SecretSessions
 from bot.runtime.connect import MATRIX_SESSION
+from bot.runtime.plugins import default_plugins
 from bot.storage.keys import DataKey, load_data_key, write_key_file
+from bot.transports.console import ConsoleTransport
+from plugins.resources.config import ResourcesConfig
 
-CONSOLE_SCRIPT = "!ping\n!help\n!lang es\n!ping\n"
+CONSOLE_SCRIPT = "!ping\n/room villita\n!ping\n!help\n!lang es\n!ping\n"
 
 
 def clean_env() -> dict[str, str]:
@@ -52,7 +56,7 @@ def write_config(tmp_path: Path, text: str, with_key: bool = True) -> Path:
     return path
 
 
-def test_console_answers_in_english_then_spanish(tmp_path: Path) -> None:
+def test_the_console_answers_in_each_rooms_language_and_says_where(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "console"],
         input=CONSOLE_SCRIPT,
@@ -65,13 +69,16 @@ def test_console_answers_in_english_then_spanish(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Ctrl-D" in out and "/as NAME" in out  # the banner
-    replies = [line for line in out.splitlines() if line.startswith("vecinos> ")]
-    assert replies[0] == "vecinos> Pong! Vecinos is here."
-    assert replies[1] == "vecinos> Commands you can use here:"
+    assert "Ctrl-D" in out and "/as NAME" in out and "/room NAME" in out  # the banner
+    assert "Try the whole flow:" in out  # and the walk-through
+    replies = [line for line in out.splitlines() if " vecinos> " in line]
+    assert replies[0] == "[pilsen] vecinos> ¡Pong! Vecinos está aquí."  # a Spanish room
+    assert "(you are now in villita, as ana)" in out
+    assert replies[1] == "[villita] vecinos> Pong! Vecinos is here."
+    assert replies[2] == "[villita] vecinos> Commands you can use here:"
     assert "!ping — Check that the bot is alive." in out
-    assert replies[2] == "vecinos> Listo: te hablaré en español."
-    assert replies[3] == "vecinos> ¡Pong! Vecinos está aquí."
+    assert replies[3] == "[villita] vecinos> Listo: te hablaré en español."
+    assert replies[4] == "[villita] vecinos> ¡Pong! Vecinos está aquí."
     assert "Traceback" not in result.stderr
 
 
@@ -164,16 +171,55 @@ def test_no_command_runs_the_config_if_there_is_one_else_the_demo(
     ]
 
 
-def test_console_settings_make_the_one_person_an_admin_in_a_console_room(
-    tmp_path: Path,
-) -> None:
+def test_the_console_is_a_small_network_of_every_kind_of_room(tmp_path: Path) -> None:
     settings = console_settings(tmp_path)
-    room = settings.room("console", "console")
-    assert room is not None and room.role == "neighborhood"
-    assert settings.area("demo") is not None
-    assert settings.admins == (CONSOLE_USER,)
-    assert settings.bot.data_dir == tmp_path
-    assert settings.matrix is None
+    roles = {room.id: room.role for room in settings.rooms}
+    assert roles == {
+        "pilsen": "neighborhood",
+        "villita": "neighborhood",
+        "moderacion": "moderation",
+        "alertas": "alerts",
+        "despacho": "dispatch",
+        "jungman": "watch",
+    }
+    assert {room.transport for room in settings.rooms} == {"console"}
+    assert (settings.admins, settings.moderators) == (("admin",), ("mod",))
+    assert settings.bot.data_dir == tmp_path and settings.matrix is None
+
+
+async def test_a_console_session_goes_from_report_to_alert(tmp_path: Path) -> None:
+    settings = console_settings(tmp_path)
+    app = Application(settings, DataKey.generate(), default_plugins())
+    out: list[str] = []
+    transport = ConsoleTransport(
+        user=CONSOLE_USER, write=out.append, rooms=[room.id for room in settings.rooms]
+    )
+    await app.start([transport])
+    try:
+
+        async def type_(line: str) -> list[str]:
+            start = len(out)
+            await transport.say(line)
+            while await app.bot.outbox.backlog():
+                await asyncio.sleep(0.01)
+            return out[start:]
+
+        shown = await type_("!reporte 18 y Ashland; dos agentes deteniendo a alguien")
+        ack = next(line for line in shown if line.startswith("[pilsen] vecinos> 📝 Reporte "))
+        report_id = ack.split()[4]
+        assert any(line.startswith(f"[moderacion] vecinos> 🟡 {report_id}") for line in shown)
+        assert any(line.startswith("[despacho] vecinos> 🚨 VERIFIER NEEDED") for line in shown)
+
+        assert await type_("/as mod") == ["(you are now mod, in pilsen)"]
+        assert await type_("/room mod") == ["(you are now in moderacion, as mod)"]
+        shown = await type_(f"!confirm {report_id}")
+        rooms = {line.split("]")[0].strip("[") for line in shown if "CONFIRMADA" in line}
+        assert rooms == {"pilsen", "alertas"}  # not villita: another area
+        assert await type_("/room x") == [
+            "(rooms: pilsen, villita, moderacion, alertas, despacho, jungman; say /room NAME)"
+        ]
+    finally:
+        await app.stop()
 
 
 def test_check_reports_a_bad_config_and_skips_what_needs_it(
@@ -255,8 +301,11 @@ def test_demo_files_make_a_loadable_config_with_private_secrets(tmp_path: Path) 
         "neighborhood",
         "moderation",
         "alerts",
+        "dispatch",
         "watch",
     }
+    assert {area for room in settings.rooms for area in room.areas} == {"pilsen", "little-village"}
+    assert settings.section(ResourcesConfig).resources.hotline == HOTLINE
     assert "es" in {room.language for room in settings.rooms}
     assert settings.admins == (f"@{ADMIN}:localhost",)
     assert settings.moderators == (f"@{MODERATOR}:localhost",)

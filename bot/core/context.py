@@ -94,6 +94,12 @@ class BotContext:
     async def react(self, room: RoomRef, event_id: str, emoji: str) -> None:
         await self.transport(room.transport).react(room.room_id, event_id, emoji)
 
+    async def room_name(self, room: RoomRef) -> str:
+        """How people know the room: its name on the network, else its id."""
+        transport = self.transports.get(room.transport)
+        name = await transport.room_name(room.room_id) if transport is not None else None
+        return name or room.room_id
+
     async def remove(self, room: RoomRef, event_id: str, reason: str) -> bool:
         """Remove someone's message from the room where the bot may; whether it did.
         `reason` is seen by the server: never put what the message said in it."""

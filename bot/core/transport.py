@@ -65,6 +65,9 @@ class Transport(Protocol):
     async def is_member(self, room_id: str, user_id: str) -> bool:
         """Whether the user is in the room now (joined, not only invited)."""
 
+    async def room_name(self, room_id: str) -> str | None:
+        """The room's name as its members see it, if it has one."""
+
     async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
         """Remove someone's message for everyone (Matrix: redact it); False where the bot
         has not the power to, or the network has no such thing (Signal)."""

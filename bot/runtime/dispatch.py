@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.commands import ArgumentError, split_invocation
 from bot.core.context import BotContext, CommandContext, EventContext
-from bot.core.events import Event, MessageEvent, ReactionEvent, UndecryptableEvent
+from bot.core.events import Event, MessageEvent, ReactionEvent, RoomRef, UndecryptableEvent
 from bot.core.i18n import Language
+from bot.core.permissions import Level
 from bot.core.registry import BoundCommand
 from bot.runtime.ledger import EventLedger
 from bot.runtime.ratelimit import SlidingWindow
@@ -202,20 +203,37 @@ class Dispatcher:
         return self.bot.registry.find(name)
 
     async def _refused(self, ctx: CommandContext, bound: BoundCommand) -> bool:
-        """Answer and return True when this person may not run this command here."""
-        spec = bound.spec
+        """Answer and return True when this person may not run this command here: first
+        where it works (a room-bound command in another room), then who may."""
+        spec, command = bound.spec, ctx.typed_name(bound.spec)
+        if spec.roles is not None and not (ctx.direct and spec.direct):
+            config = self.bot.room_config(ctx.room)
+            if config is None or not self.bot.settings.room_fits(config, spec.roles):
+                await ctx.reply(await self._where_it_works(ctx, spec.roles, spec.level))
+                return True
         if ctx.level < spec.level:
-            await ctx.reply(ctx.t("core.not_allowed", command=ctx.usage().split()[0]))
-            return True
-        config = self.bot.room_config(ctx.room)
-        settings = self.bot.settings
-        if spec.roles is None or (ctx.direct and spec.direct):
-            return False
-        if config is None or not settings.room_fits(config, spec.roles):
-            roles = ", ".join(_role_name(ctx, role) for role in settings.roles_fitting(spec.roles))
-            await ctx.reply(ctx.t("core.wrong_room", roles=roles))
+            await ctx.reply(ctx.t("core.not_allowed", command=command))
             return True
         return False
+
+    async def _where_it_works(
+        self, ctx: CommandContext, roles: frozenset[str], level: Level
+    ) -> str:
+        """The rooms of those roles the person is in, by name (never a room they are not
+        in); else the kind of room, to someone who may use the command at all."""
+        command, settings = ctx.typed_name(), self.bot.settings
+        theirs = [
+            RoomRef(room.transport, room.id)
+            for room in await self.bot.shared_rooms(ctx.room.transport, ctx.event.sender.user_id)
+            if settings.room_fits(room, roles)
+        ]
+        if theirs:
+            names = ", ".join([f"“{await self.bot.room_name(room)}”" for room in theirs])
+            return ctx.t("core.wrong_room_named", command=command, rooms=names)
+        if ctx.level < level:
+            return ctx.t("core.not_allowed", command=command)
+        kinds = " / ".join(_role_name(ctx, role) for role in settings.roles_fitting(roles))
+        return ctx.t("core.wrong_room", command=command, roles=kinds)
 
     async def _within_rate_limit(self, ctx: CommandContext) -> bool:
         """Every command counts, unknown and refused ones too: each of them gets an answer."""

@@ -110,6 +110,9 @@ class ConsoleTransport:
     async def power_level(self, room_id: str, user_id: str) -> int:
         return 0
 
+    async def room_name(self, room_id: str) -> str | None:
+        return room_id
+
     async def is_member(self, room_id: str, user_id: str) -> bool:
         return room_id in self.rooms
 

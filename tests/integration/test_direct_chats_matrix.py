@@ -47,7 +47,7 @@ async def network(setup: BotSetup, user_factory: UserFactory) -> AsyncIterator[N
     setup.allowed_users = [rosa.user_id]  # only rosa may invite the bot to rooms
     setup.moderators = [rosa.user_id]
     hood = await rosa.create_encrypted_room(invite=[setup.user_id, nina.user_id])
-    mods = await rosa.create_encrypted_room(invite=[setup.user_id])
+    mods = await rosa.create_encrypted_room(invite=[setup.user_id], name="Moderación")
     await nina.join(hood)
     setup.rooms = [
         {"id": hood, "role": "neighborhood", "language": "en"},
@@ -126,3 +126,18 @@ async def test_a_report_with_a_plate_is_redacted_where_the_bot_may(network: Netw
     assert "ABC123" not in str(redacted.event.source)
     card = await n.rosa.wait_for_message(n.mods, from_bot(n.setup, "Plate: ABC123"))
     assert "18th & Ashland" in card.body  # the moderators have it
+
+
+async def test_a_command_in_the_wrong_room_names_the_right_one(network: Network) -> None:
+    n = network
+    asked = await n.rosa.send_text(n.hood, "!confirm R7K3")
+    answer = await n.rosa.wait_for_message(
+        n.hood, lambda e: from_bot(n.setup)(e) and in_thread(asked)(e)
+    )
+    assert answer.body == "!confirm works in “Moderación”: use it there."
+    # nina is in no moderation room: no room named to her, and no rights either.
+    asked = await n.nina.send_text(n.hood, "!confirm R7K3")
+    answer = await n.nina.wait_for_message(
+        n.hood, lambda e: from_bot(n.setup)(e) and in_thread(asked)(e)
+    )
+    assert answer.body == "Sorry, you are not allowed to use !confirm."

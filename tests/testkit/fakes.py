@@ -130,6 +130,9 @@ class FakeTransport:
     async def power_level(self, room_id: str, user_id: str) -> int:
         return 0
 
+    async def room_name(self, room_id: str) -> str | None:
+        return room_id
+
     async def is_member(self, room_id: str, user_id: str) -> bool:
         return user_id in self.members.get(room_id, ())
 

@@ -279,7 +279,7 @@ async def test_moderator_command_accepts_a_listed_moderator(bot: ConsoleBot) -> 
 
 async def test_command_for_another_room_role_is_refused(bot: ConsoleBot) -> None:
     assert await bot.say("!modonly", user=MODERATOR) == [
-        "This command only works in these rooms: moderation."
+        "!modonly works in the moderation rooms, not here."
     ]
     [overview] = await bot.say("!help")
     assert "!modonly" not in overview

@@ -110,7 +110,7 @@ async def test_status_rights_language_and_forgetme_answer_there(world: Sightings
 
 async def test_moderation_stays_in_moderation_rooms(world: SightingsWorld) -> None:
     refused = await answer(world, "rosa", "!confirm R7K3")
-    assert refused == "This command only works in these rooms: moderation."
+    assert refused == "!confirm works in “mods”: use it there."  # rosa is in it
 
 
 async def test_strangers_and_people_who_left_get_no_answer(world: SightingsWorld) -> None:

@@ -78,7 +78,12 @@ async def test_next_week_in_english_and_in_spanish(world: RosterWorld) -> None:
 async def test_roster_commands_only_work_in_watch_rooms(world: RosterWorld) -> None:
     assert await world.ask(HOOD, MARIA, "!roster") == "Sorry, you are not allowed to use !roster."
     assert await world.ask(HOOD, MODERATOR, "!roster") == (
-        "This command only works in these rooms: dispatch, watch."
+        "!roster works in the dispatch / watch rooms, not here."
+    )
+    # Someone in a watch room is told which one, by its name.
+    world.transport.members = {WHITTIER: {MARIA}}
+    assert (
+        await world.ask(HOOD, MARIA, "!roster") == f"!roster works in “{WHITTIER}”: use it there."
     )
 
 

@@ -121,7 +121,7 @@ async def test_reports_only_come_in_from_neighborhood_and_watch_rooms(
     world: SightingsWorld,
 ) -> None:
     await world.say(MODS, "rosa", ONE_LINE)
-    assert world.replies(MODS)[-1] == "This command only works in these rooms: neighborhood, watch."
+    assert world.replies(MODS)[-1] == "!report works in the neighborhood / watch rooms, not here."
 
 
 async def test_rate_limit_is_per_person_and_polite(world: SightingsWorld) -> None:
@@ -335,7 +335,7 @@ async def test_decisions_only_in_a_moderation_room_of_the_reports_area(
 ) -> None:
     report_id, _ = await file_report(world)
     await world.say(PILSEN_EN, "rosa", f"!confirm {report_id}")
-    assert world.last(PILSEN_EN) == "This command only works in these rooms: moderation."
+    assert world.last(PILSEN_EN) == "!confirm works in the moderation rooms, not here."
     await world.say(MODS_LV, "rosa", f"!confirm {report_id}")
     assert world.replies(MODS_LV)[-1] == (
         f"{report_id} es de Pilsen, que esta sala no modera. Decídelo en la sala de "

@@ -351,6 +351,10 @@ class MatrixTransport:
             return False
         return True
 
+    async def room_name(self, room_id: str) -> str | None:
+        room = self.client.rooms.get(room_id)
+        return str(room.display_name) if room is not None else None
+
     async def is_member(self, room_id: str, user_id: str) -> bool:
         room = self.client.rooms.get(room_id)
         member = room.users.get(user_id) if room is not None else None

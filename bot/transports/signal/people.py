@@ -19,6 +19,7 @@ GROUP_TTL_SECONDS = 60.0
 class Group:
     admins: frozenset[str]
     members: frozenset[str]
+    name: str | None = None
 
 
 class People:
@@ -33,6 +34,9 @@ class People:
     async def group_members(self, group_id: str) -> frozenset[str]:
         """The uuids of the group's members (the last known ones if signal-cli fails)."""
         return (await self._group(group_id)).members
+
+    async def group_name(self, group_id: str) -> str | None:
+        return (await self._group(group_id)).name
 
     async def _group(self, group_id: str) -> Group:
         now = asyncio.get_running_loop().time()
@@ -65,7 +69,12 @@ class People:
 def _group_of(groups: Any, group_id: str) -> Group:
     for group in groups if isinstance(groups, list) else ():
         if isinstance(group, dict) and group.get("id") == group_id:
-            return Group(_uuids(group.get("admins")), _uuids(group.get("members")))
+            name = group.get("name")
+            return Group(
+                _uuids(group.get("admins")),
+                _uuids(group.get("members")),
+                name if isinstance(name, str) and name else None,
+            )
     return Group(frozenset(), frozenset())
 
 

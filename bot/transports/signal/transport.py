@@ -349,6 +349,11 @@ class SignalTransport:
         """Signal deletes only one's own messages: nobody else's can be removed."""
         return False
 
+    async def room_name(self, room_id: str) -> str | None:
+        if self.converter.sealer.open_chat(room_id) is not None:
+            return None  # a one-to-one chat has no name
+        return await self._people.group_name(room_id)
+
     async def is_member(self, room_id: str, user_id: str) -> bool:
         """A group's member; in a one-to-one chat, the other person."""
         other = self.converter.sealer.open_chat(room_id)

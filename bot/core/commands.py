@@ -73,6 +73,8 @@ class CommandSpec:
     roles: frozenset[str] | None = None
     # Also in direct chats with the bot, whatever `roles` says.
     direct: bool = False
+    # Where `!help` lists it: by rank, then by its name in the reader's language.
+    rank: int = 50
     params: tuple[Param, ...] = ()
 
     def display_name(self, lang: Language) -> str:
@@ -119,9 +121,11 @@ def command(
     aliases: Mapping[Language, tuple[str, ...]] | None = None,
     roles: frozenset[str] | None = None,
     direct: bool = False,
+    rank: int = 50,
 ) -> Callable[[Handler], Handler]:
     """Declare a plugin method as a command; its signature declares the arguments.
-    `roles` limits it to rooms of those traits; `direct` also allows it in direct chats."""
+    `roles` limits it to rooms of those traits; `direct` also allows it in direct chats;
+    a lower `rank` lists it earlier in `!help` (the commands used most, first)."""
 
     def decorate(func: Handler) -> Handler:
         spec = CommandSpec(
@@ -130,6 +134,7 @@ def command(
             aliases=dict(aliases or {}),
             roles=roles,
             direct=direct,
+            rank=rank,
             params=_params_of(func),
         )
         setattr(func, COMMAND_ATTR, spec)

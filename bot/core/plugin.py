@@ -25,13 +25,14 @@ context they are handed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.core.config import PluginConfig, Role, Schema
-from bot.core.events import Event
+from bot.core.events import Event, RoomRef
+from bot.core.i18n import Language
 
 if TYPE_CHECKING:
     from bot.core.context import BotContext
@@ -70,6 +71,11 @@ class Plugin:
     async def forget(self, user_id: str) -> None:
         """Erase what this plugin keeps about the person `user_id` (`!forgetme`): whatever
         is stored under `bot.person(user_id)` or holds their id encrypted."""
+
+    def help_params(self, room: RoomRef, lang: Language) -> Mapping[str, str]:
+        """Values for placeholders in this plugin's `help.*` strings, as they read in
+        `room` (a school's real window names in its examples)."""
+        return {}
 
 
 def schema_of(plugins: Iterable[type[Plugin]]) -> Schema:
@@ -114,11 +120,13 @@ def on_event(event_type: type[Event]) -> Callable[[AnyHandler], AnyHandler]:
 
 
 def methods_with(plugin: Plugin, attr: str) -> list[tuple[Any, AnyHandler]]:
-    """(declared spec, bound method) for each method of `plugin` marked with `attr`."""
-    found = []
-    for name in dir(type(plugin)):
-        func = getattr(type(plugin), name, None)
-        spec = getattr(func, attr, None)
-        if spec is not None:
-            found.append((spec, getattr(plugin, name)))
-    return found
+    """(declared spec, bound method) for each method of `plugin` marked with `attr`, in
+    the order the class declares them (base classes first)."""
+    members: dict[str, Any] = {}
+    for klass in reversed(type(plugin).__mro__):
+        members.update(vars(klass))
+    return [
+        (getattr(func, attr), getattr(plugin, name))
+        for name, func in members.items()
+        if getattr(func, attr, None) is not None
+    ]

@@ -22,6 +22,7 @@ from bot.core.plugin import (
 class BoundCommand:
     spec: CommandSpec
     handler: AnyHandler
+    plugin: Plugin
 
 
 class Registry:
@@ -36,7 +37,7 @@ class Registry:
     def add_plugin(self, plugin: Plugin) -> None:
         self._plugins[plugin.name] = plugin
         for spec, handler in methods_with(plugin, COMMAND_ATTR):
-            self._add_command(BoundCommand(spec, handler))
+            self._add_command(BoundCommand(spec, handler, plugin))
         self.reactions += methods_with(plugin, REACTION_ATTR)
         self.listeners += methods_with(plugin, EVENT_ATTR)
         self.jobs += methods_with(plugin, JOB_ATTR)
@@ -61,6 +62,10 @@ class Registry:
 
     def commands_for(self, level: Level) -> list[CommandSpec]:
         return [c.spec for c in self._commands if c.spec.level <= level]
+
+    def bound_for(self, level: Level) -> list[BoundCommand]:
+        """The commands someone of `level` may use, with the plugins that declare them."""
+        return [c for c in self._commands if c.spec.level <= level]
 
     def listeners_for(self, event: Event) -> list[AnyHandler]:
         return [handler for kind, handler in self.listeners if isinstance(event, kind)]

@@ -10,18 +10,22 @@ from bot.core.commands import CommandSpec, command
 from bot.core.context import CommandContext
 from bot.core.formatting import Rich
 from bot.core.plugin import Plugin
+from bot.core.registry import BoundCommand
 
 log = logging.getLogger(__name__)
+
+# The rank of the commands that keep the bot itself going: listed last by `!help`.
+HOUSEKEEPING = 90
 
 
 class CorePlugin(Plugin):
     name = "core"
 
-    @command("ping")
+    @command("ping", rank=HOUSEKEEPING)
     async def ping(self, ctx: CommandContext) -> None:
         await ctx.reply(ctx.t("core.pong"))
 
-    @command("help", aliases={"es": ("ayuda",)})
+    @command("help", aliases={"es": ("ayuda",)}, rank=HOUSEKEEPING)
     async def help(self, ctx: CommandContext, command_name: str | None = None) -> None:
         if command_name is None:
             await ctx.reply(self._overview(ctx))
@@ -32,14 +36,14 @@ class CorePlugin(Plugin):
         if bound is None or bound.spec.level > ctx.level:
             await ctx.reply(ctx.t("core.help_unknown", name=command_name, help=ctx.help_command()))
             return
-        await ctx.reply(self._details(ctx, bound.spec))
+        await ctx.reply(self._details(ctx, bound))
 
-    @command("yes", aliases={"es": ("sí", "si")})
+    @command("yes", aliases={"es": ("sí", "si")}, rank=HOUSEKEEPING)
     async def yes(self, ctx: CommandContext) -> None:
         """Runs a suggested command (the dispatcher sees to that); here nothing was pending."""
         await ctx.reply(ctx.t("core.yes_nothing"))
 
-    @command("lang", aliases={"es": ("idioma",)})
+    @command("lang", aliases={"es": ("idioma",)}, rank=HOUSEKEEPING)
     async def lang(self, ctx: CommandContext, language: Literal["en", "es"] | None = None) -> None:
         if language is None:
             await ctx.reply(ctx.t("core.lang_current", usage=ctx.usage()))
@@ -47,7 +51,7 @@ class CorePlugin(Plugin):
         await ctx.bot.set_language(ctx.event.sender.user_id, language)
         await ctx.reply(ctx.bot.translator(language)("core.lang_set"))
 
-    @command("forgetme", aliases={"es": ("olvidame", "olvídame")})
+    @command("forgetme", aliases={"es": ("olvidame", "olvídame")}, rank=HOUSEKEEPING)
     async def forgetme(self, ctx: CommandContext, answer: str | None = None) -> None:
         """Erase what the bot keeps about the sender, once they have confirmed."""
         if answer is None or not _is_yes(answer):
@@ -71,19 +75,19 @@ class CorePlugin(Plugin):
         await self.bot.forget_language(user_id)
 
     def _overview(self, ctx: CommandContext) -> Rich:
+        """The commands usable here: this kind of room's own first, then those of every
+        room, then housekeeping; in each, the most used first (rank), then by name as the
+        reader types it (Spanish names sorted as Spanish)."""
         rich = Rich().bold(ctx.t("core.help_title")).newline()
-        # "Commands you can use here": not those the dispatcher refuses in this room's role.
-        config = ctx.bot.room_config(ctx.room)
-        for spec in self.bot.registry.commands_for(ctx.level):
-            if spec.roles is not None and (
-                config is None or not ctx.bot.settings.room_fits(config, spec.roles)
-            ):
-                continue
-            rich.code(ctx.usage(spec)).text(f" — {ctx.t(f'help.{spec.name}')}").newline()
+        usable = [bound for bound in self.bot.registry.bound_for(ctx.level) if _here(ctx, bound)]
+        usable.sort(key=lambda bound: _place(ctx, bound.spec))
+        for bound in usable:
+            rich.code(ctx.usage(bound.spec)).text(f" — {_help_text(ctx, bound)}").newline()
         return rich.italic(ctx.t("core.help_more", help=ctx.help_command()))
 
-    def _details(self, ctx: CommandContext, spec: CommandSpec) -> Rich:
-        rich = Rich().code(ctx.usage(spec)).newline().text(ctx.t(f"help.{spec.name}"))
+    def _details(self, ctx: CommandContext, bound: BoundCommand) -> Rich:
+        spec = bound.spec
+        rich = Rich().code(ctx.usage(spec)).newline().text(_help_text(ctx, bound))
         names = sorted(spec.all_names() - {spec.display_name(ctx.lang)})
         if names:
             prefix = ctx.bot.settings.bot.command_prefix
@@ -92,7 +96,29 @@ class CorePlugin(Plugin):
         return rich
 
 
+def _here(ctx: CommandContext, bound: BoundCommand) -> bool:
+    """Usable in this room: not one the dispatcher refuses for this room's role."""
+    roles, config = bound.spec.roles, ctx.bot.room_config(ctx.room)
+    if roles is None or (ctx.direct and bound.spec.direct):
+        return True
+    return config is not None and ctx.bot.settings.room_fits(config, roles)
+
+
+def _place(ctx: CommandContext, spec: CommandSpec) -> tuple[int, int, str]:
+    group = 0 if spec.roles is not None else 1 if spec.rank < HOUSEKEEPING else 2
+    return group, spec.rank, _folded(ctx.typed_name(spec))
+
+
+def _help_text(ctx: CommandContext, bound: BoundCommand) -> str:
+    return ctx.t(f"help.{bound.spec.name}", **bound.plugin.help_params(ctx.room, ctx.lang))
+
+
+def _folded(name: str) -> str:
+    """For sorting names as people read them: case and accents aside (ayuda before éxito)."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _is_yes(answer: str) -> bool:
     """Whether the answer is yes or sí (with or without the accent), in any case."""
-    folded = unicodedata.normalize("NFKD", answer.casefold())
-    return "".join(c for c in folded if not unicodedata.combining(c)) in {"yes", "si"}
+    return _folded(answer) in {"yes", "si"}

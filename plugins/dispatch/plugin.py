@@ -140,7 +140,7 @@ class Dispatch(Plugin):
 
     # --- verifiers' answers -------------------------------------------------------------
 
-    @command("going", level=Level.NEIGHBOR, aliases={"es": ("voy",)}, roles=DISPATCH_ROOMS)
+    @command("going", level=Level.NEIGHBOR, aliases={"es": ("voy",)}, roles=DISPATCH_ROOMS, rank=1)
     async def going(self, ctx: CommandContext, report_id: str, minutes: int | None = None) -> None:
         if minutes is not None and not 1 <= minutes <= MAX_ETA_MINUTES:
             await ctx.reply(ctx.t("dispatch.bad_minutes", usage=ctx.usage()))
@@ -210,7 +210,13 @@ class Dispatch(Plugin):
             await self._callouts_of().retally(call.report_id)
         await self.feed.refresh_card(call.report_id)
 
-    @command("onscene", level=Level.NEIGHBOR, aliases={"es": ("enelsitio",)}, roles=DISPATCH_ROOMS)
+    @command(
+        "onscene",
+        level=Level.NEIGHBOR,
+        aliases={"es": ("enelsitio",)},
+        roles=DISPATCH_ROOMS,
+        rank=2,
+    )
     async def onscene(self, ctx: CommandContext, report_id: str) -> None:
         call = await self._find_call(ctx, report_id)
         if call is None:
@@ -221,7 +227,9 @@ class Dispatch(Plugin):
         self.metrics.first_on_scene(call.called_at, now, await self.store.firsts(call.report_id))
         await self.feed.refresh_card(call.report_id)
 
-    @command("scene", level=Level.NEIGHBOR, aliases={"es": ("escena",)}, roles=DISPATCH_ROOMS)
+    @command(
+        "scene", level=Level.NEIGHBOR, aliases={"es": ("escena",)}, roles=DISPATCH_ROOMS, rank=3
+    )
     async def scene(
         self, ctx: CommandContext, report_id: str, outcome: str, note: Rest = ""
     ) -> None:
@@ -269,7 +277,7 @@ class Dispatch(Plugin):
         status = view.status(state.status.value)
         return ctx.t("dispatch.already_decided", id=report_id, status=status)
 
-    @command("ok", level=Level.NEIGHBOR, aliases={"es": ("bien",)}, roles=DISPATCH_ROOMS)
+    @command("ok", level=Level.NEIGHBOR, aliases={"es": ("bien",)}, roles=DISPATCH_ROOMS, rank=4)
     async def ok(self, ctx: CommandContext, report_id: str) -> None:
         call = await self._find_call(ctx, report_id)
         if call is None:

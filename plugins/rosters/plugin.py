@@ -7,7 +7,7 @@ shift store, generation, reminders and rendering.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec
@@ -15,6 +15,7 @@ from typing import Any, Concatenate, ParamSpec
 from bot.api import (
     BotContext,
     CommandContext,
+    Language,
     Level,
     Plugin,
     Rest,
@@ -59,7 +60,8 @@ def answers_errors(func: Handler[P]) -> Handler[P]:
         try:
             await func(self, ctx, *args, **kwargs)
         except RosterError as error:
-            await ctx.reply(answer(ctx, f"rosters.error.{error.key}", **error.params))
+            params = {**self.help_params(ctx.room, ctx.lang), **error.params}
+            await ctx.reply(answer(ctx, f"rosters.error.{error.key}", **params))
 
     # The command decorator reads the wrapped signature for the arguments.
     functools.update_wrapper(run, func)
@@ -110,7 +112,7 @@ class Rosters(Plugin):
 
     # --- reading ------------------------------------------------------------------------
 
-    @command("roster", level=Level.VOLUNTEER, aliases={"es": ("turnos",)}, roles=ROTA_ROOMS)
+    @command("roster", level=Level.VOLUNTEER, aliases={"es": ("turnos",)}, roles=ROTA_ROOMS, rank=1)
     @answers_errors
     async def roster(
         self, ctx: CommandContext, site: str | None = None, week: str | None = None
@@ -134,6 +136,7 @@ class Rosters(Plugin):
         aliases={"es": ("misturnos",)},
         roles=ROTA_ROOMS,
         direct=True,
+        rank=3,
     )
     @answers_errors
     async def myshifts(self, ctx: CommandContext) -> None:
@@ -155,7 +158,7 @@ class Rosters(Plugin):
 
     # --- claiming -----------------------------------------------------------------------
 
-    @command("claim", level=Level.VOLUNTEER, aliases={"es": ("tomar",)}, roles=ROTA_ROOMS)
+    @command("claim", level=Level.VOLUNTEER, aliases={"es": ("tomar",)}, roles=ROTA_ROOMS, rank=2)
     @answers_errors
     async def claim(self, ctx: CommandContext, shift: Rest) -> None:
         found, site = await self.finder.find(ctx.room, shift)
@@ -313,6 +316,12 @@ class Rosters(Plugin):
 
     def _params(self, t: Translator, shift: Shift, site: Site) -> dict[str, object]:
         return {**command_names(self.bot, t), **shift_params(t, site, shift)}
+
+    def help_params(self, room: RoomRef, lang: Language) -> Mapping[str, str]:
+        """Examples name a real window of the room's school ("tue entrada")."""
+        windows = [window for site in self.sites.in_room(room) for window in site.windows]
+        name = windows[0].name if windows else self.bot.translator(lang)("rosters.example_window")
+        return {"window": name}
 
     async def _my_sites(self, ctx: CommandContext) -> list[Site]:
         """In a direct chat: the sites of the person's rota rooms."""

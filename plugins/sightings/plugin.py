@@ -108,6 +108,7 @@ class Sightings(Plugin):
         aliases={"es": ("reporte",)},
         roles=REPORT_ROOMS,
         direct=True,
+        rank=1,
     )
     async def report(self, ctx: CommandContext, details: Rest = "") -> None:
         wait = await self.intake.minutes_to_wait(ctx.event.sender.user_id)
@@ -162,7 +163,7 @@ class Sightings(Plugin):
             "sightings.report_help", problem=problem, report=self._view(ctx).command("report")
         )
 
-    @command("seen", level=Level.NEIGHBOR, aliases={"es": ("visto",)})
+    @command("seen", level=Level.NEIGHBOR, aliases={"es": ("visto",)}, rank=3)
     async def seen(self, ctx: CommandContext, report_id: str) -> None:
         stored = await self._find(ctx, report_id)
         if stored is None:
@@ -199,7 +200,7 @@ class Sightings(Plugin):
 
     # --- moderation ---------------------------------------------------------------------
 
-    @command("status", level=Level.NEIGHBOR, aliases={"es": ("estado",)})
+    @command("status", level=Level.NEIGHBOR, aliases={"es": ("estado",)}, rank=2)
     async def status(self, ctx: CommandContext, area: Rest = "") -> None:
         rules = self.intake.rules(ctx.room)
         if area:
@@ -217,17 +218,21 @@ class Sightings(Plugin):
         statuses = [await area_status(self.store, slug, now) for slug in slugs]
         await ctx.reply(status_text(statuses, self._view(ctx), now))
 
-    @command("reports", level=Level.MODERATOR, aliases={"es": ("reportes",)}, roles=MOD_ROOMS)
+    @command(
+        "reports", level=Level.MODERATOR, aliases={"es": ("reportes",)}, roles=MOD_ROOMS, rank=1
+    )
     async def reports(self, ctx: CommandContext) -> None:
         config = self.bot.room_config(ctx.room)
         areas = config.areas if config is not None else ()
         await ctx.reply(listing(await self.store.open_in(areas, OPEN), self._view(ctx)))
 
-    @command("confirm", level=Level.MODERATOR, aliases={"es": ("confirmar",)}, roles=MOD_ROOMS)
+    @command(
+        "confirm", level=Level.MODERATOR, aliases={"es": ("confirmar",)}, roles=MOD_ROOMS, rank=2
+    )
     async def confirm(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
         await self._decide(ctx, Action.CONFIRM, report_id, note)
 
-    @command("false", level=Level.MODERATOR, aliases={"es": ("falso",)}, roles=MOD_ROOMS)
+    @command("false", level=Level.MODERATOR, aliases={"es": ("falso",)}, roles=MOD_ROOMS, rank=3)
     async def false_alarm(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
         await self._decide(ctx, Action.FALSE, report_id, note)
 
@@ -240,7 +245,9 @@ class Sightings(Plugin):
     async def unverifiable(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
         await self._decide(ctx, Action.UNVERIFIABLE, report_id, note)
 
-    @command("needinfo", level=Level.MODERATOR, aliases={"es": ("masinfo",)}, roles=MOD_ROOMS)
+    @command(
+        "needinfo", level=Level.MODERATOR, aliases={"es": ("masinfo",)}, roles=MOD_ROOMS, rank=4
+    )
     async def needinfo(self, ctx: CommandContext, report_id: str, question: Rest) -> None:
         await self._decide(ctx, Action.NEED_INFO, report_id, question)
 
@@ -252,11 +259,15 @@ class Sightings(Plugin):
             return
         await self._decide(ctx, Action.DUPLICATE, report_id, "", duplicate_of=original)
 
-    @command("update", level=Level.MODERATOR, aliases={"es": ("actualizar",)}, roles=MOD_ROOMS)
+    @command(
+        "update", level=Level.MODERATOR, aliases={"es": ("actualizar",)}, roles=MOD_ROOMS, rank=5
+    )
     async def update(self, ctx: CommandContext, report_id: str, news: Rest) -> None:
         await self._decide(ctx, Action.UPDATE, report_id, news)
 
-    @command("clear", level=Level.MODERATOR, aliases={"es": ("despejado",)}, roles=MOD_ROOMS)
+    @command(
+        "clear", level=Level.MODERATOR, aliases={"es": ("despejado",)}, roles=MOD_ROOMS, rank=6
+    )
     async def clear(self, ctx: CommandContext, report_id: str, note: Rest = "") -> None:
         await self._decide(ctx, Action.CLEAR, report_id, note)
 

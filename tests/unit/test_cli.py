@@ -204,6 +204,10 @@ async def test_a_console_session_goes_from_report_to_alert(tmp_path: Path) -> No
                 await asyncio.sleep(0.01)
             return out[start:]
 
+        overview = await type_("!ayuda")
+        assert overview[0] == "[pilsen] vecinos> Comandos que puedes usar aquí:"
+        assert overview[1].startswith("!reporte ")  # the most used first
+
         shown = await type_("!reporte 18 y Ashland; dos agentes deteniendo a alguien")
         ack = next(line for line in shown if line.startswith("[pilsen] vecinos> 📝 Reporte "))
         report_id = ack.split()[4]

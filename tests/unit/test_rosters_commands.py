@@ -99,6 +99,37 @@ async def test_help_in_a_watch_room_lists_the_roster_commands_in_the_readers_lan
     assert "!aquí [turno] — Registra tu llegada" in spanish
 
 
+def listed(help_text: str) -> list[str]:
+    """The command names of a `!help` overview, in order."""
+    return [line.split()[0] for line in help_text.splitlines()[1:-1]]
+
+
+async def test_help_puts_the_most_used_first_then_sorts_by_the_readers_names(
+    world: RosterWorld,
+) -> None:
+    english = listed(await world.ask(WHITTIER, MARIA, "!help"))
+    # The room's own commands, the most used first, then by name; then those of every
+    # room; housekeeping last.
+    assert english == [
+        *["!roster", "!claim", "!myshifts"],
+        *["!backup", "!done", "!here", "!swap", "!take", "!unclaim"],
+        "!site",
+        *["!forgetme", "!help", "!lang", "!ping", "!yes"],
+    ]
+    spanish = listed(await world.ask(JUAREZ, JUAN, "!ayuda"))
+    assert spanish == [
+        *["!turnos", "!tomar", "!misturnos"],
+        *["!aquí", "!ceder", "!cubrir", "!listo", "!reserva", "!soltar"],  # Spanish order
+        "!sitio",
+        *["!ayuda", "!idioma", "!olvidame", "!ping", "!sí"],
+    ]
+
+
+async def test_examples_use_the_schools_real_window_names(world: RosterWorld) -> None:
+    assert "(tue dropoff)" in await world.ask(WHITTIER, MARIA, "!help claim")
+    assert "(mar entrada)" in await world.ask(JUAREZ, JUAN, "!ayuda tomar")
+
+
 # --- claiming -----------------------------------------------------------------------------
 
 
@@ -175,7 +206,7 @@ async def test_shifts_of_another_rooms_site_cannot_be_named(world: RosterWorld) 
         ("soon pickup", '"soon" is not a day: say today, tomorrow, a weekday (tue) or a date'),
         ("tue lunch", '"lunch" is not a window here. Windows: dropoff, pickup.'),
         ("sat pickup", "There is no pickup shift on sat. See !roster."),
-        ("a b c d", "Name a shift by its number (42) or by day and window (tue pickup"),
+        ("a b c d", "Name a shift by its number (42) or by day and window (tue dropoff"),
         ("4x", "Name a shift by its number (42)"),
     ],
 )
@@ -519,7 +550,7 @@ async def test_an_admin_adds_a_site_that_outlives_a_restart(world: RosterWorld) 
     # Two sites in the room now: a day and window need the site's name.
     assert await world.ask(WHITTIER, MARIA, "!claim sat dropoff") == (
         "Several sites are watched from this room (whittier, lincoln): name one first, e.g."
-        " SITE tue pickup."
+        " SITE tue dropoff."
     )
     assert "Lincoln Park, Sat Mar 7 09:00–10:00" in await world.ask(
         WHITTIER, MARIA, "!claim lincoln sat dropoff"

@@ -204,7 +204,7 @@ async def test_a_console_session_goes_from_report_to_alert(tmp_path: Path) -> No
                 await asyncio.sleep(0.01)
             return out[start:]
 
-        overview = await type_("!ayuda")
+        overview = "\n".join(await type_("!ayuda")).splitlines()
         assert overview[0] == "[pilsen] vecinos> Comandos que puedes usar aquí:"
         assert overview[1].startswith("!reporte ")  # the most used first
 

@@ -42,6 +42,9 @@ from plugins.sightings import (
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL = timedelta(hours=6)
+FOLLOWED_UP = frozenset(
+    {ChangeKind.UPDATED, ChangeKind.CLEARED, ChangeKind.RETRACTED, ChangeKind.EXPIRED}
+)
 # Broadcast keys and topics of this plugin start with this: alerts, and false alarm notices.
 PREFIX = "relay:"
 DEBUNK = "debunk:"
@@ -67,7 +70,9 @@ class Relay(Plugin):
 
     async def start(self) -> None:
         self._feed = self.bot.service(ReportFeed)
-        await self.feed.follow(self.name, self.on_change)
+        # Later changes reach the reporter's room as follow-ups (their thread, or the alert
+        # room they reported in); the confirmation keeps its personal thank-you notice.
+        await self.feed.follow(self.name, self.on_change, reaches_reporter=FOLLOWED_UP)
         self.bot.scheduler.every(PURGE_INTERVAL, self.purge)
 
     async def on_change(self, change: ReportChange) -> None:

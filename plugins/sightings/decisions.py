@@ -92,7 +92,7 @@ class Decisions:
         if replayed is not None:
             # The same event again (a replay after a crash): redo what may not have happened.
             await self._effects(*replayed)
-            return await self._applied(replayed[0], view)
+            return await self._applied(replayed[0], view, request.action)
         stored = await self._store.get(request.report_id)
         if stored is None:
             return Result(False, t("sightings.unknown_report", id=request.report_id))
@@ -112,7 +112,7 @@ class Decisions:
         )
         if await self._record(stored, change) is None:
             return Result(False, await self._too_late(stored.id, view))
-        return await self._applied(stored.id, view)
+        return await self._applied(stored.id, view, request.action)
 
     async def confirm_on_scene(
         self, report_id: str, actor: Actor, note: str, cause: str
@@ -205,10 +205,12 @@ class Decisions:
             time=view.time(decision.at),
         )
 
-    async def _applied(self, report_id: str, view: View) -> Result:
+    async def _applied(self, report_id: str, view: View, action: Action) -> Result:
         stored = await self._store.get(report_id)
         if stored is None:
             return Result(False, view.t("sightings.unknown_report", id=report_id))
+        if action is Action.UPDATE:  # still confirmed: say what was done
+            return Result(True, view.t("sightings.updated", id=report_id))
         status = view.t(f"sightings.status.{stored.status.value}")
         text = view.t("sightings.decided", badge=BADGES[stored.status], id=report_id, status=status)
         return Result(True, text)
@@ -225,7 +227,8 @@ class Decisions:
             await self._signals.publish(change)
         if decision.action is Action.STALE:
             await self._ask_for_news(stored, decision)
-        if decision.action not in UNTOLD:
+        told_by_subscriber = change is not None and change.kind in self._signals.reaching_reporter
+        if decision.action not in UNTOLD and not told_by_subscriber:
             await self._tell_reporter(stored, decision)
 
     async def changes_after(self, seq: int) -> list[ReportChange]:

@@ -25,6 +25,7 @@ from plugins.sightings.lifecycle import UNDECIDED
 from plugins.sightings.model import Report
 from plugins.sightings.notify import CardSection, Notifier
 from plugins.sightings.signals import (
+    ChangeKind,
     FiledReport,
     FilingSubscriber,
     ReportChange,
@@ -50,9 +51,18 @@ class ReportFeed:
         # Closed reports are erased this long after closing: keep nothing about them longer.
         self.retention = retention
 
-    async def follow(self, name: str, handler: Subscriber) -> None:
+    async def follow(
+        self,
+        name: str,
+        handler: Subscriber,
+        *,
+        reaches_reporter: frozenset[ChangeKind] = frozenset(),
+    ) -> None:
         """Hand `handler` every change after the last one it handled (kept under `name`):
-        those missed while stopped now, then each as it comes; each once and in order."""
+        those missed while stopped now, then each as it comes; each once and in order.
+        `reaches_reporter`: the changes the handler itself posts in the reporter's room, so
+        the reporter gets no separate notice of them."""
+        self._signals.reaching_reporter |= reaches_reporter
         cursors, lock = self._notifier.bot.cursors, asyncio.Lock()
 
         async def deliver(change: ReportChange) -> None:

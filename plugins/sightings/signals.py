@@ -71,6 +71,9 @@ class ReportSignals:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self._filing_subscribers: list[FilingSubscriber] = []
+        # Changes a subscriber itself posts in the reporter's room (the relay's follow-ups):
+        # the reporter's own notice of them would say the same thing twice.
+        self.reaching_reporter: set[ChangeKind] = set()
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)

@@ -143,7 +143,7 @@ async def test_a_quiet_alert_says_it_may_be_over_then_closes_across_a_restart(ho
     assert new_content(closed).startswith("⌛ CERRADA · sin novedades desde las")
     follow = await h.ana.wait_for_message(h.spanish, h.from_bot(f"La alerta {report_id} se cerró"))
     assert follow.source["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == alert.event_id
-    await h.ana.wait_for_message(h.english, h.from_bot(f"The alert from your report {report_id}"))
+    await h.ana.wait_for_message(h.english, h.from_bot(f"Alert {report_id} has closed"))
     status = await h.answer(h.ana, h.english, "!status")
     assert "No alert is active in Pilsen now" in status
 

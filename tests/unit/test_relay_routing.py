@@ -215,3 +215,19 @@ async def test_a_false_alarm_is_debunked_once_in_every_room_of_its_area(
     assert world.replies(MODS)[-1] == f"The false alarm notice for {report_id} was already sent."
     await world.say(MODS_LV, "luis", f"!desmentir {report_id}")
     assert world.replies(MODS_LV)[-1] == f"{report_id} no es de un área que esta sala modera."
+
+
+async def test_an_update_is_one_message_in_the_reporters_room(world: SightingsWorld) -> None:
+    report_id, event = await report(world, "!report 18th & Ashland; agents detaining someone")
+    await world.say(MODS, "rosa", f"!confirm {report_id}")
+    await world.settle()
+    before = len(world.messages(PILSEN_EN))
+    await world.say(MODS, "luis", f"!update {report_id} moving north on Ashland")
+    await world.settle()
+    assert world.replies(MODS)[-1] == (
+        f"🔄 {report_id}: updated. The card and the alerts show the update."
+    )
+    new = [s for s in world.messages(PILSEN_EN)[before:] if not s.message.edit_of]
+    assert [s.text for s in new] == [f"Update on alert {report_id}: moving north on Ashland"]
+    # The confirmation itself keeps its personal notice in the reporter's thread.
+    assert any("was CONFIRMED" in text for text in world.in_thread(PILSEN_EN, event))

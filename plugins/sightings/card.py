@@ -138,7 +138,9 @@ def listing(reports: Iterable[StoredReport], view: View) -> Rich:
 def problem_text(problem: Problem, t: Translator) -> str:
     params = dict(problem.params)
     if problem.field:
+        # The key's name ("where") for counts, the field as a noun in sentences.
         params["field"] = t(f"sightings.field.{problem.field}")
+        params["noun"] = t(f"sightings.noun.{problem.field}")
     return t(f"sightings.problem.{problem.key}", **params)
 
 

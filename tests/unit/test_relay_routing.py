@@ -170,7 +170,7 @@ async def test_a_wrong_field_in_an_answer_is_explained_and_nothing_changes(
     assert card.startswith(f"🟡 {report_id} · NEW") and "Agents: 4" in card
     await world.say(MODS, "rosa", f"!needinfo {report_id} sure?")
     await world.say(PILSEN_EN, "ana", "agents: 5 | agents: 6", thread=event)
-    assert world.last(PILSEN_EN) == "agents is given twice. Please give it once."
+    assert world.last(PILSEN_EN) == "The number of agents is given twice. Please give it once."
     assert "Agents: 4" in world.card_text(world.card_of(report_id).event_id)
 
 

@@ -249,9 +249,10 @@ def _renders(found: Problem, catalog: Catalog) -> None:
         assert catalog.has(f"sightings.problem.{found.key}"), found
         if found.field:
             assert catalog.has(f"sightings.field.{found.field}"), found
+            assert catalog.has(f"sightings.noun.{found.field}"), found
         template = catalog.get(lang, f"sightings.problem.{found.key}")
         needed = {name for _, name, _, _ in Formatter().parse(template) if name}
-        assert needed <= {*found.params, "field"}, found
+        assert needed <= {*found.params, "field", "noun"}, found
         assert problem_text(found, t).strip()
 
 
@@ -267,3 +268,33 @@ def test_any_text_gives_a_valid_report_or_a_localized_problem(text: str, catalog
     else:
         assert isinstance(result, Problem)
         _renders(result, catalog)
+
+
+@pytest.mark.parametrize(
+    ("text", "english", "spanish"),
+    [
+        (
+            "where: " + "x" * 201 + " | what: van",
+            "The place is too long (at most 200 characters).",
+            "Lo que escribiste para el lugar es demasiado largo (máximo 200 caracteres).",
+        ),
+        (
+            "where: 18th & Ashland | agents: mil",
+            "The number of agents should be a number (or unknown), not “mil”.",
+            "Para el número de agentes escribe un número (o no sé), no «mil».",
+        ),
+        (
+            "where: 18th & Ashland | plate: ABC | plate: XYZ",
+            "The plate is given twice.",
+            "Diste la placa dos veces.",
+        ),
+    ],
+)
+def test_problems_name_fields_in_the_readers_words(
+    text: str, english: str, spanish: str, catalog: Catalog
+) -> None:
+    """Never an internal field name ("what", "agents") as the subject of a sentence."""
+    found = parse_report(text, RULES)
+    assert isinstance(found, Problem)
+    assert problem_text(found, Translator(catalog, "en")).startswith(english)
+    assert problem_text(found, Translator(catalog, "es")).startswith(spanish)

@@ -67,7 +67,7 @@ async def _chat(settings: Settings, key: DataKey) -> None:
                 prefix=settings.bot.command_prefix,
             )
         )
-        print("\n".join(walkthrough({room.name: f"(/room {room.short})" for room in ROOMS})))
+        print("\n".join(walkthrough({room.name: room.short for room in ROOMS})))
         await transport.read_stdin()
     finally:
         await app.stop()

@@ -81,7 +81,7 @@ def _demo_instructions(demo: Demo, workdir: Path, kept: bool) -> str:
             "Log in with a Matrix client (e.g. Element Desktop: Sign in, edit the homeserver):",
             *people,
             f"The bot is {demo.bot.user_id}: say !ping or !help (en español: !ayuda) in a room.",
-            *walkthrough({room: f"in {room}" for room in demo.room_ids}),
+            *walkthrough({room: room for room in demo.room_ids}),
             f"{where}; the logins are also in {workdir / ACCOUNTS_FILE}.",
             "Press Ctrl-C to stop the bot and the homeserver.",
             "",

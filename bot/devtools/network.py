@@ -96,20 +96,20 @@ def _room_config(room: SampleRoom, room_id: str) -> dict[str, Any]:
     return config
 
 
-def walkthrough(where: dict[str, str]) -> list[str]:
-    """What to try as whom, in order; `where` names each sample room as the reader finds it
-    ("in Pilsen – vecinos", or "/room pilsen" in the console)."""
+def walkthrough(names: dict[str, str]) -> list[str]:
+    """What to try as whom, in order; `names` gives each sample room's name as the reader
+    finds it (its Matrix room name, or its console room id)."""
 
     def at(room: str) -> str:
-        return where[room]
+        return names[room]
 
     return [
         "Try the whole flow:",
-        f"  1. As ana {at('Pilsen – vecinos')}: !reporte 18 y Ashland; dos agentes deteniendo",
-        f"     (verifiers are called {at('Despacho Pilsen')}; as beto there: !going ID 10)",
-        f"  2. As mod {at('Moderación')}: the card is there; !confirm ID (its id, like R7K3)",
+        f"  1. As ana in {at('Pilsen – vecinos')}: !reporte 18 y Ashland; dos agentes deteniendo",
+        f"     (verifiers are called in {at('Despacho Pilsen')}; as beto there: !going ID 10)",
+        f"  2. As mod in {at('Moderación')}: the card is there; !confirm ID (its id, like R7K3)",
         f"  3. The alert reaches {at('Pilsen – vecinos')} and {at('Alertas')},"
         f" not {at('Little Village – vecinos')}: another area",
-        "  4. Anyone: !status, !rights, !hotline; !ayuda in Spanish",
-        f"  5. As ana {at('Escuela Jungman – vigilancia')}: !roster, then !claim SHIFT",
+        "  4. Anyone, anywhere: !status, !rights, !hotline; !ayuda in Spanish",
+        f"  5. As ana in {at('Escuela Jungman – vigilancia')}: !roster, then !claim SHIFT",
     ]

@@ -204,7 +204,7 @@ def wait_for_file(path: Path, process: subprocess.Popen[str], log: Path) -> str:
     return path.read_text().strip()
 
 
-def test_demo_comes_up_with_the_bot_in_four_encrypted_rooms_and_stops_on_sigterm(
+def test_demo_comes_up_with_the_bot_in_its_encrypted_rooms_and_stops_quietly_on_sigterm(
     tmp_path: Path,
 ) -> None:
     directory, port_file, log = tmp_path / "demo", tmp_path / "port", tmp_path / "demo.log"
@@ -219,7 +219,7 @@ def test_demo_comes_up_with_the_bot_in_four_encrypted_rooms_and_stops_on_sigterm
         }
         token = http("POST", f"{homeserver}/_matrix/client/v3/login", login)["access_token"]
 
-        assert len(accounts["rooms"]) == 4
+        assert len(accounts["rooms"]) == 6  # two areas, a room of every kind
         for room_id in accounts["rooms"].values():
             room = f"{homeserver}/_matrix/client/v3/rooms/{urllib.parse.quote(room_id)}"
             joined = http("GET", f"{room}/joined_members", token=token)["joined"]
@@ -229,10 +229,15 @@ def test_demo_comes_up_with_the_bot_in_four_encrypted_rooms_and_stops_on_sigterm
         moderation = urllib.parse.quote(accounts["rooms"]["Moderación"])
         levels_url = f"{homeserver}/_matrix/client/v3/rooms/{moderation}/state/m.room.power_levels/"
         assert http("GET", levels_url, token=token)["users"]["@mod:localhost"] == 50
-        assert "@ana:localhost" in log.read_text()  # the login instructions were printed
+        printed = log.read_text()
+        assert "@ana:localhost" in printed  # the login instructions
+        assert "1. As ana in Pilsen – vecinos: !reporte" in printed  # and the walk-through
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log.read_text()[-4000:]
     with pytest.raises(urllib.error.URLError):
         http("GET", f"{homeserver}/_matrix/client/versions")  # the homeserver stopped too
-    assert "Traceback" not in log.read_text()
+    output = log.read_text()
+    assert "Traceback" not in output
+    after_stop = output.split(" INFO bot.runtime.app: stopping", 1)[1]
+    assert " WARNING " not in after_stop and " ERROR " not in after_stop, after_stop

@@ -189,7 +189,9 @@ async def test_english_report_to_a_confirmation_by_reaction(hood: Neighborhood) 
     await wait_for_card_state(hood.rosa, hood.mods, card.event_id, hood, "Also seen by: 1")
 
     await hood.rosa.send_text(hood.mods, "!reports")
-    listing = await hood.rosa.wait_for_message(hood.mods, hood.from_bot("Open reports (1), times in "))
+    listing = await hood.rosa.wait_for_message(
+        hood.mods, hood.from_bot("Open reports (1), times in ")
+    )
     assert report_id in listing.body
 
     await send_reaction(hood.rosa, hood.mods, card.event_id, "✅")

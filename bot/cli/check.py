@@ -35,6 +35,7 @@ from bot.transports.matrix.reach import VERSIONS, probe
 from bot.transports.matrix.session import CRYPTO_STORE
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
+NOT_USED = "not used (no [matrix] section)"
 
 
 class _CheckFailed(Exception):
@@ -131,7 +132,7 @@ async def _check_database(checkup: _Checkup) -> str:
 async def _check_homeserver(checkup: _Checkup) -> str:
     matrix = checkup.settings.matrix
     if matrix is None:
-        return "not used (no [matrix] section)"
+        return NOT_USED
     why = await probe(str(matrix.homeserver))
     if why is not None:
         hint = "is matrix.homeserver right?"
@@ -142,7 +143,7 @@ async def _check_homeserver(checkup: _Checkup) -> str:
 
 async def _check_login(checkup: _Checkup) -> str:
     if checkup.settings.matrix is None:
-        return "not used (no [matrix] section)"
+        return NOT_USED
     assert checkup.app is not None
     try:
         checkup.login = await SecretSessions(checkup.app.state, MATRIX_SESSION).load()
@@ -158,11 +159,11 @@ async def _check_login(checkup: _Checkup) -> str:
 
 
 async def _check_session(checkup: _Checkup) -> str:
+    answer = await _ask_as_bot(checkup, "/_matrix/client/v3/account/whoami")
     matrix, login = checkup.settings.matrix, checkup.login
-    if matrix is None or login is None:
-        return "not used (no [matrix] section)"
-    url = f"{matrix.homeserver}/_matrix/client/v3/account/whoami"
-    status, body = await _get_json(url, token=login["access_token"])
+    if answer is None or matrix is None or login is None:
+        return NOT_USED
+    status, body = answer
     if status != 200:
         raise _CheckFailed(
             f"the homeserver rejected the stored login ({body.get('errcode', status)})",
@@ -175,12 +176,11 @@ async def _check_session(checkup: _Checkup) -> str:
 
 async def _check_rooms(checkup: _Checkup) -> str:
     """The configured Matrix rooms the bot has joined; the others are warned about."""
-    matrix, login = checkup.settings.matrix, checkup.login
-    if matrix is None or login is None:
-        return "not used (no [matrix] section)"
-    url = f"{matrix.homeserver}/_matrix/client/v3/joined_rooms"
-    _, body = await _get_json(url, token=login["access_token"])
-    joined = set(body.get("joined_rooms") or ())
+    answer = await _ask_as_bot(checkup, "/_matrix/client/v3/joined_rooms")
+    matrix = checkup.settings.matrix
+    if answer is None or matrix is None:
+        return NOT_USED
+    joined = set(answer[1].get("joined_rooms") or ())
     configured = [room for room in checkup.settings.rooms if room.transport == "matrix"]
     for room in configured:
         if room.id not in joined:
@@ -190,6 +190,14 @@ async def _check_rooms(checkup: _Checkup) -> str:
             )
     inside = sum(room.id in joined for room in configured)
     return f"in {inside} of {_count(len(configured), 'configured Matrix room')}"
+
+
+async def _ask_as_bot(checkup: _Checkup, path: str) -> tuple[int, dict[str, Any]] | None:
+    """GET `path` from the homeserver with the stored login; None without Matrix."""
+    matrix, login = checkup.settings.matrix, checkup.login
+    if matrix is None or login is None:
+        return None
+    return await _get_json(f"{matrix.homeserver}{path}", token=login["access_token"])
 
 
 async def _get_json(url: str, token: str | None = None) -> tuple[int, dict[str, Any]]:

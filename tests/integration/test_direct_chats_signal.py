@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 from signal_fake import FakeSignalDaemon, Group, Person, Sent, envelopes
+from signal_fake.app import signal_config, start_app
 from signal_fake.harness import ALICE, BOT, GROUP_ID, eventually, new_daemon
-from testkit.config import load_settings
 
 from bot.runtime.app import Application
-from bot.runtime.connect import configured_transports
 from bot.runtime.plugins import default_plugins
-from bot.storage.keys import DataKey
 
 pytestmark = pytest.mark.integration
 
@@ -40,40 +38,9 @@ async def daemon() -> AsyncIterator[FakeSignalDaemon]:
 
 @pytest.fixture
 async def app(tmp_path: Path, daemon: FakeSignalDaemon) -> AsyncIterator[Application]:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-moderators = ["{MORA.uuid}"]
-
-[bot]
-data_dir = "{tmp_path / "data"}"
-
-[signal]
-account = "{daemon.account}"
-url = "{daemon.url}"
-
-[[areas]]
-slug = "pilsen"
-name_en = "Pilsen"
-name_es = "Pilsen"
-
-[[rooms]]
-id = "{GROUP_ID}"
-transport = "signal"
-role = "neighborhood"
-areas = ["pilsen"]
-
-[[rooms]]
-id = "{MODS}"
-transport = "signal"
-role = "moderation"
-areas = ["pilsen"]
-""",
-        encoding="utf-8",
-    )
-    application = Application(load_settings(path, env={}), DataKey.generate(), default_plugins())
-    await application.open()
-    await application.start(await configured_transports(application))
+    rooms = [(GROUP_ID, "neighborhood", None), (MODS, "moderation", None)]
+    config = signal_config(tmp_path, daemon, rooms, moderators=[str(MORA.uuid)])
+    application = await start_app(config, default_plugins())
     yield application
     await application.stop()
 

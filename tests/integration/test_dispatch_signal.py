@@ -15,13 +15,11 @@ from pathlib import Path
 
 import pytest
 from signal_fake import FakeSignalDaemon, Group, Person, Sent, envelopes
+from signal_fake.app import signal_config, start_app
 from signal_fake.harness import ALICE, BETO, BOT, GROUP_ID, eventually, new_daemon
-from testkit.config import load_settings
 
 from bot.runtime.app import Application
-from bot.runtime.connect import configured_transports
 from bot.runtime.plugins import default_plugins
-from bot.storage.keys import DataKey
 
 pytestmark = pytest.mark.integration
 
@@ -31,38 +29,6 @@ VERA = Person("Vera", "7a1d3e9b-5555-4c2a-8b3c-665544332211", "+15550005555")
 MODS = base64.b64encode(bytes([1]) * 32).decode()
 DISPATCH = base64.b64encode(bytes([3]) * 32).decode()
 REPORT = "!report where: 18th & Ashland | what: detaining | agents: 2 | plate: XYZ9"
-
-
-def config(tmp_path: Path, daemon: FakeSignalDaemon) -> Path:
-    rooms = "".join(
-        f'\n[[rooms]]\nid = "{group}"\ntransport = "signal"\nrole = "{role}"\n'
-        f'areas = ["pilsen"]\nlanguage = "{language}"\n'
-        for group, role, language in (
-            (GROUP_ID, "neighborhood", "en"),
-            (MODS, "moderation", "en"),
-            (DISPATCH, "dispatch", "es"),
-        )
-    )
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-moderators = ["{MORA.uuid}"]
-
-[bot]
-data_dir = "{tmp_path / "data"}"
-
-[signal]
-account = "{daemon.account}"
-url = "{daemon.url}"
-
-[[areas]]
-slug = "pilsen"
-name_en = "Pilsen"
-name_es = "Pilsen"
-{rooms}""",
-        encoding="utf-8",
-    )
-    return path
 
 
 @pytest.fixture
@@ -77,10 +43,13 @@ async def daemon() -> AsyncIterator[FakeSignalDaemon]:
 
 @pytest.fixture
 async def app(tmp_path: Path, daemon: FakeSignalDaemon) -> AsyncIterator[Application]:
-    settings = load_settings(config(tmp_path, daemon), env={})
-    application = Application(settings, DataKey.generate(), default_plugins())
-    await application.open()
-    await application.start(await configured_transports(application))
+    rooms = [
+        (GROUP_ID, "neighborhood", "en"),
+        (MODS, "moderation", "en"),
+        (DISPATCH, "dispatch", "es"),
+    ]
+    config = signal_config(tmp_path, daemon, rooms, moderators=[str(MORA.uuid)])
+    application = await start_app(config, default_plugins())
     yield application
     await application.stop()
 

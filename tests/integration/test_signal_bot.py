@@ -14,14 +14,12 @@ from pathlib import Path
 
 import pytest
 from signal_fake import FakeSignalDaemon, Sent, envelopes, harness
+from signal_fake.app import signal_config, start_app
 from signal_fake.harness import ALICE, BETO, GROUP_ID, eventually, new_group
-from testkit.config import load_settings
 
 from bot.core.plugin import Plugin
 from bot.runtime.app import Application
-from bot.runtime.connect import configured_transports
 from bot.runtime.plugins import default_plugins
-from bot.storage.keys import DataKey
 
 PONG_EN = "Pong! Vecinos is here."
 PONG_ES = "¡Pong! Vecinos está aquí."
@@ -30,35 +28,6 @@ GROUP = new_group()
 # The shared fixtures: a running fake daemon, reached over HTTP and over TCP.
 daemon = harness.daemon
 mode = harness.mode
-
-
-def config(tmp_path: Path, daemon: FakeSignalDaemon, mode: str) -> Path:
-    address = f'url = "{daemon.url}"' if mode == "http" else f"port = {daemon.tcp_port}"
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[bot]
-data_dir = "{tmp_path / "data"}"
-
-[signal]
-account = "{daemon.account}"
-mode = "{mode}"
-{address}
-
-[[areas]]
-slug = "pilsen"
-name_en = "Pilsen"
-name_es = "Pilsen"
-
-[[rooms]]
-id = "{GROUP_ID}"
-transport = "signal"
-role = "neighborhood"
-areas = ["pilsen"]
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 class SignalBot:
@@ -94,11 +63,8 @@ class SignalBot:
 async def start_bot(
     tmp_path: Path, daemon: FakeSignalDaemon, mode: str, plugins: Sequence[type[Plugin]] = ()
 ) -> Application:
-    settings = load_settings(config(tmp_path, daemon, mode), env={})
-    app = Application(settings, DataKey.generate(), plugins)
-    await app.open()
-    await app.start(await configured_transports(app))
-    return app
+    config = signal_config(tmp_path, daemon, [(GROUP_ID, "neighborhood", None)], mode=mode)
+    return await start_app(config, plugins)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Protocol
 import nio
 
 from bot.core.config import MatrixSection
-from bot.transports.matrix.store import MemoryTrustStore
+from bot.transports.matrix.store import EncryptedStore, encrypt_in_place
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def client_config(pickle_key: str) -> nio.AsyncClientConfig:
         store_sync_tokens=False,
         store_name=CRYPTO_STORE,
         # Device trust is derived from cross-signing, never written out in plaintext.
-        store=MemoryTrustStore,
+        store=EncryptedStore,
         pickle_key=pickle_key,
         # Honour every 429 (retry_after_ms) rather than giving up on a message.
         max_limit_exceeded=None,
@@ -79,7 +79,7 @@ async def open_client(
         if stored is None:
             await _first_login(client, matrix, store_dir, sessions)
         else:
-            await _restore(client, matrix, store_dir, MatrixSession(**stored))
+            await _restore(client, matrix, store_dir, MatrixSession(**stored), pickle_key)
         if client.olm is None:
             raise SessionError("the encryption store did not load; refusing to run unencrypted")
     except BaseException:
@@ -89,7 +89,11 @@ async def open_client(
 
 
 async def _restore(
-    client: nio.AsyncClient, matrix: MatrixSection, store_dir: Path, session: MatrixSession
+    client: nio.AsyncClient,
+    matrix: MatrixSection,
+    store_dir: Path,
+    session: MatrixSession,
+    pickle_key: str,
 ) -> None:
     if session.user_id != matrix.user_id:
         raise SessionError(
@@ -106,6 +110,7 @@ async def _restore(
             f"the encryption store {store_dir / CRYPTO_STORE} is missing; restore it from "
             "backup (the bot will not run without it)"
         )
+    encrypt_in_place(store_dir / CRYPTO_STORE, pickle_key)  # one written by an older release
     client.restore_login(session.user_id, session.device_id, session.access_token)
     whoami = await client.whoami()
     if isinstance(whoami, nio.WhoamiError):

@@ -1,0 +1,122 @@
+"""A seized data directory, without the data key, after a full scenario on a real Synapse
+(a report with a plate, a dispatch answer, a confirmation and its alert, a roster entry):
+every byte of every file is scanned for the people's ids, their devices, the bot's, and
+what the report said. SPEC section 6."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from integration import bot_harness
+from integration.bot_harness import BotSetup, from_bot, start_bot, wait_until_joined
+from integration.matrix_clients import UserFactory
+from nio.store import MatrixStore
+
+from bot.runtime.plugins import default_plugins
+from bot.transports.matrix.store import EncryptedStore
+
+pytestmark = pytest.mark.integration
+
+setup = bot_harness.setup  # the fixture: a new bot account and its config
+
+REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
+WORDS = ("Cermak y Throop", "QZX987", "Señor Ejemplo", "two of us checked it")
+REPORT = (
+    f"!report where: {WORDS[0]} | what: detaining | agents: 3 | plate: {WORDS[1]}"
+    f" | notes: they took {WORDS[2]}"
+)
+
+
+def every_byte(directory: Path) -> bytes:
+    """Every file below `directory` (journals, -wal and -shm included), as stored."""
+    return b"".join(path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file())
+
+
+async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
+    setup: BotSetup, user_factory: UserFactory
+) -> None:
+    ana, rosa, vera = await asyncio.gather(*(user_factory(n) for n in ("ana", "rosa", "vera")))
+    people = (ana, rosa, vera)
+    setup.allowed_users = [person.user_id for person in people]
+    setup.moderators = [rosa.user_id]
+    hood = await ana.create_encrypted_room(invite=[setup.user_id])
+    mods = await rosa.create_encrypted_room(invite=[setup.user_id])
+    dispatch = await vera.create_encrypted_room(invite=[setup.user_id])
+    watch = await ana.create_encrypted_room(invite=[setup.user_id])
+    setup.rooms = [
+        {"id": hood, "role": "neighborhood", "language": "en"},
+        {"id": mods, "role": "moderation", "language": "en"},
+        {"id": dispatch, "role": "dispatch", "language": "en"},
+        {"id": watch, "role": "watch", "language": "en"},
+    ]
+    setup.sites = [
+        {"slug": "whittier", "name": "Whittier", "timezone": "America/Chicago", "room": watch}
+    ]
+    bot = await start_bot(setup, plugins=default_plugins())
+    bot_device = bot.matrix.client.device_id
+    try:
+        for room in (hood, mods, dispatch, watch):
+            await wait_until_joined(bot, room)
+        await ana.send_text(hood, REPORT)
+        ack = await ana.wait_for_message(hood, from_bot(setup, "UNCONFIRMED"))
+        report_id = REPORT_ID.findall(ack.body)[0]
+        await vera.wait_for_message(dispatch, from_bot(setup, "VERIFIER NEEDED"))
+        await vera.send_text(dispatch, f"!going {report_id} 10")
+        await vera.wait_for_message(dispatch, from_bot(setup, "is going to"))
+        await rosa.send_text(mods, f"!confirm {report_id} {WORDS[3]}")
+        await ana.wait_for_message(hood, from_bot(setup, "CONFIRMED ALERT"))
+        await ana.send_text(watch, "!backup on")
+        await ana.wait_for_message(watch, from_bot(setup, "backup"))
+    finally:
+        await bot.stop()
+
+    stored = every_byte(setup.dir / "data")
+    assert len(stored) > 100_000  # the databases are there, just unreadable
+    secrets = [
+        setup.user_id,
+        str(bot_device),
+        *(person.user_id for person in people),
+        *(person.user_id.split(":")[0][1:] for person in people),  # localparts
+        *(str(person.client.device_id) for person in people),
+        *WORDS,
+    ]
+    found = [secret for secret in secrets if secret.encode() in stored]
+    assert found == []
+
+
+class PreviousReleaseStore(EncryptedStore):
+    """The store as the previous release kept it: nio's SQLite in the clear (device trust
+    in memory, as now)."""
+
+    def _create_database(self) -> Any:
+        return MatrixStore._create_database(self)
+
+
+async def test_a_store_from_the_previous_release_is_encrypted_on_first_start(
+    setup: BotSetup, user_factory: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await user_factory("alice")
+    setup.allowed_users = [alice.user_id]
+    room = await alice.create_encrypted_room(invite=[setup.user_id])
+    with monkeypatch.context() as old:
+        old.setattr("bot.transports.matrix.session.EncryptedStore", PreviousReleaseStore)
+        bot = await start_bot(setup)
+        await wait_until_joined(bot, room)
+        await alice.send_text(room, "!ping")
+        await alice.wait_for_message(room, from_bot(setup, "Pong"))
+        await bot.stop()
+    store = setup.dir / "data" / "matrix-store" / "crypto.db"
+    assert alice.user_id.encode() in store.read_bytes()  # as it was
+
+    bot = await start_bot(setup)  # this release: encrypted in place, then used
+    try:
+        await alice.send_text(room, "!ping")
+        await alice.wait_for_message(room, from_bot(setup, "Pong"), timeout=30)
+    finally:
+        await bot.stop()
+    assert alice.user_id.encode() not in every_byte(setup.dir / "data")
+    assert not store.with_name("crypto.db.encrypting").exists()

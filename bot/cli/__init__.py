@@ -19,6 +19,7 @@ from bot.cli.demo import cmd_demo, run_demo
 from bot.cli.init import cmd_init
 from bot.cli.key import cmd_key
 from bot.cli.run import cmd_run, run_bot
+from bot.cli.shred import cmd_shred
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(key)
     key.add_argument("action", choices=["new"], help="new: write a new random key")
     key.add_argument("--file", type=Path, help="where (default: the config's data_key_file)")
+    shred = _command(commands, "shred", cmd_shred, "destroy the data key and the data directory")
+    _config_option(shred)
+    shred.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
 
 

@@ -373,3 +373,33 @@ def test_a_missing_key_names_the_commands_that_make_one(
     assert "`vecinos key new`" in error and "`vecinos init`" in error
     assert "cannot read a data directory made with another one" in error
     assert "write_key_file" not in error
+
+
+def test_shred_destroys_the_key_and_the_data_and_says_what_remains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config(tmp_path, "")
+    data = tmp_path / "data"
+    (data / "matrix-store").mkdir(parents=True)
+    (data / "vecinos.db").write_bytes(b"reports" * 100)
+    (data / "matrix-store" / "crypto.db").write_bytes(b"keys" * 100)
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    assert cli.main(["shred", "-c", str(path)]) == 1  # not confirmed: nothing happens
+    assert (tmp_path / "vecinos.key").exists() and (data / "vecinos.db").exists()
+    assert "Nothing was destroyed." in capsys.readouterr().out
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "shred")
+    assert cli.main(["shred", "-c", str(path)]) == 0
+    assert not (tmp_path / "vecinos.key").exists()
+    assert data.is_dir() and list(data.iterdir()) == []
+    out = capsys.readouterr().out
+    assert "destroyed 2 files" in out
+    assert "the homeserver" in out and "members' phones" in out and "backups" in out
+
+
+def test_shred_with_yes_asks_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_config(tmp_path, "")
+    monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("asked"))
+    assert cli.main(["shred", "-c", str(path), "--yes"]) == 0
+    assert not (tmp_path / "vecinos.key").exists()

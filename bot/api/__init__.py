@@ -26,7 +26,7 @@ from bot.core.identity import TrustResult
 from bot.core.metrics import Metrics
 from bot.core.outbox import Delivery
 from bot.core.permissions import Level
-from bot.core.plugin import Plugin, job, on_event, reaction
+from bot.core.plugin import Note, Plugin, job, on_event, reaction
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database, Transaction, utc_timestamp
 
@@ -51,6 +51,7 @@ __all__ = [
     "LocationEvent",
     "MessageEvent",
     "Metrics",
+    "Note",
     "OutgoingMessage",
     "Plugin",
     "ReactionEvent",

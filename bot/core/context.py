@@ -100,6 +100,11 @@ class BotContext:
         name = await transport.room_name(room.room_id) if transport is not None else None
         return name or room.room_id
 
+    async def retract(self, room: RoomRef, event_id: str) -> bool:
+        """Delete one of the bot's own messages for everyone, where the network lets it
+        (Matrix: a redaction; Signal: a remote delete); whether it did."""
+        return await self.transport(room.transport).retract(room.room_id, event_id)
+
     async def remove(self, room: RoomRef, event_id: str, reason: str) -> bool:
         """Remove someone's message from the room where the bot may; whether it did.
         `reason` is seen by the server: never put what the message said in it."""

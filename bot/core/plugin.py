@@ -17,7 +17,7 @@
         @job("expire", grace=timedelta(hours=1))
         async def expire(self, payload: dict[str, Any]) -> None: ...
 
-        async def forget(self, user_id: str) -> None: ...  # `!forgetme`
+        async def forget(self, user_id: str) -> list[Note]: ...  # `!forgetme`
 
 Plugins know nothing of Matrix or Signal: they see normalized events and reply through the
 context they are handed.
@@ -26,7 +26,7 @@ context they are handed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -42,6 +42,14 @@ JOB_ATTR = "__vecinos_job__"
 EVENT_ATTR = "__vecinos_event__"
 
 AnyHandler = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line for the person in the answer to `!forgetme`: a string key and its params."""
+
+    key: str
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,9 +76,11 @@ class Plugin:
     async def stop(self) -> None:
         """Called on shutdown."""
 
-    async def forget(self, user_id: str) -> None:
+    async def forget(self, user_id: str) -> list[Note]:
         """Erase what this plugin keeps about the person `user_id` (`!forgetme`): whatever
-        is stored under `bot.person(user_id)` or holds their id encrypted."""
+        is stored under `bot.person(user_id)` or holds their id encrypted. The notes are
+        added to the answer (what was taken out of rooms, what could not be)."""
+        return []
 
     def help_params(self, room: RoomRef, lang: Language) -> Mapping[str, str]:
         """Values for placeholders in this plugin's `help.*` strings, as they read in

@@ -68,6 +68,9 @@ class Transport(Protocol):
     async def room_name(self, room_id: str) -> str | None:
         """The room's name as its members see it, if it has one."""
 
+    async def retract(self, room_id: str, event_id: str) -> bool:
+        """Delete one of the bot's own messages for everyone; False where it cannot."""
+
     async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
         """Remove someone's message for everyone (Matrix: redact it); False where the bot
         has not the power to, or the network has no such thing (Signal)."""

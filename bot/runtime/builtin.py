@@ -9,7 +9,7 @@ from typing import Literal
 from bot.core.commands import CommandSpec, command
 from bot.core.context import CommandContext
 from bot.core.formatting import Rich
-from bot.core.plugin import Plugin
+from bot.core.plugin import Note, Plugin
 from bot.core.registry import BoundCommand
 
 log = logging.getLogger(__name__)
@@ -61,18 +61,20 @@ class CorePlugin(Plugin):
         user_id = ctx.event.sender.user_id
         # A moderator's identity pin guards the moderation room: it is not theirs to drop.
         keeps_identity = await ctx.bot.moderates(ctx.room.transport, user_id)
-        for plugin in self.bot.registry.plugins():
-            await plugin.forget(user_id)
+        notes = [
+            note for plugin in self.bot.registry.plugins() for note in await plugin.forget(user_id)
+        ]
         if not keeps_identity:
             await ctx.bot.identities.forget(user_id)
         log.info("erased a person's data on request")
-        done = ctx.t("core.forget_done")
+        lines = [ctx.t("core.forget_done"), *(ctx.t(n.key, **n.params) for n in notes)]
         if keeps_identity:
-            done = f"{done}\n{ctx.t('core.forget_kept_identity')}"
-        await ctx.reply(done)
+            lines.append(ctx.t("core.forget_kept_identity"))
+        await ctx.reply("\n".join(lines))
 
-    async def forget(self, user_id: str) -> None:
+    async def forget(self, user_id: str) -> list[Note]:
         await self.bot.forget_language(user_id)
+        return []
 
     def _overview(self, ctx: CommandContext) -> Rich:
         """The commands usable here: this kind of room's own first, then those of every

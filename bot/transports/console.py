@@ -119,6 +119,9 @@ class ConsoleTransport:
     async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
         return False  # a terminal keeps what was typed
 
+    async def retract(self, room_id: str, event_id: str) -> bool:
+        return False  # and what was printed
+
     async def read_stdin(self) -> None:
         """Feed stdin lines to the bot until end of input."""
         while True:

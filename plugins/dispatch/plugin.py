@@ -21,6 +21,7 @@ from bot.api import (
     CommandContext,
     EventContext,
     Level,
+    Note,
     OutgoingMessage,
     Plugin,
     ReactionEvent,
@@ -110,9 +111,10 @@ class Dispatch(Plugin):
         await self.feed.follow(self.name, self._callouts.on_change)
         self.bot.scheduler.every(PURGE_INTERVAL, self.purge)
 
-    async def forget(self, user_id: str) -> None:
+    async def forget(self, user_id: str) -> list[Note]:
         for report_id in await self.store.forget(self.bot.person(user_id)):
             await self.feed.refresh_card(report_id)
+        return []
 
     # --- the call -----------------------------------------------------------------------
 

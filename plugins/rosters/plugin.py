@@ -17,6 +17,7 @@ from bot.api import (
     CommandContext,
     Language,
     Level,
+    Note,
     Plugin,
     Rest,
     RoomRef,
@@ -96,8 +97,9 @@ class Rosters(Plugin):
     def _now(self) -> datetime:
         return self.clock()
 
-    async def forget(self, user_id: str) -> None:
+    async def forget(self, user_id: str) -> list[Note]:
         await self.store.forget(self.bot.person(user_id))
+        return []
 
     async def start(self) -> None:
         await self.sites.load()

@@ -117,7 +117,10 @@ class Intake:
         await self._notifier.post_cards(stored)
         # The verifiers' call goes out before the reporter's acknowledgement, not beside it.
         await self.bot.outbox.urgent_sent(within=URGENT_FIRST_SECONDS)
-        await self._notifier.in_thread(filing.room, filing.thread_root, ack, f"{stored.key}:ack")
+        sent = await self._notifier.in_thread(
+            filing.room, filing.thread_root, ack, f"{stored.key}:ack"
+        )
+        await self._store.acknowledged(report_id, sent.event_id)
         await self._keep_plate_private(filing, view)
         log.debug("filed report %s", report_id)
         return report_id

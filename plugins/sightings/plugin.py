@@ -20,6 +20,7 @@ from bot.api import (
     Level,
     LocationEvent,
     MessageEvent,
+    Note,
     Plugin,
     ReactionEvent,
     Rest,
@@ -90,11 +91,22 @@ class Sightings(Plugin):
             label="state",
         )
 
-    async def forget(self, user_id: str) -> None:
+    async def forget(self, user_id: str) -> list[Note]:
+        """Erase the person; the acknowledgements of their erased reports leave the rooms
+        too, where the network lets the bot delete its own messages."""
         person = self.bot.person(user_id)
         self.direct.forget(person)
         await self.guided.end(person)
-        await self.notifier.withdraw_cards(await self.store.forget(person, user_id))
+        erased = await self.store.forget(person, user_id)
+        await self.notifier.withdraw_cards(erased.cards)
+        removed = [await self.bot.retract(room, event_id) for room, event_id in erased.acks]
+        notes = []
+        if any(removed):
+            notes.append(Note("sightings.forgotten.acks_removed", {"count": sum(removed)}))
+        if not all(removed):
+            kept = len(removed) - sum(removed)
+            notes.append(Note("sightings.forgotten.acks_kept", {"count": kept}))
+        return notes
 
     async def changes_after(self, seq: int) -> list[ReportChange]:
         """For subscribers catching up after a restart; see `signals`."""

@@ -55,6 +55,15 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Erased:
+    """What a person's erased reports had shown: moderator cards, and the acknowledgements
+    in the reporter's room (room, event id)."""
+
+    cards: list[Card]
+    acks: list[tuple[RoomRef, str]]
+
+
+@dataclass(frozen=True)
 class Actor:
     user_id: str
     name: str
@@ -438,19 +447,24 @@ class ReportStore:
 
     # --- forgetting a person -------------------------------------------------------------
 
-    async def forget(self, person: str, user_id: str) -> list[Card]:
+    async def forget(self, person: str, user_id: str) -> Erased:
         """Erase a person: their `!seen` marks, their name on decisions, and the reports
-        they filed that never went out as alerts (returned: the cards those had). Those
-        that did stay, without a trace of who filed them."""
+        they filed that never went out as alerts (returned: the cards and acknowledgements
+        those had). Those that did stay, without a trace of who filed them."""
         async with self._db.transaction() as tx:
             await tx.execute("DELETE FROM sighting_corroborations WHERE person = ?", (person,))
             filed = await tx.fetchall(
-                "SELECT id, origin, EXISTS (SELECT 1 FROM sighting_decisions d"
+                "SELECT id, origin, ack_event, EXISTS (SELECT 1 FROM sighting_decisions d"
                 " WHERE d.report_id = r.id AND d.action = ?) AS alerted"
                 " FROM sighting_reports r WHERE reporter = ?",
                 (Action.CONFIRM.value, person),
             )
             erased = [str(row["id"]) for row in filed if not row["alerted"]]
+            acks = [
+                (Origin(**self._cipher.decrypt_json(row["origin"], ORIGIN)).room, row["ack_event"])
+                for row in filed
+                if not row["alerted"] and row["ack_event"]
+            ]
             cards = await tx.fetchall(
                 f"SELECT * FROM sighting_cards WHERE report_id IN ({_marks(erased)})", erased
             )
@@ -469,7 +483,13 @@ class ReportStore:
                         "UPDATE sighting_decisions SET detail = ? WHERE seq = ?",
                         (self._cipher.encrypt_json({**detail, "actor": None}, DETAIL), row["seq"]),
                     )
-        return [_card(row) for row in cards]
+        return Erased([_card(row) for row in cards], acks)
+
+    async def acknowledged(self, report_id: str, event_id: str) -> None:
+        """The report's acknowledgement was posted as `event_id`."""
+        await self._db.execute(
+            "UPDATE sighting_reports SET ack_event = ? WHERE id = ?", (event_id, report_id)
+        )
 
     # --- housekeeping -------------------------------------------------------------------
 

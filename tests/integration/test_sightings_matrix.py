@@ -379,16 +379,21 @@ async def test_rate_limit_expiry_and_purge(hood: Neighborhood) -> None:
 
 async def test_a_reporter_asks_to_be_forgotten(hood: Neighborhood) -> None:
     confirmed, _, _ = await report(hood, hood.bea, hood.spanish, "!reporte 18 y Ashland; agentes")
-    pending, _, _ = await report(hood, hood.bea, hood.spanish, "!reporte Cermak; dos camionetas")
+    pending, _, ack = await report(hood, hood.bea, hood.spanish, "!reporte Cermak; dos camionetas")
     await hood.rosa.send_text(hood.mods, f"!confirm {confirmed}")
     await hood.rosa.wait_for_message(hood.mods, hood.from_bot(f"{confirmed}: CONFIRMED"))
 
     await hood.bea.send_text(hood.spanish, "!olvidame")
     await hood.bea.wait_for_message(hood.spanish, hood.from_bot("Para seguir, envía: !olvidame sí"))
     await hood.bea.send_text(hood.spanish, "!olvidame sí")
-    await hood.bea.wait_for_message(
+    done = await hood.bea.wait_for_message(
         hood.spanish, hood.from_bot("Listo: Vecinos borró lo que guardaba sobre ti.")
     )
+    assert "se quitó de su sala" in done.body
+    # The acknowledgement of the erased report repeated it: redacted for everyone.
+    redacted = await hood.bea.client.room_get_event(hood.spanish, ack.event_id)
+    assert redacted.event.source["unsigned"]["redacted_because"]["sender"] == hood.setup.user_id
+    assert "Cermak" not in str(redacted.event.source)
 
     pending_card = await card_of(hood, pending)
     await wait_for_card_state(hood.rosa, hood.mods, pending_card.event_id, hood, "WITHDRAWN")

@@ -99,6 +99,9 @@ class FakeTransport:
         # Rooms where the bot may remove others' messages, and (room, event) it removed.
         self.may_remove: set[str] = set()
         self.removed: list[tuple[str, str]] = []
+        # The bot's own messages it deleted, (room, event); rooms where it cannot.
+        self.retracted: list[tuple[str, str]] = []
+        self.cannot_retract: set[str] = set()
 
     @property
     def own_user_id(self) -> str:
@@ -135,6 +138,12 @@ class FakeTransport:
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
         return user_id in self.members.get(room_id, ())
+
+    async def retract(self, room_id: str, event_id: str) -> bool:
+        if room_id in self.cannot_retract:
+            return False
+        self.retracted.append((room_id, event_id))
+        return True
 
     async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
         if room_id not in self.may_remove:

@@ -63,9 +63,17 @@ async def test_forgetme_yes_erases_the_person_and_keeps_confirmed_alerts_unlinke
     confirmed, pending, others = await ana_leaves_traces(world)
     person = world.app.bot.person(ANA)
 
+    ack_of_pending = next(
+        s.event_id for s in world.messages(PILSEN_EN) if pending in s.text and "📝" in s.text
+    )
     await world.say(PILSEN_EN, ANA, "!olvidame SI")
 
-    assert world.last(PILSEN_EN) == "Listo: Vecinos borró lo que guardaba sobre ti."
+    assert world.last(PILSEN_EN) == (
+        "Listo: Vecinos borró lo que guardaba sobre ti.\n"
+        "La confirmación de recibo de tu reporte sin confirmar se quitó de su sala."
+    )
+    # The acknowledgement repeated what the erased report said: deleted for everyone.
+    assert world.transport.retracted == [(PILSEN_EN, ack_of_pending)]
     assert await world.app.bot.chosen_language(ANA) is None
     assert await world.plugin.store.get(pending) is None  # never went out: gone
     kept = await world.plugin.store.get(confirmed)
@@ -113,3 +121,14 @@ async def test_a_neighbor_identity_pin_is_erased(world: SightingsWorld) -> None:
     await world.app.bot.identities.seen(ANA, "master-key-of-ana")
     await world.say(PILSEN_EN, ANA, "!forgetme yes")
     assert await world.app.bot.identities.current_key(ANA) is None
+
+
+async def test_what_could_not_be_taken_out_of_a_room_is_said(world: SightingsWorld) -> None:
+    await report(world, ANA, "Cermak & Blue Island")
+    await report(world, ANA, "26th & Pulaski")
+    world.transport.cannot_retract = {PILSEN_EN}  # as Signal, for older messages
+    await world.say(PILSEN_EN, ANA, "!forgetme yes")
+    assert world.last(PILSEN_EN).splitlines()[1:] == [
+        "2 acknowledgements of your reports could not be taken out of their rooms (Signal"
+        " cannot delete older messages, or the rooms are gone): delete them there if you can."
+    ]

@@ -344,8 +344,19 @@ class MatrixTransport:
         room = self.client.rooms.get(room_id)
         if room is None or not _may_redact(room.power_levels, self.own_user_id):
             return False
+        return await self._redact(room_id, event_id, reason)
+
+    async def retract(self, room_id: str, event_id: str) -> bool:
+        """Anyone may redact their own events: no power needed."""
+        return await self._redact(room_id, event_id, None)
+
+    async def _redact(self, room_id: str, event_id: str, reason: str | None) -> bool:
         tx_id = uuid.uuid5(TXN_NAMESPACE, f"redact:{event_id}")
-        response = await self.client.room_redact(room_id, event_id, reason, tx_id=tx_id)
+        try:
+            response = await self.client.room_redact(room_id, event_id, reason, tx_id=tx_id)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("a redaction failed: %s", type(error).__name__)
+            return False
         if isinstance(response, nio.RoomRedactError):
             log.warning("a redaction failed: %s", response.status_code)
             return False

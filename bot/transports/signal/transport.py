@@ -349,6 +349,14 @@ class SignalTransport:
         """Signal deletes only one's own messages: nobody else's can be removed."""
         return False
 
+    async def retract(self, room_id: str, event_id: str) -> bool:
+        try:
+            await self.delete(room_id, event_id)
+        except (ValueError, SendError, DaemonUnavailable) as error:
+            log.warning("a remote delete failed: %s", type(error).__name__)
+            return False
+        return True
+
     async def room_name(self, room_id: str) -> str | None:
         if self.converter.sealer.open_chat(room_id) is not None:
             return None  # a one-to-one chat has no name

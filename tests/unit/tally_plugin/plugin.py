@@ -8,6 +8,7 @@ from bot.api import (
     ALERTS,
     CommandContext,
     Level,
+    Note,
     Plugin,
     Role,
     command,
@@ -44,6 +45,7 @@ class Tally(Plugin):
         )
         return 0 if row is None else int(row["n"])
 
-    async def forget(self, user_id: str) -> None:
+    async def forget(self, user_id: str) -> list[Note]:
         person = self.bot.person(user_id)
         await self.bot.db.execute("DELETE FROM tally_words WHERE person = ?", (person,))
+        return []

@@ -23,6 +23,7 @@ from bot.core.metrics import Metrics
 from bot.core.outbox import Outbox
 from bot.core.permissions import Level
 from bot.core.registry import Registry
+from bot.core.retention import Retention
 from bot.core.scheduler import Scheduler
 from bot.core.transport import Transport
 from bot.storage.cipher import FieldCipher
@@ -53,6 +54,8 @@ class BotContext:
     broadcasts: Broadcasts = field(init=False)
     # How far followers of ordered logs got (a relay in the reports' changes).
     cursors: Cursors = field(init=False)
+    # The bot's own messages to delete once old, where a room asks for it.
+    retention: Retention = field(init=False)
     # What plugins publish for each other, by the published type (see `provide`).
     _services: dict[type[Any], Any] = field(init=False, default_factory=dict)
     # Each person's `!lang` choice (None: none made), by keyed hash.
@@ -64,6 +67,7 @@ class BotContext:
         self.outbox = Outbox(self.db, self.cipher, self._send_keyed, metrics=self.metrics)
         self.broadcasts = Broadcasts(self.db, self.outbox, self.settings)
         self.cursors = Cursors(self.db)
+        self.retention = Retention(self.db, self.settings)
 
     def provide(self, kind: type[S], service: S) -> None:
         """Publish `service` for other plugins, under the type they ask for it by."""
@@ -89,6 +93,7 @@ class BotContext:
     ) -> SentMessage:
         """Send to a room; a `key` makes the send idempotent across retries and crashes."""
         event_id = await self.transport(room.transport).send(room.room_id, message, key=key)
+        await self.retention.record(room, event_id, key)
         return SentMessage(room, event_id)
 
     async def react(self, room: RoomRef, event_id: str, emoji: str) -> None:

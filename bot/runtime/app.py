@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 DATABASE_FILE = "vecinos.db"
 LEDGER_PRUNE_INTERVAL = timedelta(hours=1)
+RETENTION_INTERVAL = timedelta(minutes=10)
 
 
 class Application:
@@ -88,9 +89,11 @@ class Application:
         self._dispatcher = Dispatcher(self._bot, EventLedger(db), self._state)
 
     def use_clock(self, now: Callable[[], datetime]) -> None:
-        """Judge the age of incoming commands by `now` (tests that move time by hand)."""
+        """Judge the age of incoming commands and of the bot's own messages by `now`
+        (tests that move time by hand)."""
         assert self._dispatcher is not None, "open() first"
         self._dispatcher.now = now
+        self.bot.retention.now = now
 
     def _check_settings(self) -> None:
         """The settings must have been loaded with these plugins' config keys."""
@@ -116,6 +119,7 @@ class Application:
         for plugin in self.plugins:
             await plugin.start()
         bot.scheduler.every(LEDGER_PRUNE_INTERVAL, self._prune_ledger)
+        bot.scheduler.every(RETENTION_INTERVAL, self.delete_old_messages)
         await bot.scheduler.start()
         for transport in transports:
             bot.transports[transport.name] = transport
@@ -162,6 +166,10 @@ class Application:
             log.info("stopping")
         finally:
             await self.stop()
+
+    async def delete_old_messages(self) -> None:
+        """The bot's own messages past their room's retention, a batch at a time."""
+        await self.bot.retention.sweep(self.bot.retract)
 
     async def _prune_ledger(self) -> None:
         assert self._dispatcher is not None

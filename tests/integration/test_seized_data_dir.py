@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,25 @@ async def test_a_store_from_the_previous_release_is_encrypted_on_first_start(
         await bot.stop()
     assert alice.user_id.encode() not in every_byte(setup.dir / "data")
     assert not store.with_name("crypto.db.encrypting").exists()
+
+
+async def test_old_bot_messages_disappear_from_a_room_that_asks(
+    setup: BotSetup, user_factory: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.core.retention.SPACING_SECONDS", 0)
+    alice = await user_factory("alice")
+    setup.allowed_users = [alice.user_id]
+    room = await alice.create_encrypted_room(invite=[setup.user_id])
+    setup.rooms = [{"id": room, "role": "neighborhood", "message_retention_days": 1}]
+    bot = await start_bot(setup, plugins=default_plugins())
+    try:
+        await wait_until_joined(bot, room)
+        await alice.send_text(room, "!ping")
+        pong = await alice.wait_for_message(room, from_bot(setup, "Pong"))
+        retention = bot.app.bot.retention
+        retention.now = lambda: datetime.now(UTC) + timedelta(days=2)
+        await bot.app.delete_old_messages()
+        redacted = await alice.client.room_get_event(room, pong.event_id)
+        assert redacted.event.source["unsigned"]["redacted_because"]["sender"] == setup.user_id
+    finally:
+        await bot.stop()

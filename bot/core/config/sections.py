@@ -183,6 +183,10 @@ class RoomConfig(Section):
     areas: tuple[Slug, ...] = ()
     language: Language | None = None
     allow_unencrypted: bool = False
+    # The bot deletes its own messages in the room once they are this many days old (an
+    # alert: once its report closed that long ago). Matrix rooms only: a Signal group has
+    # disappearing messages of its own.
+    message_retention_days: int | None = Field(default=None, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _check_room(self) -> Self:
@@ -194,6 +198,9 @@ class RoomConfig(Section):
         if self.transport == "signal" and not is_signal_group_id(self.id):
             message = "must be a Signal group id (base64, as signal-cli listGroups shows it)"
             problems.append((("id",), message))
+        if self.transport == "signal" and self.message_retention_days is not None:
+            message = "Signal groups have disappearing messages: set them in the group"
+            problems.append((("message_retention_days",), message))
         if problems:
             raise problems_error(problems)
         return self

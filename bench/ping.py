@@ -108,21 +108,25 @@ async def build(synapse: LocalSynapse, workdir: Path, stack: contextlib.AsyncExi
 
 
 async def round_trip(rig: Rig, side: str) -> float:
-    room, bot_id = rig.rooms[side], rig.bot_ids[side]
+    return await ping_once(rig.client, rig.rooms[side], rig.bot_ids[side])
+
+
+async def ping_once(client: E2EClient, room: str, bot_id: str) -> float:
+    """Seconds from starting to send `!ping` in `room` until `bot_id`'s answer is in."""
     began = time.perf_counter()
-    event_id = await rig.client.send(room, text("!ping"))
+    event_id = await client.send(room, text("!ping"))
 
     def answer() -> Received | None:
         return next(
             (
                 m
-                for m in rig.client.received(room)
+                for m in client.received(room)
                 if m.sender == bot_id and event_id in related_events(m.content)
             ),
             None,
         )
 
-    await rig.client.wait_until(lambda: answer() is not None, ROUND_TIMEOUT, f"{side} answer")
+    await client.wait_until(lambda: answer() is not None, ROUND_TIMEOUT, f"{bot_id} answer")
     found = answer()
     assert found is not None
     return found.at - began

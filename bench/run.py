@@ -7,6 +7,8 @@ One loopback Synapse serves every scenario (each with its own accounts and rooms
   fanout      alert fan-out to 50 encrypted rooms vs a bare nio client (bench/fanout.py)
   burst       500 reports from 50 people across 10 rooms in 60 s, vs the bare nio bot
   memory      RSS of `vecinos run` with 500 joined rooms vs the bare nio bot process
+  store       the SQLCipher crypto store vs the previous release's plaintext one: RSS with
+              200 rooms and the `!ping` round trip (bench/store.py)
 
     python -m bench [--quick] [--json FILE] [--only ping,burst]
 
@@ -31,12 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import burst, fanout, memory, ping, processing
+from bench import burst, fanout, memory, ping, processing, store
 from bench.report import Figure, Results, table
 from bot.devtools.local_synapse import LocalSynapse
 from bot.ops.logs import setup_logging
 
-SCENARIOS = ("processing", "ping", "fanout", "burst", "memory")
+SCENARIOS = ("processing", "ping", "fanout", "burst", "memory", "store")
 Measured = tuple[list[Figure], dict[str, Any]]
 
 
@@ -50,6 +52,8 @@ class Plan:
     burst: burst.Sizes
     memory_rooms: int
     memory_seconds: float
+    store_rooms: int
+    store_rounds: int
 
 
 FULL = Plan(
@@ -61,6 +65,8 @@ FULL = Plan(
     burst=burst.Sizes(people=50, rooms=10, per_person=10, seconds=60.0),
     memory_rooms=500,
     memory_seconds=10.0,
+    store_rooms=200,
+    store_rounds=20,
 )
 QUICK = Plan(
     processing=processing.Sizes(warm_up=50, pings=300, reports=150),
@@ -71,6 +77,8 @@ QUICK = Plan(
     burst=burst.Sizes(people=10, rooms=5, per_person=3, seconds=10.0),
     memory_rooms=50,
     memory_seconds=3.0,
+    store_rooms=20,
+    store_rounds=4,
 )
 
 
@@ -90,6 +98,9 @@ def scenarios(
         "burst": lambda: burst.measure(synapse, workdir / "burst", plan.burst),
         "memory": lambda: memory.measure(
             synapse, workdir / "memory", plan.memory_rooms, plan.memory_seconds
+        ),
+        "store": lambda: store.measure(
+            synapse, workdir / "store", plan.store_rooms, plan.store_rounds, plan.memory_seconds
         ),
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,39 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSynapse]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalSynapse, ...]]:
+    """Two homeservers federating over loopback (each `localhost:PORT`), for what crosses
+    from one network's server to another's; started once, for the tests that ask."""
+    servers = tuple(
+        LocalSynapse(tmp_path_factory.mktemp(f"federated-{n}"), federating=True) for n in "ab"
+    )
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+async def federated_users(
+    federation: tuple[LocalSynapse, ...], tmp_path: Path
+) -> AsyncIterator[Callable[[int, str], Awaitable[UserClient]]]:
+    """`await federated_users(0, "ana")`: a running E2E client for a new user on server 0
+    (or 1) of `federation`."""
+    clients: list[UserClient] = []
+
+    async def make(server: int, name: str) -> UserClient:
+        client = await make_user_client(federation[server], tmp_path, f"{name}-{_short_id()}")
+        clients.append(client)
+        return client
+
+    yield make
+    await asyncio.gather(*(client.close() for client in clients))
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from bot.core.config import ALERTS, MODERATION, REPORTS, Language, Role, RoomCon
 from bot.core.context import BotContext, CommandContext, EventContext
 from bot.core.events import (
     Attachment,
+    CustomEvent,
     Event,
     LocationEvent,
     MessageEvent,
@@ -41,6 +42,7 @@ __all__ = [
     "Broadcasts",
     "CommandContext",
     "CommandSpec",
+    "CustomEvent",
     "Database",
     "Delivery",
     "Event",

@@ -105,6 +105,12 @@ class BotContext:
         name = await transport.room_name(room.room_id) if transport is not None else None
         return name or room.room_id
 
+    def identity_key(self, transport_name: str) -> str | None:
+        """The bot's own identity key on a network (Matrix: its cross-signing master key),
+        for partner networks to pin; None where there is none, or not yet."""
+        transport = self.transports.get(transport_name)
+        return transport.identity_key if transport is not None else None
+
     async def retract(self, room: RoomRef, event_id: str) -> bool:
         """Delete one of the bot's own messages for everyone, where the network lets it
         (Matrix: a redaction; Signal: a remote delete); whether it did."""

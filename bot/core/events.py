@@ -6,9 +6,11 @@ plugins and the core only ever see these, never a Matrix or Signal object.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,20 @@ class MembershipEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CustomEvent(Event):
+    """An event of a type of its own (Matrix: a custom event type), for bot-to-bot use.
+
+    `vouched_by` is the cross-signing master key that vouches for the device that sent it
+    (the device signed by its owner's self-signing key, signed by that master key, and the
+    encryption session bound to that device), or None: then nothing vouches for it.
+    """
+
+    event_type: str
+    content: Mapping[str, Any]
+    vouched_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class UndecryptableEvent(Event):
     """A message the bot could not read, and never got the key for in time."""
 
@@ -115,6 +131,10 @@ class OutgoingMessage:
     mention_room: bool = False
     # Replaces a message the bot sent before (Matrix m.replace, Signal edit).
     edit_of: str | None = None
+    # A custom event instead of a message (Matrix only): its type, and its content as
+    # JSON text; `plain` then only describes it (for logs and tests).
+    event_type: str | None = None
+    data: str | None = None
 
 
 @dataclass(frozen=True)

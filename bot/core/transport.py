@@ -41,6 +41,10 @@ class Transport(Protocol):
     def own_user_id(self) -> str:
         """The bot's own id on this transport."""
 
+    # The bot's own identity key on this network (Matrix: its cross-signing master key),
+    # which another network's bot pins; None where there is none.
+    identity_key: str | None
+
     @property
     def last_activity(self) -> datetime | None:
         """When the transport last heard from its server (Matrix: a sync), None before.

@@ -21,15 +21,21 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 # Effectively "no limit": tests and benchmarks fan out far faster than a human.
 _UNLIMITED = {"per_second": 9999, "burst_count": 9999}
 
 # Every rate limiter Synapse 1.163 reads from config (synapse/config/ratelimiting.py),
-# except rc_federation (federation is off) which has a different shape.
+# except rc_federation, which has a different shape (see _FEDERATION).
 _RATE_LIMITS: dict[str, Any] = {
     "rc_message": _UNLIMITED,
     "rc_registration": _UNLIMITED,
@@ -49,6 +55,20 @@ _RATE_LIMITS: dict[str, Any] = {
     "rc_reports": _UNLIMITED,
     "rc_user_directory": _UNLIMITED,
     "rc_profile": _UNLIMITED,
+}
+
+# What a federating server adds (checked 2026-12-02, Synapse 1.163): servers on loopback
+# with self-signed certificates, fetching each other's keys directly.
+_FEDERATION: dict[str, Any] = {
+    "federation_verify_certificates": False,
+    "ip_range_whitelist": ["127.0.0.0/8"],
+    "rc_federation": {
+        "window_size": 1000,
+        "sleep_limit": 1000,
+        "sleep_delay": 1,
+        "reject_limit": 10000,
+        "concurrent": 1000,
+    },
 }
 
 _STOP_GRACE_SECONDS = 10.0
@@ -79,11 +99,20 @@ class SynapseHTTPError(RuntimeError):
 
 
 class LocalSynapse:
-    """One Synapse process with SQLite storage, all state under `workdir`."""
+    """One Synapse process with SQLite storage, all state under `workdir`.
 
-    def __init__(self, workdir: Path, server_name: str = "localhost") -> None:
+    `federating=True` makes it a server others on loopback can federate with: its name is
+    then `localhost:PORT` (an explicit port: no SRV or .well-known look-up), with a second
+    listener on that port serving federation over TLS with a self-signed certificate.
+    """
+
+    def __init__(
+        self, workdir: Path, server_name: str = "localhost", *, federating: bool = False
+    ) -> None:
         self._workdir = Path(workdir)
         self._server_name = server_name
+        self._federating = federating
+        self._federation_port: int | None = None
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log_handle: IO[bytes] | None = None
@@ -138,6 +167,10 @@ class LocalSynapse:
             raise RuntimeError("LocalSynapse is already running")
         self._workdir.mkdir(parents=True, exist_ok=True)
         self._port = _free_port()
+        if self._federating:
+            self._federation_port = _free_port()
+            self._server_name = f"localhost:{self._federation_port}"
+            _write_certificate(self._workdir / "tls.crt", self._workdir / "tls.key")
         self._write_config()
         self._write_signing_key()
         self._spawn()
@@ -249,6 +282,25 @@ class LocalSynapse:
         self.config_path.write_text(json.dumps(self._config(log_config), indent=2))
 
     def _config(self, log_config: Path) -> dict[str, Any]:
+        config = self._base_config(log_config)
+        if self._federation_port is not None:
+            del config["federation_domain_whitelist"]  # federate with anyone
+            config["listeners"].append(
+                {
+                    "port": self._federation_port,
+                    "bind_addresses": ["127.0.0.1"],
+                    "type": "http",
+                    "tls": True,
+                    "x_forwarded": False,
+                    "resources": [{"names": ["federation"], "compress": False}],
+                }
+            )
+            config["tls_certificate_path"] = str(self._workdir / "tls.crt")
+            config["tls_private_key_path"] = str(self._workdir / "tls.key")
+            config.update(_FEDERATION)
+        return config
+
+    def _base_config(self, log_config: Path) -> dict[str, Any]:
         return {
             "server_name": self._server_name,
             "public_baseurl": f"http://127.0.0.1:{self.port}/",
@@ -339,6 +391,33 @@ class LocalSynapse:
             if path.exists():
                 parts.append(f"--- {path} ---\n{path.read_text(errors='replace')[-max_chars:]}")
         return "\n".join(parts) or "(no log written)"
+
+
+def _write_certificate(certificate: Path, key: Path) -> None:
+    """A self-signed certificate for localhost, valid two days (the servers do not check it)."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(private, hashes.SHA256())
+    )
+    certificate.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key.chmod(0o600)
 
 
 def _free_port() -> int:

@@ -42,12 +42,14 @@ async def matrix_transport(app: Application) -> MatrixTransport:
             # The device keys must be on the server before they can be cross-signed.
             await client.keys_upload()
         vault = SecretSessions(app.state, CROSS_SIGNING_SECRET)
-        await ensure_cross_signing(client, vault, matrix.password_value())
+        keys = await ensure_cross_signing(client, vault, matrix.password_value())
     except BaseException:
         await client.close()
         raise
     wait = timedelta(seconds=settings.bot.undecryptable_wait_seconds)
-    return MatrixTransport(client, wait, DeviceTrust(client, matrix.trust_policy))
+    transport = MatrixTransport(client, wait, DeviceTrust(client, matrix.trust_policy))
+    transport.identity_key = keys.public("master")
+    return transport
 
 
 async def configured_transports(app: Application) -> list[Transport]:

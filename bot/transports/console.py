@@ -25,6 +25,7 @@ BOT_ID = "vecinos"
 
 class ConsoleTransport:
     name = TRANSPORT
+    identity_key: str | None = None
 
     def __init__(
         self,

@@ -8,7 +8,7 @@ from plugins.sightings.card import View
 from plugins.sightings.decisions import Verdict
 from plugins.sightings.feed import ReportFeed
 from plugins.sightings.ids import normalize_id
-from plugins.sightings.model import Report
+from plugins.sightings.model import Activity, Direction, Report
 from plugins.sightings.plugin import Sightings
 from plugins.sightings.signals import CLOSING, ChangeKind, FiledReport, ReportChange
 from plugins.sightings.store import ReportState
@@ -18,7 +18,9 @@ PLUGIN = Sightings
 __all__ = [
     "CLOSING",
     "PLUGIN",
+    "Activity",
     "ChangeKind",
+    "Direction",
     "FiledReport",
     "Report",
     "ReportChange",

@@ -87,6 +87,7 @@ class Sent:
 
 class FakeTransport:
     name = TRANSPORT
+    identity_key: str | None = None
 
     def __init__(self, clock: Callable[[], datetime] = wall_clock) -> None:
         self.sent: list[Sent] = []

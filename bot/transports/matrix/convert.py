@@ -9,6 +9,7 @@ import nio
 
 from bot.core.events import (
     Attachment,
+    CustomEvent,
     EditEvent,
     Event,
     LocationEvent,
@@ -23,6 +24,8 @@ from bot.core.events import (
 )
 
 TRANSPORT = "matrix"
+# Custom event types the bot reads (other unknown types are ignored): Vecinos' own.
+CUSTOM_NAMESPACE = "org.vecinos."
 
 _MEDIA_KINDS: dict[type[nio.Event], str] = {
     nio.RoomMessageImage: "image",
@@ -72,6 +75,8 @@ def to_normalized(room: nio.MatrixRoom, event: nio.Event) -> Event | None:
         return RedactionEvent(target_event_id=event.redacts, **common)
     if isinstance(event, nio.RoomMemberEvent):
         return _membership(event, common)
+    if isinstance(event, nio.UnknownEvent) and event.type.startswith(CUSTOM_NAMESPACE):
+        return CustomEvent(event_type=event.type, content=_content(event), **common)
     return None
 
 

@@ -11,8 +11,10 @@ trust policy allows (see `trust.py`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +22,7 @@ import aiohttp
 import nio
 
 from bot.core.backoff import Backoff
-from bot.core.events import OutgoingMessage, RoomRef, Sender, UndecryptableEvent
+from bot.core.events import CustomEvent, OutgoingMessage, RoomRef, Sender, UndecryptableEvent
 from bot.core.transport import TransportHost
 from bot.transports.matrix.api import ApiError
 from bot.transports.matrix.convert import (
@@ -78,6 +80,8 @@ class MatrixTransport:
         self.last_sync: datetime | None = None
         # Why the homeserver was last found unreachable, while it still is.
         self.unreachable: str | None = None
+        # The bot's cross-signing master key, which partners pin (set once it is known).
+        self.identity_key: str | None = None
 
     @property
     def own_user_id(self) -> str:
@@ -260,6 +264,8 @@ class MatrixTransport:
 
     async def _deliver(self, room: nio.MatrixRoom, event: nio.Event) -> None:
         normalized = to_normalized(room, event)
+        if isinstance(normalized, CustomEvent):
+            normalized = replace(normalized, vouched_by=self.trust.vouching_master(room, event))
         if normalized is not None:
             assert self._host is not None
             await self._host.deliver(normalized)
@@ -280,6 +286,9 @@ class MatrixTransport:
             )
 
     async def send(self, room_id: str, message: OutgoingMessage, *, key: str | None = None) -> str:
+        if message.event_type is not None and message.data is not None:
+            content = json.loads(message.data)
+            return await self._room_send(room_id, message.event_type, content, key)
         return await self._room_send(room_id, "m.room.message", to_content(message), key)
 
     async def react(self, room_id: str, event_id: str, emoji: str) -> str:

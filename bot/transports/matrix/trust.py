@@ -40,6 +40,8 @@ class DeviceTrust:
         # user -> device id -> the ed25519 key that the owner's self-signing key signed.
         self._signed: dict[str, dict[str, str]] = {}
         self._new_masters: dict[str, str] = {}
+        # Each user's master key, as last learned (cross-signing verified).
+        self._masters: dict[str, str] = {}
         self._shared: OrderedDict[str, set[tuple[str, str]]] = OrderedDict()
 
     @property
@@ -72,6 +74,7 @@ class DeviceTrust:
             if identity is None:
                 continue
             self._new_masters[user] = identity.master_key
+            self._masters[user] = identity.master_key
             for device_id, keys in (devices.get(user) or {}).items():
                 ed25519 = (keys.get("keys") or {}).get(f"ed25519:{device_id}")
                 if ed25519 and keys.get("device_id") == device_id and identity.signed(keys):
@@ -81,6 +84,25 @@ class DeviceTrust:
         """Master keys learned since the last call, by user, for the identity registry."""
         learned, self._new_masters = self._new_masters, {}
         return learned
+
+    def vouching_master(self, room: nio.MatrixRoom, event: nio.Event) -> str | None:
+        """The master key vouching for the device that sent a decrypted event: the device
+        (found by its curve25519 key) is cross-signed by its owner's self-signing key,
+        which that master key signed, and the megolm session, received first-hand, claims
+        the device's ed25519 key. None when any link is missing."""
+        sender_key = getattr(event, "sender_key", None)
+        session_id = getattr(event, "session_id", None)
+        olm = self._client.olm
+        if not getattr(event, "decrypted", False) or not sender_key or olm is None:
+            return None
+        devices = self._client.device_store.active_user_devices(event.sender)
+        device = next((d for d in devices if d.curve25519 == sender_key), None)
+        session = olm.inbound_group_store.get(room.room_id, sender_key, session_id)
+        if device is None or session is None or session.forwarding_chain:
+            return None
+        if session.ed25519 != device.ed25519 or not self.cross_signed(device):
+            return None
+        return self._masters.get(event.sender)
 
     def cross_signed(self, device: OlmDevice) -> bool:
         return bool(self._signed.get(device.user_id, {}).get(device.id) == device.ed25519)

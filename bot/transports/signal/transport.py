@@ -67,6 +67,7 @@ class SendError(Exception):
 
 class SignalTransport:
     name = TRANSPORT
+    identity_key: str | None = None
 
     def __init__(self, daemon: Daemon, converter: Converter, store: SignalStore) -> None:
         self.daemon = daemon

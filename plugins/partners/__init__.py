@@ -1,0 +1,8 @@
+"""Networks of networks (SPEC section 13): confirmed alerts shared with partner networks'
+bots over Matrix federation, each side pinning the other's identity key."""
+
+from plugins.partners.plugin import Partners
+
+PLUGIN = Partners
+
+__all__ = ["PLUGIN", "Partners"]

@@ -52,6 +52,8 @@ class BotSetup:
     sites: list[dict[str, Any]] = field(default_factory=list)
     # A free port by default: bots side by side (and parallel test runs) never share 9464.
     health_options: dict[str, Any] = field(default_factory=lambda: {"port": 0})
+    # Further top-level keys (a plugin's own, such as [[partners]]).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def config_path(self) -> Path:
@@ -89,6 +91,7 @@ class BotSetup:
             config["rooms"] = [{"areas": ["pilsen"], **room} for room in self.rooms]
         if self.sites:
             config["sites"] = [{"area": "pilsen", **site} for site in self.sites]
+        config.update(self.extra)
         self.config_path.write_text(tomli_w.dumps(config))
         return self.config_path
 

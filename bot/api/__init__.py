@@ -23,7 +23,7 @@ from bot.core.events import (
 )
 from bot.core.formatting import Rich, plain_message
 from bot.core.i18n import Translator
-from bot.core.identity import TrustResult
+from bot.core.identity import TrustResult, readable_key
 from bot.core.metrics import Metrics
 from bot.core.outbox import Delivery
 from bot.core.permissions import Level
@@ -74,5 +74,6 @@ __all__ = [
     "on_event",
     "plain_message",
     "reaction",
+    "readable_key",
     "utc_timestamp",
 ]

@@ -24,13 +24,15 @@ from bot.cli.common import (
     config_path,
 )
 from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.identity import readable_key
 from bot.runtime.app import DATABASE_FILE, Application, SecretSessions
-from bot.runtime.connect import MATRIX_SESSION, MATRIX_STORE_DIR
+from bot.runtime.connect import CROSS_SIGNING_SECRET, MATRIX_SESSION, MATRIX_STORE_DIR
 from bot.runtime.plugins import default_plugins, default_schema
 from bot.storage.cipher import DecryptionError
 from bot.storage.database import MigrationError
 from bot.storage.keys import ENV_VAR as DATA_KEY_ENV
 from bot.storage.keys import DataKey, DataKeyError, load_data_key
+from bot.transports.matrix.cross_signing import CrossSigningKeys
 from bot.transports.matrix.reach import VERSIONS, probe
 from bot.transports.matrix.session import CRYPTO_STORE
 
@@ -158,6 +160,18 @@ async def _check_login(checkup: _Checkup) -> str:
     return f"device {checkup.login['device_id']}, with its encryption store"
 
 
+async def _check_identity(checkup: _Checkup) -> str:
+    """The bot's identity key (its cross-signing master key), which partners pin."""
+    if checkup.settings.matrix is None:
+        return NOT_USED
+    assert checkup.app is not None
+    secret = await SecretSessions(checkup.app.state, CROSS_SIGNING_SECRET).load()
+    if secret is None:
+        return "not made yet: the first `vecinos run` makes it"
+    key = CrossSigningKeys.from_secret(secret).public("master")
+    return f"{readable_key(key)} (partner networks pin this key)"
+
+
 async def _check_session(checkup: _Checkup) -> str:
     answer = await _ask_as_bot(checkup, "/_matrix/client/v3/account/whoami")
     matrix, login = checkup.settings.matrix, checkup.login
@@ -222,6 +236,7 @@ _CHECKS: tuple[tuple[str, tuple[str, ...], _CheckFn], ...] = (
     ("database", ("data key",), _check_database),
     ("homeserver", ("config",), _check_homeserver),
     ("login", ("database",), _check_login),
+    ("identity", ("login",), _check_identity),
     ("session", ("login", "homeserver"), _check_session),
     ("rooms", ("session",), _check_rooms),
 )

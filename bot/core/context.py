@@ -105,11 +105,14 @@ class BotContext:
         name = await transport.room_name(room.room_id) if transport is not None else None
         return name or room.room_id
 
-    def identity_key(self, transport_name: str) -> str | None:
-        """The bot's own identity key on a network (Matrix: its cross-signing master key),
-        for partner networks to pin; None where there is none, or not yet."""
-        transport = self.transports.get(transport_name)
-        return transport.identity_key if transport is not None else None
+    def identity_keys(self) -> dict[str, str]:
+        """The bot's own identity key on each network that has one (Matrix: its
+        cross-signing master key), by transport: what partner networks pin."""
+        return {
+            name: transport.identity_key
+            for name, transport in self.transports.items()
+            if transport.identity_key is not None
+        }
 
     async def retract(self, room: RoomRef, event_id: str) -> bool:
         """Delete one of the bot's own messages for everyone, where the network lets it

@@ -18,6 +18,11 @@ from bot.storage.database import Database, utc_timestamp
 log = logging.getLogger(__name__)
 
 
+def readable_key(key: str, group: int = 4) -> str:
+    """An identity key in groups of four, to read out over the phone or compare by eye."""
+    return " ".join(key[i : i + group] for i in range(0, len(key), group))
+
+
 class Seen(Enum):
     KNOWN = "known"  # nothing new
     FIRST = "first"  # first sight: trusted from now on

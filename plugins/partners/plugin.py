@@ -30,6 +30,7 @@ from bot.api import (
     RoomRef,
     command,
     on_event,
+    readable_key,
 )
 from plugins.partners.config import PartnerConfig, PartnersConfig
 from plugins.partners.render import follow_up, partner_alert
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 
 MATRIX = "matrix"
 PREFIX = "partner:"
-KEY_GROUP = 4
 
 
 class Partners(Plugin):
@@ -191,8 +191,9 @@ class Partners(Plugin):
         """`!partner` lists partners, `!partner key` shows ours, `!partner trust BOT`
         re-pins a partner's new key."""
         if subcommand == "key":
-            key = self.bot.identity_key(MATRIX)
-            await ctx.reply(ctx.t("partners.own_key", identity=_readable(key) if key else "—"))
+            keys = self.bot.identity_keys()
+            shown = "; ".join(f"{name} {readable_key(key)}" for name, key in keys.items())
+            await ctx.reply(ctx.t("partners.own_key", identity=shown or "—"))
         elif subcommand == "trust":
             await ctx.reply(await self._trust(ctx, bot_id))
         else:
@@ -210,7 +211,7 @@ class Partners(Plugin):
             (self._id(partner),),
         )
         return ctx.t(
-            "partners.trusted", partner=partner.name(ctx.lang), identity=_readable(state["seen"])
+            "partners.trusted", partner=partner.name(ctx.lang), identity=readable_key(state["seen"])
         )
 
     async def _listing(self, ctx: CommandContext) -> str:
@@ -224,11 +225,6 @@ class Partners(Plugin):
                 ctx.t(f"partners.line_{status}", partner=partner.name(ctx.lang), bot=partner.bot)
             )
         return "\n".join(lines)
-
-
-def _readable(key: str) -> str:
-    """A key in groups of four, to read out or paste."""
-    return " ".join(key[i : i + KEY_GROUP] for i in range(0, len(key), KEY_GROUP))
 
 
 def _notifying(rich: Any) -> OutgoingMessage:

@@ -83,6 +83,7 @@ def test_check_reaches_the_homeserver_and_fails_cleanly_without_a_login(
         "database": "ok",
         "homeserver": "ok",
         "login": "FAILED",
+        "identity": "skipped",
         "session": "skipped",
         "rooms": "skipped",
         "": "warning",  # no admins
@@ -124,6 +125,10 @@ def test_init_logs_in_once_then_check_passes_and_init_never_overwrites(
     assert check.returncode == 0, check.stdout + check.stderr
     assert statuses(check.stdout).pop("") == "warning"  # the starter config has no admins
     assert set(statuses(check.stdout).values()) - {"warning"} == {"ok"}
+    identity = next(
+        line for line in check.stdout.splitlines() if line.startswith("ok      identity")
+    )
+    assert identity.endswith("(partner networks pin this key)")  # in groups of four
     assert len(devices(synapse, bot.access_token)) == 2  # check reused the stored login
 
     again = vecinos(*init, cwd=tmp_path)

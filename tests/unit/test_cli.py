@@ -234,7 +234,7 @@ def test_check_reports_a_bad_config_and_skips_what_needs_it(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("FAILED  config")
     assert "bot.command_prefix" in lines[0]
-    assert [line.split()[0] for line in lines[1:]] == ["skipped"] * 6
+    assert [line.split()[0] for line in lines[1:]] == ["skipped"] * 7
 
 
 def test_check_passes_for_a_console_only_config(
@@ -244,10 +244,10 @@ def test_check_passes_for_a_console_only_config(
     path = write_config(tmp_path, "")
     assert cli.main(["check", "-c", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["ok"] * 7 + ["warning"]
+    assert [line.split()[0] for line in lines] == ["ok"] * 8 + ["warning"]
     assert lines[0].endswith(": 0 areas, 0 rooms")
-    assert all("not used" in line for line in lines[3:7])
-    assert lines[7].startswith("warning             no admins: nobody can !trust")
+    assert all("not used" in line for line in lines[3:8])
+    assert lines[8].startswith("warning             no admins: nobody can !trust")
     assert (tmp_path / "data" / "vecinos.db").exists()
 
 

@@ -225,3 +225,75 @@ async def test_a_changed_key_suspends_the_partner_until_an_admin_re_pins_it(
         n.hood_b, from_bot(n.cicero, "CONFIRMED by Pilsen Network"), timeout=60
     )
     assert "Cermak & Kedzie" in alert.body
+
+
+async def test_a_ring_of_three_networks_does_not_loop(
+    federation: tuple[LocalSynapse, ...], federated_users: Users, tmp_path: Path, unique: str
+) -> None:
+    """Pilsen -> Cicero -> Lawndale -> Pilsen, each sending its own area on: an alert of
+    Pilsen reaches Cicero, and goes no further."""
+    a, b = federation
+    org = await federated_users(0, "org")  # makes the exchange rooms
+    names = {"p": (a, "pilsen"), "c": (b, "cicero"), "l": (a, "lawndale")}
+    setups = {k: new_bot_setup(s, tmp_path / k, f"{k}-{unique}") for k, (s, _) in names.items()}
+    ana, rosa, bea, lu = (
+        await federated_users(0, "ana"),
+        await federated_users(0, "rosa"),
+        await federated_users(1, "bea"),
+        await federated_users(0, "lu"),
+    )
+    hoods = {
+        "p": await ana.create_encrypted_room(invite=[setups["p"].user_id]),
+        "c": await bea.create_encrypted_room(invite=[setups["c"].user_id]),
+        "l": await lu.create_encrypted_room(invite=[setups["l"].user_id]),
+    }
+    mods = await rosa.create_encrypted_room(invite=[setups["p"].user_id])
+    for key, setup in setups.items():
+        area = names[key][1]
+        setup.extra_areas = [area] if area != "pilsen" else []
+        setup.allowed_users = [org.user_id, ana.user_id, rosa.user_id, bea.user_id, lu.user_id]
+        setup.rooms = [{"id": hoods[key], "role": "neighborhood", "areas": [area]}]
+    setups["p"].moderators = [rosa.user_id]
+    setups["p"].rooms.append({"id": mods, "role": "moderation", "areas": ["pilsen"]})
+    ring = [("p", "c"), ("c", "l"), ("l", "p")]  # (sender, receiver)
+    exchange = {
+        pair: await org.create_encrypted_room(invite=[setups[k].user_id for k in pair])
+        for pair in ring
+    }
+    keys = {}
+    for key, setup in setups.items():
+        bot = await start_bot(setup, plugins=default_plugins())
+        for pair, room in exchange.items():
+            if key in pair:
+                await wait_until_joined(bot, room, timeout=60)
+        keys[key] = bot.matrix.identity_key
+        await bot.stop()
+    for sender, receiver in ring:
+        room, area = exchange[(sender, receiver)], names[sender][1]
+        setups[sender].extra.setdefault("partners", []).append(
+            partner(receiver, setups[receiver], keys[receiver], room, send_areas=[area])
+        )
+        ours = names[receiver][1]
+        setups[receiver].extra.setdefault("partners", []).append(
+            partner(sender, setups[sender], keys[sender], room, areas={area: ours})
+        )
+    bots = [await start_bot(setup, plugins=default_plugins()) for setup in setups.values()]
+    try:
+        for bot, hood in zip(bots, hoods.values(), strict=True):
+            await wait_until_joined(bot, hood)
+        await ana.send_text(hoods["p"], "!report where: 18th & Ashland | what: detaining")
+        ack = await ana.wait_for_message(hoods["p"], from_bot(setups["p"], "UNCONFIRMED"))
+        await rosa.send_text(mods, f"!confirm {REPORT_ID.findall(ack.body)[0]}")
+        await bea.wait_for_message(hoods["c"], from_bot(setups["c"], "CONFIRMED by p"), timeout=60)
+        # Lawndale's bot is alive and has had time: still nothing reached it.
+        await lu.send_text(hoods["l"], "!ping")
+        await lu.wait_for_message(hoods["l"], from_bot(setups["l"], "Pong"), timeout=60)
+        await asyncio.sleep(2)
+        assert not [e for e in lu.messages(hoods["l"]) if "CONFIRMED" in e.body]
+        path = f"/_matrix/client/v3/rooms/{exchange[('c', 'l')]}/messages?dir=b&limit=100"
+        events = a.admin_request("GET", path, token=org.access_token)["chunk"]
+        from_cicero = [e["type"] for e in events if e["sender"] == setups["c"].user_id]
+        assert from_cicero == ["m.room.member"]  # it joined, and sent nothing on
+    finally:
+        for bot in bots:
+            await bot.stop()

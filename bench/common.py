@@ -322,7 +322,7 @@ class BotFiles:
                 "user_id": self.user.user_id,
                 "password": self.user.password,
             },
-            "reports": {"per_person_limit": 100},
+            "reports": {"per_person_limit": 100, "timezone": "America/Chicago"},
             # Several bots may run at once: the health endpoint on a free port each.
             "health": {"port": 0},
             "areas": [AREA],

@@ -9,6 +9,8 @@ One loopback Synapse serves every scenario (each with its own accounts and rooms
   memory      RSS of `vecinos run` with 500 joined rooms vs the bare nio bot process
   store       the SQLCipher crypto store vs the previous release's plaintext one: RSS with
               200 rooms and the `!ping` round trip (bench/store.py)
+  partners    a confirmation to the partner network's alert across two federating
+              homeservers, vs a plain nio message across them (bench/partners.py)
 
     python -m bench [--quick] [--json FILE] [--only ping,burst]
 
@@ -33,12 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import burst, fanout, memory, ping, processing, store
+from bench import burst, fanout, memory, partners, ping, processing, store
 from bench.report import Figure, Results, table
 from bot.devtools.local_synapse import LocalSynapse
 from bot.ops.logs import setup_logging
 
-SCENARIOS = ("processing", "ping", "fanout", "burst", "memory", "store")
+SCENARIOS = ("processing", "ping", "fanout", "burst", "memory", "store", "partners")
 Measured = tuple[list[Figure], dict[str, Any]]
 
 
@@ -54,6 +56,7 @@ class Plan:
     memory_seconds: float
     store_rooms: int
     store_rounds: int
+    partner_rounds: int
 
 
 FULL = Plan(
@@ -67,6 +70,7 @@ FULL = Plan(
     memory_seconds=10.0,
     store_rooms=200,
     store_rounds=20,
+    partner_rounds=10,
 )
 QUICK = Plan(
     processing=processing.Sizes(warm_up=50, pings=300, reports=150),
@@ -79,6 +83,7 @@ QUICK = Plan(
     memory_seconds=3.0,
     store_rooms=20,
     store_rounds=4,
+    partner_rounds=3,
 )
 
 
@@ -102,6 +107,7 @@ def scenarios(
         "store": lambda: store.measure(
             synapse, workdir / "store", plan.store_rooms, plan.store_rounds, plan.memory_seconds
         ),
+        "partners": lambda: partners.measure(workdir / "partners", plan.partner_rounds),
     }
 
 

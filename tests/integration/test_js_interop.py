@@ -27,6 +27,7 @@ from integration.matrix_clients import UserFactory
 from bot.core.events import Event, MessageEvent, UndecryptableEvent
 from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
 from bot.runtime import connect
+from bot.transports.matrix.cross_signing import CrossSigningKeys
 
 pytestmark = pytest.mark.integration
 
@@ -190,8 +191,8 @@ async def test_the_bot_without_cross_signing_fails_both_ways_with_the_strict_js_
 ) -> None:
     """The control on the bot itself: everything as above but its device not cross-signed."""
 
-    async def no_cross_signing(*_args: object) -> None:
-        return None
+    async def no_cross_signing(*_args: object) -> CrossSigningKeys:
+        return CrossSigningKeys.generate()  # made, but never uploaded nor used to sign
 
     monkeypatch.setattr(connect, "ensure_cross_signing", no_cross_signing)
     js_user = await register_js_user(synapse)

@@ -15,10 +15,11 @@ from testkit.networks import MODS, PILSEN_EN
 from testkit.world import start_world
 
 from bot.core.config import ConfigError
+from bot.core.events import CustomEvent, RoomRef
 from bot.runtime.app import Application
 from bot.storage.keys import DataKey
 from plugins.partners import Partners
-from plugins.partners.wire import from_wire, to_wire
+from plugins.partners.wire import EVENT_TYPE, from_wire, to_wire
 from plugins.relay import Relay
 from plugins.sightings import ReportFeed, Sightings
 
@@ -124,3 +125,60 @@ async def test_partner_key_shows_ours_in_groups_of_four(tmp_path: Path) -> None:
         ]
     finally:
         await app.stop()
+
+
+PARTNER_BOT = "@vecinos:cicero.example.org"
+EXCHANGE = "exchange"
+PARTNER = f"""
+[[rooms]]
+id = "alerts-lv"
+transport = "console"
+role = "alerts"
+areas = ["little-village"]
+
+[[partners]]
+name_en = "Cicero Network"
+name_es = "Red de Cicero"
+bot = "{PARTNER_BOT}"
+master_key = "{KEY}"
+room = "{EXCHANGE}"
+areas = {{ cicero = "little-village" }}
+"""
+
+
+def partner_event(world: Any, content: dict[str, Any], vouched_by: str | None = KEY) -> Any:
+    fields = world._fields(EXCHANGE, PARTNER_BOT, None)
+    return CustomEvent(
+        **{**fields, "room": RoomRef("matrix", EXCHANGE)},
+        event_type=EVENT_TYPE,
+        content=content,
+        vouched_by=vouched_by,
+    )
+
+
+async def test_a_partner_alert_is_shown_once_across_replays_and_restarts(
+    tmp_path: Path, key: DataKey
+) -> None:
+    world = await start_world(tmp_path, key, rooms=PARTNER, plugins=[Sightings, Relay, Partners])
+    try:
+
+        def shown() -> list[str]:
+            return [s.room_id for s in world.transport.sent if "by Cicero Network" in s.text]
+
+        alert = {**WIRE, "area": "cicero"}
+        await world.deliver(partner_event(world, alert))
+        await world.deliver(partner_event(world, alert))  # the same change, sent again
+        assert shown() == ["alerts-lv"]  # the mapped area's room, once
+        await world.restart()
+        await world.deliver(partner_event(world, alert))  # and again after a restart
+        assert shown() == ["alerts-lv"]
+
+        other = {**alert, "alert": "RNOKEY"}
+        await world.deliver(partner_event(world, other, vouched_by=None))  # nothing vouches
+        await world.deliver(partner_event(world, {**other, "area": "elsewhere"}))  # unmapped
+        assert shown() == ["alerts-lv"]
+        await world.deliver(partner_event(world, other, vouched_by="B" * 43))  # another key
+        assert shown() == ["alerts-lv"]  # suspended, and the moderators told
+        assert any("identity key of the partner network" in t for t in world.texts(MODS))
+    finally:
+        await world.app.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import peewee
 import pytest
 import sqlcipher3
 from nio.crypto import OlmAccount, OlmDevice
@@ -39,7 +40,7 @@ def test_a_new_store_shows_no_member_device_or_room(tmp_path: Path) -> None:
     assert again.load_account().identity_keys == account.identity_keys
     assert "ANADEVICE" in again.load_device_keys()[ANA]
     # Another key reads nothing (SQLCipher's failed page check surfaces as one of these).
-    with pytest.raises((sqlcipher3.DatabaseError, MemoryError)):
+    with pytest.raises((sqlcipher3.DatabaseError, peewee.DatabaseError, MemoryError)):
         EncryptedStore(BOT, DEVICE, str(tmp_path), "another key", "crypto.db")
 
 

@@ -52,7 +52,15 @@ class EncryptedStore(DefaultStore):  # type: ignore[misc]  # nio has no type hin
         return SqlCipherDatabase(
             self.database_path,
             passphrase=store_key(self.pickle_key),
-            pragmas={"foreign_keys": 1, "secure_delete": 1},
+            pragmas={
+                "foreign_keys": 1,
+                "secure_delete": 1,
+                # Fewer flushes: a commit is a WAL append (encrypted as well), flushed at
+                # checkpoints. A crash loses nothing; a power cut may lose the last commits,
+                # that is room keys made moments before, which are then asked for again.
+                "journal_mode": "wal",
+                "synchronous": "normal",
+            },
         )
 
     def __post_init__(self) -> None:

@@ -82,8 +82,9 @@ class Rich:
             html = html[: -len("<br>")]
         return html
 
-    def message(self) -> OutgoingMessage:
-        return OutgoingMessage(plain=self.plain, html=self.html)
+    def message(self, *, notice: bool = True) -> OutgoingMessage:
+        """The message; `notice=False` for one that notifies (alerts, calls: m.text)."""
+        return OutgoingMessage(plain=self.plain, html=self.html, notice=notice)
 
 
 def _escape_lines(value: str) -> str:

@@ -41,7 +41,7 @@ class Callouts:
 
             def message(room: RoomRef) -> OutgoingMessage:
                 rich = render.callout(report_id, change.report, self.feed.view(room), [])
-                return _notifying(rich)
+                return rich.message(notice=False)
 
             await self.bot.broadcasts.open(
                 f"{CALLOUT}{change.seq}",
@@ -60,7 +60,7 @@ class Callouts:
 
                 def standdown(room: RoomRef) -> OutgoingMessage:
                     text = self.feed.view(room).t(f"dispatch.standdown_{kind}", id=report_id)
-                    return _notifying(Rich().bold(text))
+                    return Rich().bold(text).message(notice=False)
 
                 await self.bot.broadcasts.revise(
                     callout, str(change.seq), follow_up=standdown, urgent=True
@@ -78,7 +78,8 @@ class Callouts:
             return
 
         def edit(room: RoomRef) -> OutgoingMessage:
-            return _notifying(render.callout(report_id, report, self.feed.view(room), responders))
+            rich = render.callout(report_id, report, self.feed.view(room), responders)
+            return rich.message(notice=False)
 
         version = ",".join(f"{p.person[:8]}{p.state.value}" for p in responders)
         await self.bot.broadcasts.revise(
@@ -88,7 +89,3 @@ class Callouts:
 
 def _callout_topic(report_id: str) -> str:
     return f"{CALLOUT}{report_id}"
-
-
-def _notifying(rich: Rich) -> OutgoingMessage:
-    return OutgoingMessage(plain=rich.plain, html=rich.html, notice=False)

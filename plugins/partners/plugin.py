@@ -124,7 +124,7 @@ class Partners(Plugin):
         state = await self._state(partner)
         pinned = state["pinned"] or partner.master_key
         if key != pinned:
-            await self._suspend(partner, key)
+            await self._suspend(partner, key, told=state["seen"] == key)
             return False
         return not state["suspended"]
 
@@ -133,7 +133,8 @@ class Partners(Plugin):
 
         def render(room: RoomRef) -> OutgoingMessage:
             view = self.feed.view(room)
-            return _notifying(partner_alert(alert, partner.name(view.t.lang), area, view))
+            rich = partner_alert(alert, partner.name(view.t.lang), area, view)
+            return rich.message(notice=False)
 
         if alert.change is ChangeKind.CONFIRMED:
             targets = self.bot.broadcasts.audience(ALERTS, area)
@@ -147,7 +148,7 @@ class Partners(Plugin):
 
         def follow(room: RoomRef) -> OutgoingMessage:
             view = self.feed.view(room)
-            return _notifying(follow_up(alert, partner.name(view.t.lang), view))
+            return follow_up(alert, partner.name(view.t.lang), view).message(notice=False)
 
         quiet = alert.change is ChangeKind.STALE
         await self.bot.broadcasts.revise(
@@ -165,14 +166,14 @@ class Partners(Plugin):
         )
         return dict(row) if row is not None else {"pinned": None, "seen": None, "suspended": 0}
 
-    async def _suspend(self, partner: PartnerConfig, key: str) -> None:
-        state = await self._state(partner)
+    async def _suspend(self, partner: PartnerConfig, key: str, *, told: bool) -> None:
+        """Suspend the partner; the moderators hear of each new key once (`told`)."""
         await self.bot.db.execute(
             "INSERT INTO partner_keys (partner, seen, suspended) VALUES (?, ?, 1)"
             " ON CONFLICT (partner) DO UPDATE SET seen = excluded.seen, suspended = 1",
             (self._id(partner), key),
         )
-        if state["seen"] != key:
+        if not told:
             log.warning("a partner's identity key changed: partner suspended until re-pinned")
             await self.bot.tell_moderators(
                 "partners.key_changed",
@@ -225,8 +226,3 @@ class Partners(Plugin):
                 ctx.t(f"partners.line_{status}", partner=partner.name(ctx.lang), bot=partner.bot)
             )
         return "\n".join(lines)
-
-
-def _notifying(rich: Any) -> OutgoingMessage:
-    message: OutgoingMessage = rich.message()
-    return OutgoingMessage(plain=message.plain, html=message.html, notice=False)

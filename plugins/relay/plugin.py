@@ -12,7 +12,6 @@ change relayed is remembered, and the changes after it are caught up at start.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,7 +87,7 @@ class Relay(Plugin):
             targets.append(Target(change.reporter_room, change.reporter_thread))
 
         def render(room: RoomRef) -> OutgoingMessage:
-            return _notifying(alert(change, change.at, self.feed.view(room)).message())
+            return alert(change, change.at, self.feed.view(room)).message(notice=False)
 
         # The key names the confirmation: report ids can come back after a purge.
         key = f"{PREFIX}{change.seq}"
@@ -104,10 +103,10 @@ class Relay(Plugin):
         confirmed_at = broadcast.opened_at
 
         def edit(room: RoomRef) -> OutgoingMessage:
-            return _notifying(alert(change, confirmed_at, self.feed.view(room)).message())
+            return alert(change, confirmed_at, self.feed.view(room)).message(notice=False)
 
         def follow(room: RoomRef) -> OutgoingMessage:
-            return _notifying(follow_up(change, self.feed.view(room)).message())
+            return follow_up(change, self.feed.view(room)).message(notice=False)
 
         # Going stale only edits: a follow-up would wake everyone to say nothing happened.
         stale = change.kind is ChangeKind.STALE
@@ -148,7 +147,7 @@ class Relay(Plugin):
         targets = self.bot.broadcasts.audience(ALERTS, report.area)
 
         def render(room: RoomRef) -> OutgoingMessage:
-            return _notifying(debunk(report_id, report, note, self.feed.view(room)).message())
+            return debunk(report_id, report, note, self.feed.view(room)).message(notice=False)
 
         topic, now = f"{DEBUNK}{report_id}", datetime.now(UTC)
         key = f"{topic}:{filed_at.timestamp():.6f}"  # a report id can come back after a purge
@@ -166,8 +165,3 @@ class Relay(Plugin):
 
 def _topic(change: ReportChange) -> str:
     return f"{PREFIX}{change.report_id}"
-
-
-def _notifying(message: OutgoingMessage) -> OutgoingMessage:
-    """Alerts notify: m.text, not a notice."""
-    return replace(message, notice=False)

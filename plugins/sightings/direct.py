@@ -15,6 +15,7 @@ from cachetools import TTLCache
 
 from bot.api import REPORTS, BotContext, EventContext, MessageEvent
 from plugins.sightings.model import IntakeRules
+from plugins.sightings.notify import Notifier
 from plugins.sightings.parser import area_named
 
 KEEP_SECONDS = 600
@@ -31,8 +32,9 @@ class Placed:
 
 
 class DirectAreas:
-    def __init__(self, bot: BotContext) -> None:
+    def __init__(self, bot: BotContext, notifier: Notifier) -> None:
         self.bot = bot
+        self._notifier = notifier
         # (transport, room id, person) -> what followed `!report`, waiting for its area.
         self._waiting: TTLCache[tuple[str, str, str], str] = TTLCache(MAX_WAITING, KEEP_SECONDS)
 
@@ -85,11 +87,8 @@ class DirectAreas:
         return room.transport, room.room_id, self.bot.person(ctx.event.sender.user_id)
 
     def _names(self, ctx: EventContext[MessageEvent], slugs: list[str]) -> str:
-        names = []
-        for slug in slugs:
-            area = self.bot.settings.area(slug)
-            names.append(area.name(ctx.lang) if area is not None else slug)
-        return ", ".join(names)
+        view = self._notifier.view(ctx.lang)
+        return ", ".join(view.area_name(slug) for slug in slugs)
 
 
 def _named_area(details: str, rules: IntakeRules) -> tuple[str | None, str]:

@@ -74,7 +74,7 @@ class Sightings(Plugin):
         self.decisions = Decisions(bot, self.store, self.notifier, self.signals, self._now)
         self.guided = GuidedReports(bot, self.intake, self.notifier, self._now)
         self.threads = ReportThreads(bot, self.store, self.notifier, self.decisions)
-        self.direct = DirectAreas(bot)
+        self.direct = DirectAreas(bot, self.notifier)
         retention = timedelta(days=bot.settings.section(SightingsConfig).reports.retention_days)
         feed = ReportFeed(self.signals, self.store, self.notifier, self.decisions, retention)
         bot.provide(ReportFeed, feed)
@@ -399,9 +399,7 @@ def _alert_due(stored: StoredReport, now: datetime, limits: ReportsSection) -> A
     quiet = now - (stored.last_news or stored.created_at)
     if quiet >= timedelta(hours=limits.alert_expire_hours):
         return Action.LAPSE
-    last = stored.last_decision
-    stale = last is not None and last.action is Action.STALE
-    if quiet >= timedelta(hours=limits.alert_stale_hours) and not stale:
+    if quiet >= timedelta(hours=limits.alert_stale_hours) and not stored.marked_stale:
         return Action.STALE
     return None
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.api import Rich
 from plugins.sightings.card import BADGES, View
-from plugins.sightings.lifecycle import Action, Status
+from plugins.sightings.lifecycle import Status
 from plugins.sightings.store import ReportStore, StoredReport
 
 # False alarms, and alerts cleared, of this long ago still show.
@@ -73,9 +73,9 @@ def _nothing(status: AreaStatus, view: View) -> str:
 
 
 def _active_key(stored: StoredReport) -> str:
-    last = stored.last_decision
-    stale = last is not None and last.action is Action.STALE
-    return "sightings.status_cmd.active_stale" if stale else "sightings.status_cmd.active"
+    if stored.marked_stale:
+        return "sightings.status_cmd.active_stale"
+    return "sightings.status_cmd.active"
 
 
 def _line(stored: StoredReport, view: View, key: str) -> str:

@@ -105,6 +105,12 @@ class StoredReport:
         return max((d.at for d in self.history if d.action in NEWS), default=None)
 
     @property
+    def marked_stale(self) -> bool:
+        """A confirmed alert said to be maybe over, with no news since."""
+        last = self.last_decision
+        return last is not None and last.action is Action.STALE
+
+    @property
     def key(self) -> str:
         """Base of idempotency keys for this report's messages; unique even when a purged
         report's id is given again later."""

@@ -9,16 +9,14 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from integration import bot_harness
 from integration.bot_harness import BotSetup, from_bot, start_bot, wait_until_joined
 from integration.matrix_clients import UserFactory
-from nio.store import MatrixStore
 
+from bench.plain_store import PlaintextStore
 from bot.runtime.plugins import default_plugins
-from bot.transports.matrix.store import EncryptedStore
 
 pytestmark = pytest.mark.integration
 
@@ -89,14 +87,6 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
     assert found == []
 
 
-class PreviousReleaseStore(EncryptedStore):
-    """The store as the previous release kept it: nio's SQLite in the clear (device trust
-    in memory, as now)."""
-
-    def _create_database(self) -> Any:
-        return MatrixStore._create_database(self)
-
-
 async def test_a_store_from_the_previous_release_is_encrypted_on_first_start(
     setup: BotSetup, user_factory: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,7 +94,7 @@ async def test_a_store_from_the_previous_release_is_encrypted_on_first_start(
     setup.allowed_users = [alice.user_id]
     room = await alice.create_encrypted_room(invite=[setup.user_id])
     with monkeypatch.context() as old:
-        old.setattr("bot.transports.matrix.session.EncryptedStore", PreviousReleaseStore)
+        old.setattr("bot.transports.matrix.session.EncryptedStore", PlaintextStore)
         bot = await start_bot(setup)
         await wait_until_joined(bot, room)
         await alice.send_text(room, "!ping")

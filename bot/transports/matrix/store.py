@@ -77,7 +77,7 @@ def encrypt_in_place(path: Path, pickle_key: str) -> bool:
     the rename leaves the plaintext store working (and the copy is made again next time),
     after it the encrypted one. The plaintext journal, if any, goes too.
     """
-    if not path.exists() or path.read_bytes()[: len(PLAIN_SQLITE)] != PLAIN_SQLITE:
+    if not _is_plain_sqlite(path):
         return False
     copy = path.with_name(f"{path.name}.encrypting")
     copy.unlink(missing_ok=True)
@@ -97,6 +97,15 @@ def encrypt_in_place(path: Path, pickle_key: str) -> bool:
     path.with_name(f"{path.name}-journal").unlink(missing_ok=True)
     log.info("encrypted the Matrix encryption store in place")
     return True
+
+
+def _is_plain_sqlite(path: Path) -> bool:
+    """Whether the file starts with SQLite's clear header (read at every start: 16 bytes)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(PLAIN_SQLITE)) == PLAIN_SQLITE
+    except FileNotFoundError:
+        return False
 
 
 def _flush(path: Path) -> None:

@@ -75,6 +75,9 @@ class CommandSpec:
     direct: bool = False
     # Where `!help` lists it: by rank, then by its name in the reader's language.
     rank: int = 50
+    # It limits each person itself (and answers with the wait), so the general per-person
+    # command limit leaves it alone: what it takes in is never dropped unanswered.
+    own_limit: bool = False
     params: tuple[Param, ...] = ()
 
     def display_name(self, lang: Language) -> str:
@@ -122,10 +125,12 @@ def command(
     roles: frozenset[str] | None = None,
     direct: bool = False,
     rank: int = 50,
+    own_limit: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Declare a plugin method as a command; its signature declares the arguments.
     `roles` limits it to rooms of those traits; `direct` also allows it in direct chats;
-    a lower `rank` lists it earlier in `!help` (the commands used most, first)."""
+    a lower `rank` lists it earlier in `!help` (the commands used most, first); `own_limit`
+    exempts it from the per-person command limit, as it keeps a limit of its own."""
 
     def decorate(func: Handler) -> Handler:
         spec = CommandSpec(
@@ -135,6 +140,7 @@ def command(
             roles=roles,
             direct=direct,
             rank=rank,
+            own_limit=own_limit,
             params=_params_of(func),
         )
         setattr(func, COMMAND_ATTR, spec)

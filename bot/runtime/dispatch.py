@@ -8,6 +8,7 @@ listeners. Permissions and room roles are checked here, for every command.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
@@ -46,10 +47,14 @@ class Dispatcher:
         self._ledger = ledger
         self._state = state
         self.now = now
-        self._limits = SlidingWindow(bot.settings.bot.commands_per_minute, 60.0)
-        # One "slow down" a minute at most, or the warning itself becomes the flood.
-        self._warnings = SlidingWindow(1, 60.0)
+        self._limits = SlidingWindow(bot.settings.bot.commands_per_minute, 60.0, self._seconds)
+        # The wait is said once a minute at most, or the warning itself becomes the flood.
+        self._warnings = SlidingWindow(1, 60.0, self._seconds)
         self.suggestions = Suggestions()
+
+    def _seconds(self) -> float:
+        """The rate limits' clock: `now`, which tests move by hand."""
+        return self.now().timestamp()
 
     @property
     def max_age(self) -> timedelta:
@@ -140,7 +145,7 @@ class Dispatcher:
         lang = await self._command_language(event, name, bound)
         ctx = CommandContext(self.bot, event, lang)
         ctx.level = await self.bot.level_of(event.room, event.sender.user_id, direct=ctx.direct)
-        if not await self._within_rate_limit(ctx):
+        if not await self._within_rate_limit(ctx, bound):
             return "rate_limited"
         if bound is None:
             await self._unknown(ctx, name, rest)
@@ -235,13 +240,18 @@ class Dispatcher:
         kinds = " / ".join(_role_name(ctx, role) for role in settings.roles_fitting(roles))
         return ctx.t("core.wrong_room", command=command, roles=kinds)
 
-    async def _within_rate_limit(self, ctx: CommandContext) -> bool:
-        """Every command counts, unknown and refused ones too: each of them gets an answer."""
+    async def _within_rate_limit(self, ctx: CommandContext, bound: BoundCommand | None) -> bool:
+        """Every command counts, unknown and refused ones too: each of them gets an answer.
+        A command with a limit of its own is left to it. Past the limit, the person hears
+        how long to wait, again a minute later if they are still past it."""
+        if bound is not None and bound.spec.own_limit:
+            return True
         person = self.bot.person(ctx.event.sender.user_id)
         if self._limits.allow(person):
             return True
         if self._warnings.allow(person):
-            await ctx.reply(ctx.t("core.slow_down"))
+            wait = _wait(ctx, self._limits.retry_after(person))
+            await ctx.reply(ctx.t("core.slow_down", wait=wait))
         return False
 
 
@@ -249,6 +259,14 @@ def _role_name(ctx: CommandContext, role: str) -> str:
     """A role as people call it; its own name when no loaded plugin words it."""
     key = f"role.{role}"
     return ctx.t(key) if ctx.bot.catalog.has(key) else role
+
+
+def _wait(ctx: CommandContext, seconds: float) -> str:
+    """A wait as people say it: "40 seconds", "2 minutes"."""
+    whole = max(1, math.ceil(seconds))
+    if whole < 60:
+        return ctx.t("core.wait_seconds", count=whole)
+    return ctx.t("core.wait_minutes", count=math.ceil(whole / 60))
 
 
 def _shortened(name: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from testkit.console import ConsoleChat, console_settings
+from testkit.fakes import FakeClock
 
 from bot.core.commands import command
 from bot.core.config import Settings
@@ -28,8 +29,11 @@ PONG_ES = "¡Pong! Vecinos está aquí."
 ERROR_EN = (
     "Something went wrong on my side. Your message was not lost; please try again in a minute."
 )
-SLOW_DOWN_EN = "You are sending commands very fast. Please wait a minute and try again."
 UNENCRYPTED_EN = "This room is not end-to-end encrypted, so I will not work here"
+
+
+def slow_down_en(wait: str) -> str:
+    return f"You are sending commands very fast. Please wait {wait} and try again."
 
 
 class Tools(Plugin):
@@ -49,11 +53,16 @@ class Tools(Plugin):
     async def boom(self, ctx: CommandContext) -> None:
         raise RuntimeError("handler broke")
 
+    @command("tally", own_limit=True)
+    async def tally(self, ctx: CommandContext) -> None:
+        await ctx.reply("tallied")  # a command with a per-person limit of its own
+
 
 TOOL_HELP = {
     "help.verify": "Mark a report verified.",
     "help.modonly": "Only in the moderation room.",
     "help.boom": "Always fails.",
+    "help.tally": "Counts, with a limit of its own.",
 }
 
 
@@ -315,20 +324,76 @@ async def test_logs_name_no_user_and_no_message_text(
     assert "detaining" not in caplog.text
 
 
-async def test_the_21st_command_in_a_minute_gets_one_warning_then_silence(
+def on_clock(bot: ConsoleBot) -> FakeClock:
+    """The bot's clock, moved by hand from now (events keep their real, recent time)."""
+    clock = FakeClock(datetime.now(UTC))
+    bot.app.use_clock(clock)
+    return clock
+
+
+async def test_the_21st_command_in_a_minute_gets_the_wait_then_silence(
     bot: ConsoleBot,
 ) -> None:
+    clock = on_clock(bot)
     for _ in range(20):
         assert await bot.say("!ping") == [PONG_EN]
-    assert await bot.say("!ping") == [SLOW_DOWN_EN]
+    clock.now += timedelta(seconds=15)
+    assert await bot.say("!ping") == [slow_down_en("45 seconds")]
     assert await bot.say("!ping") == []
     assert await bot.say("!ping", user="luis") == [PONG_EN]  # per person
+    clock.now += timedelta(seconds=45)
+    assert await bot.say("!ping", user=NEIGHBOR) == [PONG_EN]  # the minute has passed
+
+
+async def test_past_the_limit_the_wait_is_said_again_each_minute_never_more(
+    bot: ConsoleBot,
+) -> None:
+    # A command every 2 seconds for 3 minutes, 20 a minute allowed: 10 a minute are over.
+    clock, start = on_clock(bot), datetime.now(UTC)
+    answers: dict[int, list[str]] = {}
+    for second in range(0, 180, 2):
+        clock.now = start + timedelta(seconds=second)
+        answers[second] = await bot.say("!ping")
+    waits = {second: said for second, said in answers.items() if said and said != [PONG_EN]}
+    assert waits == {
+        40: [slow_down_en("20 seconds")],
+        100: [slow_down_en("20 seconds")],
+        160: [slow_down_en("20 seconds")],
+    }
+    assert sum(said == [PONG_EN] for said in answers.values()) == 60
+    # Quiet for a minute, and all is as before.
+    clock.now = start + timedelta(seconds=240)
+    for _ in range(20):
+        assert await bot.say("!ping") == [PONG_EN]
+
+
+async def test_the_wait_is_said_in_the_persons_language(bot: ConsoleBot) -> None:
+    clock = on_clock(bot)
+    assert await bot.say("!lang es") == ["Listo: te hablaré en español."]
+    for _ in range(19):
+        await bot.say("!ping")
+    assert await bot.say("!ping") == [
+        "Estás enviando comandos muy rápido. Espera 1 minuto y vuelve a intentarlo."
+    ]
+    clock.now += timedelta(seconds=59)
+    assert await bot.say("!ping") == []
+
+
+async def test_a_command_with_its_own_limit_is_left_to_it(bot: ConsoleBot) -> None:
+    on_clock(bot)
+    for _ in range(25):
+        assert await bot.say("!tally") == ["tallied"]
+    for _ in range(20):
+        assert await bot.say("!ping") == [PONG_EN]  # it did not count toward the limit
+    assert await bot.say("!ping") == [slow_down_en("1 minute")]
+    assert await bot.say("!tally") == ["tallied"]  # past the limit too
 
 
 async def test_unknown_commands_count_toward_the_rate_limit(bot: ConsoleBot) -> None:
+    on_clock(bot)
     for n in range(20):
         assert len(await bot.say(f"!nonsense{n}")) == 1
-    assert await bot.say("!nonsense") == [SLOW_DOWN_EN]
+    assert await bot.say("!nonsense") == [slow_down_en("1 minute")]
     assert await bot.say("!verify") == []
 
 

@@ -246,6 +246,8 @@ class Dispatch(Plugin):
         verifier = await self.store.verifier(call.report_id, person)
         if verifier is None or verifier.state is not State.ON_SCENE:
             await self._arrive(ctx, call.report_id, now)
+        if note:
+            await self.feed.keep_plates(call.report_id, note)  # the moderators get the plates
         await self.store.observe(call.report_id, person, _who(ctx)[1], chosen, note or None, now)
         view = self.feed.view(ctx.room, ctx.lang)
         lines = [render.observed(_who(ctx)[1], call.report_id, chosen, note, view)]

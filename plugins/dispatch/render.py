@@ -31,7 +31,8 @@ def callout(report_id: str, report: Report, view: View, responders: list[Person]
     """The call for responders once the report is confirmed, with who is going so far."""
     t = view.t
     title = t("dispatch.callout_title", area=view.area_name(report.area), id=report_id)
-    body = t("dispatch.callout_body", activity=view.activity(report), location=report.location)
+    location = view.public(report.location)
+    body = t("dispatch.callout_body", activity=view.activity(report), location=location)
     rich = Rich().bold(title).newline().line(body)
     _sighting(rich, report, view)
     going = [p.name for p in responders if p.state is not State.NOT_GOING]
@@ -70,7 +71,7 @@ def observed(who: str, report_id: str, outcome: Outcome, note: str, view: View) 
     text = t(
         "dispatch.observed", who=who, id=report_id, outcome=t(f"dispatch.outcome.{outcome.value}")
     )
-    return f"{text}\n{note}" if note else text
+    return f"{text}\n{view.public(note)}" if note else text
 
 
 def minutes(view: View, count: int) -> str:
@@ -87,7 +88,7 @@ def _card_line(person: Person, view: View) -> str:
 
 
 def _sighting(rich: Rich, report: Report, view: View) -> None:
-    t = view.t
+    t, report = view.t, view.readable(report)
     rich.bold(f"{view.label('location')}: ").line(report.location)
     activity = view.activity(report)
     what = f"{activity} — {report.description}" if report.description else activity

@@ -1,5 +1,7 @@
 """The alert as it crosses to a partner network: a versioned custom event type carrying
-what the neighbors need to act on, never the plate, the reporter, the moderators or notes."""
+what the neighbors need to act on, never the plate, the reporter, the moderators or notes.
+Where a plate was written in a text, the text carries U+E100 instead, which a receiving
+Vecinos shows as "[plate: moderators only]" in its reader's language."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from plugins.sightings import Activity, ChangeKind, Direction, ReportChange
+from plugins.sightings import Activity, ChangeKind, Direction, ReportChange, without_plates
 
 EVENT_TYPE = "org.vecinos.alert.v1"
 VERSION: Literal[1] = 1
@@ -42,12 +44,12 @@ def to_wire(change: ReportChange) -> str:
         seq=change.seq,
         change=change.kind,
         area=report.area,
-        location=report.location,
+        location=without_plates(report.location),
         activity=report.activity,
-        description=report.description,
+        description=report.description and without_plates(report.description),
         agents=report.agents,
         vehicles=report.vehicles,
-        vehicle=report.vehicle,
+        vehicle=report.vehicle and without_plates(report.vehicle),
         direction=report.direction,
         observed_at=report.observed_at,
         at=change.at,

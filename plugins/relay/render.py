@@ -1,4 +1,6 @@
 """How an alert looks: what neighbors need to act on, never the plate or attachments.
+Texts go through `view.readable` / `view.public`, which show a plate written in them as
+"[plate: moderators only]".
 
 Built with `Rich` only, so every piece of report text is escaped in the HTML body.
 """
@@ -22,7 +24,7 @@ HEADERS: dict[ChangeKind, tuple[str, str]] = {
 
 def alert(change: ReportChange, confirmed_at: datetime, view: View) -> Rich:
     """The alert as it stands after `change` (the first post, or an edit of it)."""
-    t, report = view.t, change.report
+    t, report = view.t, view.readable(change.report)
     badge, title = HEADERS[change.kind]
     header = t(title, time=view.clock(change.last_update))
     rich = Rich().bold(f"{badge} {header} · {view.area_name(report.area)}").newline()
@@ -48,7 +50,7 @@ def alert(change: ReportChange, confirmed_at: datetime, view: View) -> Rich:
 
 def debunk(report_id: str, report: Report, note: str, view: View) -> Rich:
     """The FALSE ALARM notice: what was rumored, that it was checked, and where to look."""
-    t = view.t
+    t, report = view.t, view.readable(report)
     rich = Rich().bold(t("relay.debunk_title", area=view.area_name(report.area), id=report_id))
     rich.newline().line(
         t(
@@ -59,13 +61,13 @@ def debunk(report_id: str, report: Report, note: str, view: View) -> Rich:
         )
     )
     if note:
-        rich.line(note)
+        rich.line(view.public(note))
     return rich.italic(t("relay.debunk_status", status=view.command("status")))
 
 
 def follow_up(change: ReportChange, view: View) -> Rich:
     """The short message that points at the alert when it changes."""
-    t, note = view.t, change.note or ""
+    t, note = view.t, view.public(change.note or "")
     if change.kind is ChangeKind.EXPIRED:
         since = view.clock(change.last_update)
         return Rich().bold(t("relay.follow_expired", id=change.report_id, time=since))
@@ -82,7 +84,8 @@ def _field(rich: Rich, view: View, name: str, value: str) -> None:
 def _note(rich: Rich, change: ReportChange, view: View) -> None:
     if not change.note:
         return
+    note = view.public(change.note)
     if change.kind is ChangeKind.UPDATED:
-        rich.line(view.t("relay.update_line", note=change.note))
+        rich.line(view.t("relay.update_line", note=note))
     elif change.kind is ChangeKind.RETRACTED:
-        rich.line(view.t("relay.reason_line", reason=change.note))
+        rich.line(view.t("relay.reason_line", reason=note))

@@ -9,6 +9,7 @@ from plugins.sightings.decisions import Verdict
 from plugins.sightings.feed import ReportFeed
 from plugins.sightings.ids import normalize_id
 from plugins.sightings.model import Activity, Direction, Report
+from plugins.sightings.plates import without_plates
 from plugins.sightings.plugin import Sightings
 from plugins.sightings.signals import CLOSING, ChangeKind, FiledReport, ReportChange
 from plugins.sightings.store import ReportState
@@ -30,4 +31,5 @@ __all__ = [
     "Verdict",
     "View",
     "normalize_id",
+    "without_plates",
 ]

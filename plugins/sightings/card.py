@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from bot.api import Rich, Translator
 from plugins.sightings.lifecycle import UNDECIDED, Action, Status
 from plugins.sightings.model import LONG_TEXT, Problem, Report
+from plugins.sightings.plates import restored, shown
 from plugins.sightings.store import Decision, StoredReport
 
 BADGES: dict[Status, str] = {
@@ -43,6 +44,36 @@ class View:
     def time(self, moment: datetime) -> str:
         """A local clock time with its zone (14:32 CST): the first time in a message."""
         return moment.astimezone(self.zone).strftime("%H:%M %Z")
+
+    def when_seen(self, moment: datetime, filed: datetime) -> str:
+        """`time`, with the day when that was before the day it was reported (both local):
+        "yesterday 23:00 CST", "Dec 4 23:00 CST"."""
+        local = moment.astimezone(self.zone)
+        days = (filed.astimezone(self.zone).date() - local.date()).days
+        if days < 1:
+            return self.time(moment)
+        if days == 1:
+            return self.t("sightings.day.yesterday", time=self.time(moment))
+        month = self.t(f"sightings.month.{local.month}")
+        return self.t("sightings.day.date", month=month, day=local.day, time=self.time(moment))
+
+    def public(self, text: str) -> str:
+        """User text as it may be read outside the moderation rooms: plates hidden."""
+        return shown(text, self.t("sightings.plate_hidden"))
+
+    def readable(self, report: Report, *, moderation: bool = False) -> Report:
+        """The report with its texts as this reader may see them: the plates back in place
+        for the moderators, else each one as "[plate: moderators only]"."""
+
+        def text(value: str) -> str:
+            return restored(value, report.plates) if moderation else self.public(value)
+
+        texts = {
+            name: text(value)
+            for name in ("location", "description", "vehicle", "notes")
+            if (value := getattr(report, name)) is not None
+        }
+        return report.model_copy(update=texts)
 
     def clock(self, moment: datetime) -> str:
         """A local clock time, as people say it (14:32), where the message names the zone."""
@@ -80,8 +111,11 @@ def card(stored: StoredReport, view: View, extra: Sequence[Rich] = ()) -> Rich:
     t = view.t
     rich = Rich().bold(f"{BADGES[stored.status]} {stored.id} · {t(_status(stored.status))}")
     rich.newline()
-    _field_lines(rich, stored.report, view, moderation=True)
+    _field_lines(rich, stored.report, view, moderation=True, filed=stored.created_at)
     rich.line(t("sightings.card.corroborations", count=stored.corroborations))
+    for field, text in stored.report.unread:
+        value = restored(text, stored.report.plates)
+        rich.line(t("sightings.card.unread", noun=t(f"sightings.noun.{field}"), value=value))
     if stored.report.cut:
         rich.line(t("sightings.card.cut", max=LONG_TEXT))
     if stored.duplicate_of:
@@ -91,7 +125,7 @@ def card(stored: StoredReport, view: View, extra: Sequence[Rich] = ()) -> Rich:
     if stored.history:
         rich.bold(t("sightings.card.history")).newline()
         for decision in stored.history:
-            rich.line(_history_line(decision, view))
+            rich.line(_history_line(decision, view, stored.report.plates))
     for section in extra:
         rich.extend(section).newline()
     return rich.italic(next_steps(stored, view))
@@ -101,11 +135,16 @@ def acknowledgement(stored: StoredReport, view: View) -> Rich:
     t, report_id, report = view.t, stored.id, stored.report
     rich = Rich().bold(t("sightings.ack.title", id=report_id)).newline()
     rich.line(t("sightings.ack.unconfirmed"))
-    _field_lines(rich, report, view, moderation=False)
-    if report.plate or report.attachments:
+    _field_lines(rich, report, view, moderation=False, filed=stored.created_at)
+    if report.plates or report.attachments:
         rich.line(t("sightings.ack.private_parts"))
     if report.cut:
         rich.line(t("sightings.ack.cut", max=LONG_TEXT))
+    for field, _text in report.unread:
+        if field == "when":
+            rich.line(t("sightings.ack.unread_when"))
+        else:
+            rich.line(t("sightings.ack.unread", noun=t(f"sightings.noun.{field}")))
     if stored.similar_to:
         seen = f"{view.command('seen')} {stored.similar_to}"
         rich.line(t("sightings.ack.similar", original=stored.similar_to, seen=seen))
@@ -125,7 +164,7 @@ def listing(reports: Iterable[StoredReport], view: View) -> Rich:
             view.t(_status(stored.status)),
             view.area_name(stored.area),
             view.clock(report.observed_at),
-            report.location,
+            restored(report.location, report.plates),
             view.t(f"sightings.activity.{report.activity.value}"),
             view.t("sightings.card.corroborations", count=stored.corroborations),
         ]
@@ -136,7 +175,9 @@ def listing(reports: Iterable[StoredReport], view: View) -> Rich:
 
 
 def problem_text(problem: Problem, t: Translator) -> str:
-    params = dict(problem.params)
+    # What the person wrote, shown back in a room: never a plate in it.
+    hidden = t("sightings.plate_hidden")
+    params = {name: shown(value, hidden) for name, value in problem.params.items()}
     if problem.field:
         # The key's name ("where") for counts, the field as a noun in sentences.
         params["field"] = t(f"sightings.field.{problem.field}")
@@ -148,13 +189,15 @@ def _status(status: Status) -> str:
     return f"sightings.status.{status.value}"
 
 
-def _field_lines(rich: Rich, report: Report, view: View, *, moderation: bool) -> None:
-    t = view.t
+def _field_lines(
+    rich: Rich, report: Report, view: View, *, moderation: bool, filed: datetime
+) -> None:
+    t, report = view.t, view.readable(report, moderation=moderation)
     lines: list[tuple[str, str]] = [
         ("area", view.area_name(report.area)),
         ("location", report.location + (f" ({report.geo})" if report.geo else "")),
         ("what", _activity(report, t)),
-        ("when", view.time(report.observed_at)),
+        ("when", view.when_seen(report.observed_at, filed)),
         ("source", t(f"sightings.source.{report.source.value}")),
     ]
     lines += _optional_lines(report, t, moderation)
@@ -178,8 +221,8 @@ def _optional_lines(report: Report, t: Translator, moderation: bool) -> list[tup
         lines.append(("direction", t(f"sightings.direction.{report.direction.value}")))
     if report.notes:
         lines.append(("notes", report.notes))
-    if moderation and report.plate:
-        lines.append(("plate", report.plate))
+    if moderation and report.plates:
+        lines.append(("plate", ", ".join(report.plates)))
     if moderation and report.attachments:
         names = (_attachment(a.kind, a.name, t) for a in report.attachments)
         lines.append(("attachments", "; ".join(names)))
@@ -201,7 +244,7 @@ def _vehicles(report: Report, unknown: str) -> str:
     return f"{count} ({report.vehicle})" if report.vehicle else count
 
 
-def _history_line(decision: Decision, view: View) -> str:
+def _history_line(decision: Decision, view: View, plates: Sequence[str]) -> str:
     t = view.t
     if decision.actor is not None:
         who = decision.actor.name
@@ -215,7 +258,7 @@ def _history_line(decision: Decision, view: View) -> str:
         action=t(f"sightings.action.{decision.action.value}"),
         who=who,
     )
-    return f"{line}: {decision.note}" if decision.note else line
+    return f"{line}: {restored(decision.note, plates)}" if decision.note else line
 
 
 def next_steps(stored: StoredReport, view: View) -> str:

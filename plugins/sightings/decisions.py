@@ -20,6 +20,7 @@ from plugins.sightings.card import BADGES, View, next_steps
 from plugins.sightings.config import SightingsConfig
 from plugins.sightings.lifecycle import RULES, Action, Status, next_status
 from plugins.sightings.notify import Notifier
+from plugins.sightings.plates import PlateKeeper, has_plate
 from plugins.sightings.signals import KIND_OF_ACTION, ReportChange, ReportSignals
 from plugins.sightings.store import Actor, Change, Decision, ReportStore, StoredReport
 
@@ -101,12 +102,13 @@ class Decisions:
             return Result(False, refusal)
         status = next_status(request.action, stored.status)
         assert status is not None  # _refusal checked the lifecycle
+        stored, note = await self._kept_back(stored, request.note)
         change = Change(
             action=request.action,
             status=status,
             at=self._now(),
             actor=request.actor,
-            note=request.note,
+            note=note,
             duplicate_of=request.duplicate_of,
             cause=request.cause,
         )
@@ -128,7 +130,8 @@ class Decisions:
             return Verdict.NOT_UNDECIDED
         if self.bot.person(actor.user_id) == stored.reporter:
             return Verdict.OWN_REPORT
-        change = Change(Action.CONFIRM, Status.CONFIRMED, self._now(), actor, note, cause=cause)
+        stored, kept = await self._kept_back(stored, note)
+        change = Change(Action.CONFIRM, Status.CONFIRMED, self._now(), actor, kept, cause=cause)
         if await self._record(stored, change) is None:
             return Verdict.NOT_UNDECIDED
         return Verdict.CONFIRMED
@@ -137,8 +140,33 @@ class Decisions:
         """The reporter answered a "needs info" question: back to new, moderators see it."""
         if next_status(Action.ANSWER, stored.status) is None:
             return False
-        change = Change(Action.ANSWER, Status.NEW, self._now(), note=answer, cause=cause)
+        stored, kept = await self._kept_back(stored, answer)
+        change = Change(Action.ANSWER, Status.NEW, self._now(), note=kept, cause=cause)
         return await self._record(stored, change) is not None
+
+    async def keep_plates(self, report_id: str, text: str) -> str:
+        """`text` (written about the report) with its plates as marks; the plates join the
+        report's, so the moderators see them on its card."""
+        stored = await self._store.get(report_id)
+        if stored is None:
+            return PlateKeeper().hide(text)
+        return (await self._kept_back(stored, text))[1] or ""
+
+    async def _kept_back(
+        self, stored: StoredReport, note: str | None
+    ) -> tuple[StoredReport, str | None]:
+        """The note with its plates as marks, and the report with them among its plates
+        (stored first, so a mark never names a plate the report lacks)."""
+        if not note or not has_plate(note):
+            return stored, note
+        keeper = PlateKeeper(stored.report.plates)
+        kept = keeper.hide(note)
+        report = stored.report.model_copy(update={"plates": tuple(keeper.plates)})
+        if report != stored.report and await self._store.replace_report(
+            stored.id, stored.version, report
+        ):
+            stored = await self._store.get(stored.id) or stored
+        return stored, kept
 
     async def by_clock(self, report_id: str, action: Action) -> bool:
         """A change nobody made but time: expiry of an undecided report, an alert going
@@ -268,11 +296,17 @@ class Decisions:
                 id=stored.id,
                 original=stored.duplicate_of or "",
                 hours=hours,
+                answer=view.command("answer"),
             )
         )
         if decision.note:
-            message.newline().italic(decision.note)
-        await self._notifier.tell_reporter(stored, message, key=f"sightings:notice:{decision.seq}")
+            message.newline().italic(view.public(decision.note))
+        await self._notifier.tell_reporter(stored, message, key=notice_key(decision.seq))
+
+
+def notice_key(seq: int) -> str:
+    """The outbox key of the reporter's notice of decision `seq`."""
+    return f"sightings:notice:{seq}"
 
 
 def change_of(stored: StoredReport, decision: Decision) -> ReportChange | None:

@@ -39,6 +39,8 @@ class Dialog:
     area: str | None = None
     # The answers that carried the plate: removed from the room once the report is filed.
     plate_events: list[str] = field(default_factory=list)
+    # Started by a written report that lacked its place: filed once the place is given.
+    written: bool = False
 
     @property
     def room(self) -> RoomRef:
@@ -134,7 +136,7 @@ def _take(dialog: Dialog, step: str, text: str) -> None:
 
 
 def _advance(dialog: Dialog) -> Outcome:
-    if dialog.step + 1 >= len(STEPS):
+    if dialog.step + 1 >= len(STEPS) or dialog.written:
         return Finished()
     dialog.step += 1
     return Ask()

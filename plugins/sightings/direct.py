@@ -78,6 +78,10 @@ class DirectAreas:
             return None
         return Placed(area, self._waiting.pop(where))
 
+    def asking(self, ctx: EventContext[MessageEvent]) -> bool:
+        """Whether the person was asked here for a report's area and has not named it."""
+        return self._where(ctx) in self._waiting
+
     def forget(self, person: str) -> None:
         for where in [w for w in self._waiting if w[2] == person]:
             del self._waiting[where]

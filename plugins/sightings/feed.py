@@ -116,6 +116,12 @@ class ReportFeed:
         """Edit the report's cards now that a section has something new to show."""
         await self._notifier.refresh_cards(report_id)
 
+    async def keep_plates(self, report_id: str, text: str) -> str:
+        """`text` written about the report (a verifier's note) with each plate in it hidden,
+        and those plates kept on the report for its moderators. Show the result with
+        `view.public`."""
+        return await self._decisions.keep_plates(report_id, text)
+
     async def confirm_on_scene(
         self, report_id: str, user_id: str, name: str, note: str, cause: str
     ) -> Verdict:

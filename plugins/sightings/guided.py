@@ -35,7 +35,8 @@ from plugins.sightings.dialog import (
 from plugins.sightings.intake import Filing, Intake
 from plugins.sightings.model import AttachmentNote, Problem
 from plugins.sightings.notify import Notifier
-from plugins.sightings.parser import build_report
+from plugins.sightings.parser import RawFields, build_report
+from plugins.sightings.plates import has_plate
 
 TIMEOUT_JOB = "sightings.dialog_timeout"
 # A dialog that timed out while the bot was down is forgotten after this, unannounced.
@@ -58,7 +59,14 @@ class GuidedReports:
             minutes=self.bot.settings.section(SightingsConfig).reports.dialog_timeout_minutes
         )
 
-    async def start(self, ctx: EventContext[MessageEvent], area: str | None = None) -> None:
+    async def start(
+        self,
+        ctx: EventContext[MessageEvent],
+        area: str | None = None,
+        written: RawFields | None = None,
+    ) -> None:
+        """Ask step by step; with `written` (a report typed without its place), ask only
+        where, and file it with what was written."""
         person = self.bot.person(ctx.event.sender.user_id)
         if await self._dialogs.load(person, self._now()) is not None:
             await ctx.reply(ctx.t("sightings.dialog.already_open"))
@@ -72,9 +80,13 @@ class GuidedReports:
             lang=ctx.lang,
             started_at=event.timestamp.isoformat(),
             area=area,
+            raw=dict(written or {}),
+            written=written is not None,
+            plate_events=[event.event_id] if has_plate(event.body) else [],
         )
         await self._save(person, dialog)
-        intro = Rich().line(ctx.t("sightings.dialog.intro"))
+        key = "sightings.dialog.need_place" if written is not None else "sightings.dialog.intro"
+        intro = Rich().line(ctx.t(key))
         if not ctx.direct and self.bot.settings.invites.direct_chats:
             report = self._notifier.view(ctx.lang).command("report")
             intro.line(ctx.t("sightings.dialog.private", report=report))
@@ -112,7 +124,7 @@ class GuidedReports:
             return True
         plate = dialog.raw.get("plate")
         outcome = answer(dialog, ctx.event.body)
-        if dialog.raw.get("plate") not in (None, plate):
+        if dialog.raw.get("plate") not in (None, plate) or has_plate(ctx.event.body):
             dialog.plate_events.append(ctx.event.event_id)
         await self._continue(person, dialog, ctx.event, outcome)
         return True

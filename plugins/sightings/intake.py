@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.api import BotContext, Language, Rich, RoomRef
-from plugins.sightings.card import View, acknowledgement
+from bot.api import BotContext, Language, RoomRef
+from plugins.sightings.card import acknowledgement
 from plugins.sightings.config import SightingsConfig
 from plugins.sightings.model import IntakeRules, Report
 from plugins.sightings.notify import Notifier
@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 SAME_SIGHTING = timedelta(minutes=60)
 # How long the acknowledgement waits for urgent messages (a dispatch call) to go first.
 URGENT_FIRST_SECONDS = 2.0
-# Why a message carrying a plate was removed, as the homeserver records it (no details).
-REMOVAL = "report details kept with the moderators"
 
 
 @dataclass(frozen=True)
@@ -121,26 +119,8 @@ class Intake:
             filing.room, filing.thread_root, ack, f"{stored.key}:ack"
         )
         await self._store.acknowledged(report_id, sent.event_id)
-        await self._keep_plate_private(filing, view)
+        await self._notifier.remove_plate_messages(
+            filing.room, filing.thread_root, filing.user_id, filing.plate_events, filing.lang
+        )
         log.debug("filed report %s", report_id)
         return report_id
-
-    async def _keep_plate_private(self, filing: Filing, view: View) -> None:
-        """A plate is for the moderators: its messages leave the room where the bot may
-        remove them ([reports] redact_plates, keep_plates_in), and the reporter hears why."""
-        limits = self.bot.settings.section(SightingsConfig).reports
-        room = filing.room
-        if (
-            not filing.plate_events
-            or not limits.redact_plates
-            or self.bot.room_config(room) is None  # a direct chat: nobody else sees it
-            or room.room_id in limits.keep_plates_in
-        ):
-            return
-        removed = [e for e in filing.plate_events if await self.bot.remove(room, e, REMOVAL)]
-        if removed:
-            text = view.t("sightings.plate_removed", report=view.command("report"))
-            key = f"sightings:plate-removed:{removed[0]}"
-            await self._notifier.in_thread(
-                room, filing.thread_root, Rich().text(text), key, mentions=(filing.user_id,)
-            )

@@ -110,7 +110,10 @@ class IntakeRules:
 
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 COUNT = TypeAdapter(Count)
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+SHORT_TEXT = 200
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT)
+]
 # What people write at length (the description, notes): longer text is cut here, not refused.
 LONG_TEXT = 1000
 LongText = Annotated[
@@ -148,7 +151,8 @@ class Report(BaseModel):
     agents: Count | None = None  # None: unknown
     vehicles: Count | None = None
     vehicle: ShortText | None = None
-    plate: Plate | None = None  # moderation room only
+    # Moderation rooms only. Texts above name them by marks (see `plates`).
+    plates: tuple[Plate, ...] = ()
     markings: tuple[Marking, ...] = ()
     direction: Direction | None = None
     notes: LongText | None = None
@@ -157,6 +161,19 @@ class Report(BaseModel):
     stale: bool = False
     # Set at intake: the description or notes were longer than LONG_TEXT and were cut.
     cut: bool = False
+    # Fields the bot could not read, with what was written: (field, text). The report is
+    # filed without them; the moderators see the text and may ask.
+    unread: tuple[tuple[str, ShortText], ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_plate_before(cls, data: Any) -> Any:
+        """Reports stored before several plates were kept had one `plate`."""
+        if isinstance(data, dict) and "plate" in data:
+            data = dict(data)
+            plate = data.pop("plate")
+            data.setdefault("plates", (plate,) if plate else ())
+        return data
 
     @field_validator("area")
     @classmethod
@@ -220,6 +237,6 @@ def problem_of(error: ValidationError) -> Problem:
         return Problem("empty_location" if name == "location" else "empty", name)
     if kind == "string_too_long":
         return Problem("too_long", name, {"max": ctx.get("max_length", "")})
-    if kind == "string_pattern_mismatch" and name == "plate":
-        return Problem("bad_plate", name)
+    if kind == "string_pattern_mismatch" and name in ("plate", "plates"):
+        return Problem("bad_plate", "plate")
     return Problem("invalid", name)

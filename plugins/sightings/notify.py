@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from bot.api import (
     MODERATION,
@@ -28,6 +28,9 @@ from plugins.sightings.config import SightingsConfig
 from plugins.sightings.store import Card, ReportStore, StoredReport
 
 log = logging.getLogger(__name__)
+
+# Why a message carrying a plate was removed, as the homeserver records it (no details).
+REMOVAL = "report details kept with the moderators"
 
 # Another plugin's part of the moderator card (who is going to the scene): given the report's
 # id and area and a room's view, the part to show, if any.
@@ -177,6 +180,32 @@ class Notifier:
         )
 
     # --- conversation -------------------------------------------------------------------
+
+    async def remove_plate_messages(
+        self,
+        room: RoomRef,
+        thread_root: str,
+        user_id: str,
+        events: Sequence[str],
+        lang: Language,
+    ) -> None:
+        """A plate is for the moderators: the person's messages that held one leave the room
+        where the bot may remove them ([reports] redact_plates, keep_plates_in), and the
+        person hears why, in the report's thread."""
+        limits = self.bot.settings.section(SightingsConfig).reports
+        if (
+            not events
+            or not limits.redact_plates
+            or self.bot.room_config(room) is None  # a direct chat: nobody else sees it
+            or room.room_id in limits.keep_plates_in
+        ):
+            return
+        removed = [e for e in events if await self.bot.remove(room, e, REMOVAL)]
+        if removed:
+            view = self.view(lang)
+            text = view.t("sightings.plate_removed", report=view.command("report"))
+            key = f"sightings:plate-removed:{removed[0]}"
+            await self.in_thread(room, thread_root, Rich().text(text), key, mentions=(user_id,))
 
     async def in_thread(
         self,

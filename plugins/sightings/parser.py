@@ -13,8 +13,8 @@ to the caller: the answer is a `Report` or a `Problem`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +24,7 @@ from plugins.sightings.model import (
     COUNT,
     LONG_TEXT,
     MAX_COUNT,
+    SHORT_TEXT,
     Activity,
     AttachmentNote,
     Direction,
@@ -35,6 +36,7 @@ from plugins.sightings.model import (
     Source,
     validate_report,
 )
+from plugins.sightings.plates import PlateKeeper, split_plates
 from plugins.sightings.vocabulary import quote
 
 RawFields = dict[str, str]
@@ -113,7 +115,12 @@ def _keyed_fields(segments: list[str], strict: bool) -> RawFields:
 
 
 def _one_line(text: str) -> RawFields:
-    location, _, description = text.replace("\n", " ").partition(";")
+    """ "place; what is happening"; without a ";" it is all description, and the place is
+    asked for."""
+    text = text.replace("\n", " ").strip()
+    if ";" not in text:
+        return {"what": text} if text else {}
+    location, _, description = text.partition(";")
     raw = {"location": location.strip()}
     if description.strip():
         raw["what"] = description.strip()
@@ -137,9 +144,13 @@ def build_report(
     geo: str | None = None,
     attachments: Iterable[AttachmentNote] = (),
 ) -> Report | Problem:
+    """The report of raw fields. Only a missing or unknown place or area, or a time that
+    cannot be in the past, refuses it: other fields that cannot be read are left unknown
+    and listed in `unread` for the moderators."""
+    raw, plates = kept_back(raw)
     try:
         data = _typed_fields(raw, rules, observed_default or rules.now)
-        data["attachments"] = tuple(attachments)
+        data.update(attachments=tuple(attachments), plates=plates)
         if geo:
             data["geo"] = geo
         return validate_report(data, rules)
@@ -150,38 +161,68 @@ def build_report(
 def updated_report(report: Report, raw: Mapping[str, str]) -> Report | Problem:
     """`report` with the fields an answer gives ("vehicles: 2 | direction: north"); notes
     add up. Where, when and the area stay as filed."""
+    raw, plates = kept_back(raw, report.plates)
+    unread: list[tuple[str, str]] = []
     try:
-        data: dict[str, Any] = {}
+        data: dict[str, Any] = {"plates": plates}
         what, notes = _fitted(raw.get("what", "")), raw.get("notes", "").strip()
         if what:
             data.update(activity=activity_of(what), description=what)
-            data.update(counts_in(what))
-        data.update(_optional_fields(raw))
+            data.update(counts_in(what, unread))
+        data.update(_optional_fields(raw, unread))
         if notes:
             data["notes"] = _fitted("; ".join(filter(None, [report.notes, notes])))
+        data["unread"] = (*report.unread, *unread)
         return validate_report({**report.model_dump(), **data}, None)
     except ProblemError as error:
         return error.problem
 
 
+def kept_back(
+    raw: Mapping[str, str], known: Sequence[str] = ()
+) -> tuple[RawFields, tuple[str, ...]]:
+    """The fields with every plate written in them replaced by its mark, and the report's
+    plates: `known` ones, then those of the `plate:` field, then those found in the text."""
+    keeper = PlateKeeper(known)
+    for plate in split_plates(raw.get("plate", "")):
+        keeper.keep(plate)
+    cleaned = {key: keeper.hide(value) for key, value in raw.items() if key != "plate"}
+    return cleaned, tuple(keeper.plates)
+
+
 def _typed_fields(raw: Mapping[str, str], rules: IntakeRules, sent_at: datetime) -> dict[str, Any]:
     what, notes = _fitted(raw.get("what", "")), _fitted(raw.get("notes", ""))
+    unread: list[tuple[str, str]] = []
     data: dict[str, Any] = {
         "location": raw.get("location", ""),
         "activity": activity_of(what),
         "description": what or None,
-        "observed_at": parse_time(raw["when"], rules, sent_at) if raw.get("when") else sent_at,
+        "observed_at": _observed_at(raw, rules, sent_at, unread),
         "area": area_of(raw["area"], rules) if raw.get("area") else rules.default_area,
     }
-    if raw.get("source"):
-        data["source"] = parse_source(raw["source"])
     # Counts written in the description count unless given under their own key.
-    data.update(counts_in(what))
-    data.update(_optional_fields(raw))
+    data.update(counts_in(what, unread))
+    data.update(_optional_fields(raw, unread))
     if notes:
         data["notes"] = notes
     data["cut"] = (what, notes) != (raw.get("what", "").strip(), raw.get("notes", "").strip())
+    data["unread"] = tuple(unread)
     return data
+
+
+def _observed_at(
+    raw: Mapping[str, str], rules: IntakeRules, sent_at: datetime, unread: list[tuple[str, str]]
+) -> datetime:
+    """When it was seen; a time that cannot be read is left as when the report was sent."""
+    if not raw.get("when"):
+        return sent_at
+    try:
+        return parse_time(raw["when"], rules, sent_at)
+    except ProblemError as error:
+        if error.problem.key == "future_time":
+            raise
+        unread.append(("when", _unread_text(raw["when"])))
+        return sent_at
 
 
 def _fitted(text: str) -> str:
@@ -191,20 +232,23 @@ def _fitted(text: str) -> str:
     return text if len(text) <= LONG_TEXT else text[: LONG_TEXT - 1].rstrip() + "…"
 
 
-def _optional_fields(raw: Mapping[str, str]) -> dict[str, Any]:
+def _optional_fields(raw: Mapping[str, str], unread: list[tuple[str, str]]) -> dict[str, Any]:
+    """The optional fields given; one that cannot be read goes to `unread` instead."""
     data: dict[str, Any] = {}
-    if raw.get("agents"):
-        data["agents"] = parse_count("agents", raw["agents"])
-    if raw.get("vehicles"):
-        data["vehicles"], data["vehicle"] = parse_vehicles(raw["vehicles"])
-    for name, parse in (
-        ("plate", parse_plate),
-        ("markings", parse_markings),
-        ("direction", parse_direction),
-    ):
-        if raw.get(name):
-            data[name] = parse(raw[name])
+    for name, parse in _OPTIONAL_PARSERS:
+        if not raw.get(name):
+            continue
+        try:
+            data.update(parse(raw[name]))
+        except ProblemError:
+            data.pop(name, None)  # a count found in the description is not what they meant
+            unread.append((name, _unread_text(raw[name])))
     return data
+
+
+def _unread_text(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SHORT_TEXT else text[: SHORT_TEXT - 1] + "…"
 
 
 # --- one field each -----------------------------------------------------------------------
@@ -257,10 +301,11 @@ def parse_vehicles(text: str) -> tuple[int | None, str | None]:
     return None, text.strip() or None
 
 
-def counts_in(text: str) -> dict[str, int]:
+def counts_in(text: str, unread: list[tuple[str, str]]) -> dict[str, int]:
     """Counts written before a noun: "2 unmarked SUVs, agents..." -> {"vehicles": 2}.
 
-    A number belongs to the first agent or vehicle noun within the next three words.
+    A number belongs to the first agent or vehicle noun within the next three words; one
+    out of range is left unknown and added to `unread`.
     """
     tokens = _tokens(words.fold(text))
     found: dict[str, int] = {}
@@ -269,8 +314,12 @@ def counts_in(text: str) -> dict[str, int]:
         if not is_digits and token not in words.NUMBER_WORDS:
             continue
         name = _noun_after(tokens[index + 1 : index + 4])
-        if name is not None and name not in found:
+        if name is None or name in found or name in dict(unread):
+            continue
+        try:
             found[name] = _checked_count(name, token) if is_digits else words.NUMBER_WORDS[token]
+        except ProblemError:
+            unread.append((name, token))
     return found
 
 
@@ -283,7 +332,9 @@ def _noun_after(tokens: list[str]) -> str | None:
 
 
 def parse_time(text: str, rules: IntakeRules, sent_at: datetime) -> datetime:
-    """A time as people write it; "10 min ago" counts from when the message was sent."""
+    """A time as people write it; "10 min ago" counts from when the message was sent, a
+    clock time later than now is yesterday's. Only what cannot be past ("in 10 min", a
+    future date) is refused."""
     folded = words.fold(text)
     if folded in words.NOW_WORDS:
         return sent_at
@@ -296,13 +347,15 @@ def parse_time(text: str, rules: IntakeRules, sent_at: datetime) -> datetime:
         return sent_at - min(amount * unit, timedelta(days=30))
     clock = _CLOCK.match(folded)
     if clock is not None:
-        return _today_at(clock, rules)
+        return _last_at(clock, rules)
     if _ISO.match(folded):
         return _iso(text, rules)
     raise ProblemError(Problem("bad_time", "when", {"value": quote(text)}))
 
 
-def _today_at(clock: re.Match[str], rules: IntakeRules) -> datetime:
+def _last_at(clock: re.Match[str], rules: IntakeRules) -> datetime:
+    """The latest moment, not in the future, that the local clock showed this time: today,
+    or yesterday when today's is still ahead ("23:00" typed at 03:41 is last night's)."""
     hour, minute, half = int(clock[1]), int(clock[2] or 0), clock[3]
     if half and not 1 <= hour <= 12:
         hour = 99  # refused below
@@ -310,8 +363,18 @@ def _today_at(clock: re.Match[str], rules: IntakeRules) -> datetime:
         hour = hour % 12 + (12 if half.startswith("p") else 0)
     if hour > 23 or minute > 59 or (clock[2] is None and not half):
         raise ProblemError(Problem("bad_time", "when", {"value": quote(clock[0])}))
-    local = rules.now.astimezone(rules.zone)
-    return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    today = rules.now.astimezone(rules.zone).date()
+    latest = rules.now + rules.future_tolerance
+    # Days by the calendar, not 24 hours back: a day is 23 or 25 hours when the clocks
+    # change. Tomorrow too, for a phone a minute ahead at midnight; both folds, as a time
+    # repeated when the clocks go back happens twice. Compared in UTC: local times in one
+    # zone compare by the wall clock alone, fold ignored.
+    moments = [
+        datetime.combine(day, time(hour, minute, fold=fold), tzinfo=rules.zone).astimezone(UTC)
+        for day in (today + timedelta(days=1), today, today - timedelta(days=1))
+        for fold in (0, 1)
+    ]
+    return max(moment for moment in moments if moment <= latest)
 
 
 def _iso(text: str, rules: IntakeRules) -> datetime:
@@ -341,11 +404,6 @@ def parse_source(text: str) -> Source:
     raise ProblemError(Problem("bad_source", "source", {"value": quote(text)}))
 
 
-def parse_plate(text: str) -> str:
-    # Validated by the model's pattern; upper case so "abc1**" matches.
-    return " ".join(text.upper().split())
-
-
 def parse_markings(text: str) -> tuple[Marking, ...]:
     folded = words.fold(text)
     parts = [p.strip() for p in re.split(r",|/|&|\+| and | y ", folded) if p.strip()]
@@ -371,6 +429,24 @@ def parse_direction(text: str) -> Direction:
             if phrase in words.DIRECTION_WORDS:
                 return words.DIRECTION_WORDS[phrase]
     raise ProblemError(Problem("bad_direction", "direction", {"value": quote(text)}))
+
+
+def _agents(text: str) -> dict[str, Any]:
+    return {"agents": parse_count("agents", text)}
+
+
+def _vehicles(text: str) -> dict[str, Any]:
+    count, description = parse_vehicles(text)
+    return {"vehicles": count, "vehicle": description}
+
+
+_OPTIONAL_PARSERS: tuple[tuple[str, Callable[[str], dict[str, Any]]], ...] = (
+    ("agents", _agents),
+    ("vehicles", _vehicles),
+    ("markings", lambda text: {"markings": parse_markings(text)}),
+    ("direction", lambda text: {"direction": parse_direction(text)}),
+    ("source", lambda text: {"source": parse_source(text)}),
+)
 
 
 # --- helpers ------------------------------------------------------------------------------

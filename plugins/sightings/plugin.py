@@ -39,9 +39,9 @@ from plugins.sightings.guided import GuidedReports
 from plugins.sightings.ids import normalize_id
 from plugins.sightings.intake import Filing, Intake
 from plugins.sightings.lifecycle import CLOSED, OPEN, UNDECIDED, Action, Status
-from plugins.sightings.model import Problem
+from plugins.sightings.model import Problem, ProblemError
 from plugins.sightings.notify import Notifier
-from plugins.sightings.parser import area_named, parse_report
+from plugins.sightings.parser import area_named, build_report, split_fields
 from plugins.sightings.signals import ReportChange, ReportSignals
 from plugins.sightings.status import area_status, status_text
 from plugins.sightings.store import Actor, ReportStore, StoredReport
@@ -121,6 +121,7 @@ class Sightings(Plugin):
         roles=REPORT_ROOMS,
         direct=True,
         rank=1,
+        own_limit=True,  # reports per person, answered with the wait (minutes_to_wait)
     )
     async def report(self, ctx: CommandContext, details: Rest = "") -> None:
         wait = await self.intake.minutes_to_wait(ctx.event.sender.user_id)
@@ -151,8 +152,17 @@ class Sightings(Plugin):
         if not details:
             await self.guided.start(ctx, area)
             return
-        result = parse_report(
-            details, self.intake.rules(ctx.room, area), observed_default=ctx.event.timestamp
+        try:
+            raw = split_fields(details)
+        except ProblemError as error:
+            await ctx.reply(self.report_help(ctx, problem_text(error.problem, ctx.t)))
+            return
+        if not raw.get("location", "").strip():
+            # Nothing lost for want of a place: it is asked for, the rest is kept.
+            await self.guided.start(ctx, area, written=raw)
+            return
+        result = build_report(
+            raw, self.intake.rules(ctx.room, area), observed_default=ctx.event.timestamp
         )
         if isinstance(result, Problem):
             await ctx.reply(self.report_help(ctx, problem_text(result, ctx.t)))
@@ -166,7 +176,7 @@ class Sightings(Plugin):
                 user_id=event.sender.user_id,
                 lang=ctx.lang,
                 event_id=event.event_id,
-                plate_events=(event.event_id,) if result.plate else (),
+                plate_events=(event.event_id,) if result.plates else (),
             )
         )
 
@@ -194,13 +204,37 @@ class Sightings(Plugin):
                 ctx.t("sightings.seen.counted", id=stored.id, count=stored.corroborations + 1)
             )
 
+    @command(
+        "answer",
+        level=Level.NEIGHBOR,
+        aliases={"es": ("respuesta",)},
+        roles=REPORT_ROOMS,
+        direct=True,
+        rank=2,
+    )
+    async def answer_question(self, ctx: CommandContext, report_id: str, answer: Rest) -> None:
+        """The reporter answers a moderator's question by command: where there is nothing
+        to reply to (the console), from another room, or when a reply is not handy."""
+        stored = await self._find(ctx, report_id)
+        if stored is None:
+            return
+        if self.bot.person(ctx.event.sender.user_id) != stored.reporter:
+            await ctx.reply(ctx.t("sightings.answer_cmd.not_yours", id=stored.id))
+        elif stored.status is not Status.NEEDS_INFO:
+            status = ctx.t(f"sightings.status.{stored.status.value}")
+            await ctx.reply(ctx.t("sightings.answer_cmd.not_waiting", id=stored.id, status=status))
+        else:
+            await self.threads.answer(ctx, stored, answer)
+
     @on_event(MessageEvent)
     async def on_message(self, ctx: EventContext[MessageEvent]) -> None:
         placed = await self.direct.answer(ctx, self.intake.rules(ctx.room)) if ctx.direct else None
         if placed is not None:
             await self._take(ctx, placed.details, placed.area)
         elif not await self.guided.on_message(ctx):
-            await self.threads.on_message(ctx)
+            # A pending question of the bot's own (which area?) is answered first.
+            next_in_direct = ctx.direct and not self.direct.asking(ctx)
+            await self.threads.on_message(ctx, next_in_direct=next_in_direct)
 
     @on_event(LocationEvent)
     async def on_location(self, ctx: EventContext[LocationEvent]) -> None:

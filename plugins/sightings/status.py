@@ -86,7 +86,7 @@ def _line(stored: StoredReport, view: View, key: str) -> str:
         key,
         badge=BADGES[stored.status],
         id=stored.id,
-        location=report.location,
+        location=view.public(report.location),
         activity=view.activity(report),
         time=view.clock(time or _last_change(stored)),
     )

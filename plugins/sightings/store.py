@@ -209,6 +209,19 @@ class ReportStore:
         thread = self._hash(thread_root, "reports.thread")
         return _first(await self._reports("thread = ? ORDER BY created_at DESC LIMIT 1", (thread,)))
 
+    async def waiting_for_answer(self, reporter: str) -> list[StoredReport]:
+        """The person's reports whose moderators wait for their answer, oldest first."""
+        return await self._reports(
+            "reporter = ? AND status = ?", (reporter, Status.NEEDS_INFO.value)
+        )
+
+    async def ack_event(self, report_id: str) -> str | None:
+        """The event of the report's acknowledgement in the reporter's room, once posted."""
+        row = await self._db.fetchone(
+            "SELECT ack_event FROM sighting_reports WHERE id = ?", (report_id,)
+        )
+        return None if row is None or row["ack_event"] is None else str(row["ack_event"])
+
     async def by_card(self, room: RoomRef, event_id: str) -> StoredReport | None:
         return _first(
             await self._reports(

@@ -194,10 +194,12 @@ class UserClient:
         body: str,
         *,
         thread_root: str | None = None,
+        reply_to: str | None = None,
         msgtype: str = "m.text",
         timeout: float = DEFAULT_TIMEOUT,
     ) -> str:
-        """Send a message (encrypted if the room is) and return its event id."""
+        """Send a message (encrypted if the room is) and return its event id; `reply_to`
+        without `thread_root`: an ordinary reply, outside any thread."""
         room = await self._wait_for_room(room_id, timeout)
         if room.encrypted:
             await self._prepare_encrypted_send(room_id, timeout)
@@ -205,7 +207,7 @@ class UserClient:
             self.client.room_send(
                 room_id,
                 "m.room.message",
-                _text_content(body, msgtype, thread_root),
+                _text_content(body, msgtype, thread_root, reply_to),
                 ignore_unverified_devices=True,
             ),
             "room_send",
@@ -353,8 +355,12 @@ def _encryption_state() -> dict[str, Any]:
     return {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": _MEGOLM}}
 
 
-def _text_content(body: str, msgtype: str, thread_root: str | None) -> dict[str, Any]:
+def _text_content(
+    body: str, msgtype: str, thread_root: str | None, reply_to: str | None = None
+) -> dict[str, Any]:
     content: dict[str, Any] = {"msgtype": msgtype, "body": body}
+    if thread_root is None and reply_to is not None:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
     if thread_root is not None:
         content["m.relates_to"] = {
             "rel_type": "m.thread",

@@ -16,7 +16,9 @@ from integration import bot_harness
 from integration.bot_harness import (
     BotSetup,
     RunningBot,
+    both,
     from_bot,
+    in_thread,
     spawn_bot,
     start_bot,
     wait_until_joined,
@@ -246,3 +248,72 @@ async def test_kill_mid_fan_out_leaves_every_room_with_the_alert_exactly_once(
             process.wait(timeout=30)
     counts = Counter(room for room in rooms for _ in _alerts(walt, room, w, report_id))
     assert counts == Counter(dict.fromkeys(rooms, 1))
+
+
+# --- plates typed anywhere -----------------------------------------------------------------
+
+PLATES = ("XYZ987", "ABC 1234", "LMN 456", "KJR 5521")
+
+
+async def _answer_in_thread(w: Watchers, root: str, answer: str, next_question: str) -> str:
+    event_id = await w.ana.send_text(w.hood, answer, thread_root=root)
+    await w.ana.wait_for_message(w.hood, both(w.from_bot(next_question), in_thread(root)))
+    return event_id
+
+
+def _report_id(ack: TextEvent) -> str:
+    found = REPORT_ID.search(ack.body)
+    assert found, ack.body
+    return found[0]
+
+
+async def test_a_plate_typed_anywhere_reaches_the_moderators_and_no_other_room(
+    watchers: Watchers, bot: RunningBot
+) -> None:
+    """A one-line report with the plate in its description, a guided one with plates in
+    "what?" and "anything else?", an update with a plate: the card has every plate, no other
+    room ever gets one, and the messages that held them leave the reporter's room."""
+    w, bot_id = watchers, watchers.setup.user_id
+    await w.walt.set_power(w.hood, bot_id, 50)
+    async with asyncio.timeout(20):  # until the bot's sync has seen its new power
+        while bot.matrix.client.rooms[w.hood].power_levels.get_user_level(bot_id) < 50:
+            await asyncio.sleep(0.1)
+
+    one_line = await w.ana.send_text(
+        w.hood, "!reporte Blue Island y 21; camioneta gris placa XYZ987"
+    )
+    ack = await w.ana.wait_for_message(w.hood, both(w.from_bot(), in_thread(one_line)))
+    assert "camioneta gris [placa: solo moderadores]" in ack.body
+    first = _report_id(ack)
+
+    root = await w.ana.send_text(w.hood, "!report")
+    await w.ana.wait_for_message(w.hood, both(w.from_bot("Where is it?"), in_thread(root)))
+    await _answer_in_thread(w, root, "26th & Pulaski", "What is happening?")
+    what = "una camioneta blanca con 3 agentes, placa ABC 1234"
+    plated = [await _answer_in_thread(w, root, what, "How many agents?")]
+    await _answer_in_thread(w, root, "3", "How many vehicles")
+    await _answer_in_thread(w, root, "1", "Anything else?")
+    plated.append(await w.ana.send_text(w.hood, "LMN 456", thread_root=root))
+    guided = await w.ana.wait_for_message(w.hood, both(w.from_bot("UNCONFIRMED"), in_thread(root)))
+    second = _report_id(guided)
+
+    await w.rosa.send_text(w.mods, f"!confirm {first}")
+    await w.rosa.send_text(w.mods, f"!update {first} se fueron en un sedán negro, tag KJR 5521")
+    for room in w.alerted.values():
+        await w.walt.wait_for_message(room, w.from_bot("sedán negro"))
+    cards = await w.rosa.wait_for_message(w.mods, w.from_bot("KJR 5521"))
+    assert "XYZ987, KJR 5521" in cards.body  # the card's plate line, after the update
+    second_card = await w.rosa.wait_for_message(w.mods, w.from_bot(f"{second} · "))
+    assert "ABC 1234, LMN 456" in second_card.body
+
+    rooms = (w.hood, *w.alerted.values())
+    elsewhere = [e for room in rooms for e in w.walt.messages(room) if e.sender == bot_id]
+    assert len(elsewhere) >= 6  # acknowledgements, questions, alerts, their edits
+    for event in elsewhere:
+        text = re.sub(r"[\s-]", "", str(event.source["content"])).upper()
+        for plate in PLATES:
+            assert plate.replace(" ", "") not in text, (plate, event.body)
+    for event_id in (one_line, *plated):
+        response = await w.rosa.client.room_get_event(w.hood, event_id)
+        assert response.event.source["unsigned"]["redacted_because"]["sender"] == bot_id
+        assert "placa" not in str(response.event.source)

@@ -23,10 +23,10 @@ pytestmark = pytest.mark.integration
 setup = bot_harness.setup  # the fixture: a new bot account and its config
 
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
-WORDS = ("Cermak y Throop", "QZX987", "Señor Ejemplo", "two of us checked it")
+WORDS = ("Cermak y Throop", "QZX987", "Señor Ejemplo", "two of us checked it", "WVU 654")
 REPORT = (
-    f"!report where: {WORDS[0]} | what: detaining | agents: 3 | plate: {WORDS[1]}"
-    f" | notes: they took {WORDS[2]}"
+    f"!report where: {WORDS[0]} | what: detaining from a gray van {WORDS[4]} | agents: 3"
+    f" | plate: {WORDS[1]} | notes: they took {WORDS[2]}"
 )
 
 

@@ -157,14 +157,16 @@ async def test_an_answer_with_fields_updates_what_the_alert_says(world: Sighting
     assert "vehículos: 3" in alert and "Dirección: norte" in alert and "ZZ9" not in alert
 
 
-async def test_a_wrong_field_in_an_answer_is_explained_and_nothing_changes(
+async def test_a_wrong_field_in_an_answer_is_kept_for_the_moderators(
     world: SightingsWorld,
 ) -> None:
     report_id, event = await report(world, "!report 18th & Ashland; agents detaining someone")
     await world.say(MODS, "rosa", f"!needinfo {report_id} how many agents?")
     await world.say(PILSEN_EN, "ana", "agents: 400", thread=event)
-    assert world.last(PILSEN_EN).startswith("The number of agents must be from 0 to 99.")
-    assert "NEEDS INFO" in world.card_text(world.card_of(report_id).event_id)
+    # Not read, so not taken, but not lost: the moderators see it and may ask again.
+    card = world.card_text(world.card_of(report_id).event_id)
+    assert "Agents: unknown" in card and "⚠ Could not read the number of agents: “400”" in card
+    await world.say(MODS, "rosa", f"!needinfo {report_id} how many exactly?")
     await world.say(PILSEN_EN, "ana", "agents: 4 | yes: they are still there", thread=event)
     card = world.card_text(world.card_of(report_id).event_id)
     assert card.startswith(f"🟡 {report_id} · NEW") and "Agents: 4" in card

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from testkit.networks import MODS, MODS_LV, PILSEN_EN, PILSEN_ES, VILLITA
+from testkit.networks import MODS, MODS_LV, PILSEN_EN, PILSEN_ES, VILLITA, chicago
 from testkit.world import SightingsWorld, start_world
 
 from bot.core.events import Attachment
@@ -102,12 +103,44 @@ async def test_area_key_sends_a_report_to_another_areas_moderators(world: Sighti
     assert [c.room_id for c in world.cards()] == [MODS_LV]
 
 
+async def test_a_clock_time_later_than_now_is_filed_as_last_nights(world: SightingsWorld) -> None:
+    world.plugin.clock = lambda: chicago("2026-11-22 03:41")  # a Sunday, before dawn
+    await file_report(world, "!report where: 18th & Ashland | what: checkpoint | when: 23:00")
+    [ack] = world.texts(PILSEN_EN)
+    assert "Seen at: yesterday 23:00 CST" in ack.splitlines()
+    [card] = world.cards()
+    assert "Seen at: yesterday 23:00 CST" in card.text.splitlines()
+    assert "⚠ STALE: seen more than 30 minutes before it was reported." in card.text.splitlines()
+
+    await file_report(
+        world, "!reporte 26 y Pulaski; retén | cuando: 11pm", room=VILLITA, user="bea"
+    )
+    assert "Visto a las: ayer 23:00 CST" in world.texts(VILLITA)[0].splitlines()
+    assert "Visto a las: ayer 23:00 CST" in world.cards()[-1].text.splitlines()
+
+    await file_report(world, "!report where: Cermak | what: parked | when: 3:00", user="carla")
+    assert "Seen at: 03:00 CST" in world.cards()[-1].text.splitlines()
+
+
 async def test_bad_report_answers_what_to_fix_with_examples(world: SightingsWorld) -> None:
-    await world.say(PILSEN_EN, "ana", "!report where: x | agents: 150")
+    await world.say(PILSEN_EN, "ana", "!report where: x | when: in 10 min")
     [answer] = world.texts(PILSEN_EN)
-    assert answer.startswith("The number of agents must be from 0 to 99.")
+    assert answer.startswith("The time in 10 min is in the future.")
     assert "For example: !report 18th & Ashland;" in answer
     assert world.cards() == []
+
+
+async def test_a_count_that_cannot_be_read_files_the_report_as_unknown(
+    world: SightingsWorld,
+) -> None:
+    await world.say(PILSEN_EN, "ana", "!report where: x | agents: 150 | direction: up")
+    [ack] = world.texts(PILSEN_EN)
+    assert "Agents: unknown" in ack
+    assert "I could not read the number of agents; the moderators may ask." in ack
+    assert "I could not read the direction; the moderators may ask." in ack
+    [card] = world.cards()
+    assert "⚠ Could not read the number of agents: “150”" in card.text
+    assert "⚠ Could not read the direction: “up”" in card.text
 
 
 async def test_bad_report_in_spanish_is_answered_in_spanish(world: SightingsWorld) -> None:
@@ -143,6 +176,29 @@ async def test_rate_limit_is_configurable(tmp_path: Path, key: DataKey) -> None:
         await file_report(world)
         await world.say(PILSEN_EN, "ana", ONE_LINE)
         assert "you have sent 1 report in the last 3 minutes" in world.last(PILSEN_EN)
+    finally:
+        await world.app.stop()
+
+
+async def test_reports_past_the_command_limit_are_all_filed_or_told_the_wait(
+    tmp_path: Path, key: DataKey
+) -> None:
+    # 20 commands a minute (the default [bot] commands_per_minute), 22 reports per person.
+    world = await start_world(tmp_path, key, "per_person_limit = 22")
+    started = datetime.now(UTC)
+    world.app.use_clock(lambda: started)  # all 25 within the command limit's minute
+    try:
+        answers = []
+        for n in range(25):
+            event = await world.say(PILSEN_EN, "ana", f"!report corner {n}; parked")
+            answers.append(world.in_thread(PILSEN_EN, event))
+        assert all(len(said) == 1 for said in answers), answers  # none silent
+        filed = [said[0] for said in answers[:22]]
+        assert all(text.startswith("📝 Report ") for text in filed), filed
+        assert len(world.cards()) == 22
+        for [text] in answers[22:]:
+            assert text.startswith("Thank you — you have sent 22 reports in the last 10 minutes")
+            assert "Please wait about 10 minutes" in text
     finally:
         await world.app.stop()
 
@@ -257,8 +313,8 @@ async def test_spanish_commands_and_answers(world: SightingsWorld) -> None:
         "le avisó a quien reportó."
     )
     assert world.in_thread(PILSEN_ES, event)[-1] == (
-        f"❓ Un moderador necesita más detalles sobre {report_id}. Por favor, responde aquí en "
-        "este hilo.\n¿siguen ahí?"
+        f"❓ Un moderador necesita más detalles sobre {report_id}. Para contestar, responde a "
+        f"este mensaje, o envía !respuesta {report_id} seguido de tu respuesta.\n¿siguen ahí?"
     )
     await world.say(PILSEN_ES, "bea", "sí, siguen", thread=event)
     await world.say(MODS, "luis", f"!falso {report_id} era una mudanza")
@@ -487,7 +543,7 @@ async def test_subscribers_hear_confirmed_updated_cleared_retracted(world: Sight
         (ChangeKind.CONFIRMED, second),
         (ChangeKind.RETRACTED, second),
     ]
-    assert heard[0].report.plate == "ABC1**"  # the relay must leave it out (SPEC section 3)
+    assert heard[0].report.plates == ("ABC1**",)  # the relay must leave them out
     assert heard[0].reporter_thread == event
     assert heard[1].note == "leaving"
     seqs = [c.seq for c in heard]

@@ -253,7 +253,9 @@ class Sightings(Plugin):
             slug = area_named(area, rules)
             if slug is None:
                 answer = ctx.t(
-                    "sightings.status_cmd.unknown_area", area=area, known=rules.area_listing
+                    "sightings.status_cmd.unknown_area",
+                    area=self._view(ctx).public(area),
+                    known=rules.area_listing,
                 )
                 await ctx.reply(answer)
                 return

@@ -15,6 +15,7 @@ import pytest
 from testkit.fakes import Sent
 from testkit.networks import MODS, PILSEN_EN, PILSEN_ES, VILLITA
 from testkit.world import SightingsWorld, start_world
+from unit.test_sightings_flow import file_report
 
 from bot.cli.console import CONSOLE_USER, console_settings
 from bot.runtime.app import Application
@@ -36,17 +37,6 @@ async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[SightingsWorld]:
     running.transport.members = {room: set(people) for room, people in MEMBERS.items()}
     yield running
     await running.app.stop()
-
-
-async def file_report(
-    world: SightingsWorld, text: str = ONE_LINE, *, room: str = PILSEN_EN, user: str = "ana"
-) -> tuple[str, str]:
-    """(report id, the reporter's event id)."""
-    event = await world.say(room, user, text)
-    [ack] = world.in_thread(room, event)
-    found = REPORT_ID.search(ack)
-    assert found, ack
-    return found[0], event
 
 
 async def ask(

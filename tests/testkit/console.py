@@ -5,10 +5,16 @@ Shared by the unit tests that drive the whole core through the console transport
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.cli import console
 from bot.core.config import Settings
+from bot.runtime.app import Application
+from bot.runtime.plugins import default_plugins
+from bot.storage.keys import DataKey
 from bot.transports.console import BOT_ID, ConsoleTransport
 from testkit.config import write_settings
 from testkit.networks import CONSOLE
@@ -52,3 +58,32 @@ class ConsoleChat:
         await handled
         prefix = f"{BOT_ID}> "
         return [line.removeprefix(prefix) for line in self.output[start:]]
+
+
+Typist = Callable[[str], Awaitable[list[str]]]
+
+
+@asynccontextmanager
+async def console_network(tmp_path: Path) -> AsyncIterator[Typist]:
+    """The `vecinos console` network (a room of every kind) running with every plugin; yields
+    a typist: it types a line (or a /command) and returns every line the bot wrote for it,
+    once nothing is left to send."""
+    settings = console.console_settings(tmp_path)
+    app = Application(settings, DataKey.generate(), default_plugins())
+    out: list[str] = []
+    transport = ConsoleTransport(
+        user=console.CONSOLE_USER, write=out.append, rooms=[room.id for room in settings.rooms]
+    )
+    await app.start([transport])
+
+    async def type_(line: str) -> list[str]:
+        start = len(out)
+        await transport.say(line)
+        while await app.bot.outbox.backlog():
+            await asyncio.sleep(0.01)
+        return out[start:]
+
+    try:
+        yield type_
+    finally:
+        await app.stop()

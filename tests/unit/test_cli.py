@@ -13,19 +13,18 @@ from pathlib import Path
 
 import pytest
 from testkit.config import load_settings
+from testkit.console import console_network
 
 from bot import cli
 from bot.cli import console, init, run
 from bot.cli.common import WRONG_KEY
-from bot.cli.console import CONSOLE_USER, console_settings
+from bot.cli.console import console_settings
 from bot.devtools.demo import Demo, write_files
 from bot.devtools.local_synapse import RegisteredUser
 from bot.devtools.network import ADMIN, BOT, HOTLINE, MODERATOR, PEOPLE, ROOMS
 from bot.runtime.app import Application, SecretSessions
 from bot.runtime.connect import MATRIX_SESSION
-from bot.runtime.plugins import default_plugins
 from bot.storage.keys import DataKey, load_data_key, write_key_file
-from bot.transports.console import ConsoleTransport
 from plugins.resources.config import ResourcesConfig
 
 CONSOLE_SCRIPT = "!ping\n/room villita\n!ping\n!help\n!lang es\n!ping\n"
@@ -188,22 +187,7 @@ def test_the_console_is_a_small_network_of_every_kind_of_room(tmp_path: Path) ->
 
 
 async def test_a_console_session_goes_from_report_to_alert(tmp_path: Path) -> None:
-    settings = console_settings(tmp_path)
-    app = Application(settings, DataKey.generate(), default_plugins())
-    out: list[str] = []
-    transport = ConsoleTransport(
-        user=CONSOLE_USER, write=out.append, rooms=[room.id for room in settings.rooms]
-    )
-    await app.start([transport])
-    try:
-
-        async def type_(line: str) -> list[str]:
-            start = len(out)
-            await transport.say(line)
-            while await app.bot.outbox.backlog():
-                await asyncio.sleep(0.01)
-            return out[start:]
-
+    async with console_network(tmp_path) as type_:
         overview = "\n".join(await type_("!ayuda")).splitlines()
         assert overview[0] == "[pilsen] vecinos> Comandos que puedes usar aquí:"
         assert overview[1].startswith("!reporte ")  # the most used first
@@ -222,8 +206,6 @@ async def test_a_console_session_goes_from_report_to_alert(tmp_path: Path) -> No
         assert await type_("/room x") == [
             "(rooms: pilsen, villita, moderacion, alertas, despacho, jungman; say /room NAME)"
         ]
-    finally:
-        await app.stop()
 
 
 def test_check_reports_a_bad_config_and_skips_what_needs_it(

@@ -5,23 +5,20 @@ Each answer reaches the card the same way; a plain message in a group room is no
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from testkit.console import console_network
 from testkit.fakes import Sent
 from testkit.networks import MODS, PILSEN_EN, PILSEN_ES, VILLITA
 from testkit.world import SightingsWorld, start_world
 from unit.test_sightings_flow import file_report
 
-from bot.cli.console import CONSOLE_USER, console_settings
-from bot.runtime.app import Application
-from bot.runtime.plugins import default_plugins
+from bot.cli.console import CONSOLE_USER
 from bot.storage.keys import DataKey
-from bot.transports.console import ConsoleTransport
 from plugins.sightings import Sightings
 from plugins.sightings.lifecycle import Status
 
@@ -327,22 +324,7 @@ async def test_help_lists_answer_where_reports_are_made(world: SightingsWorld) -
 
 
 async def test_answer_on_the_console(tmp_path: Path) -> None:
-    settings = console_settings(tmp_path)
-    app = Application(settings, DataKey.generate(), default_plugins())
-    out: list[str] = []
-    transport = ConsoleTransport(
-        user=CONSOLE_USER, write=out.append, rooms=[room.id for room in settings.rooms]
-    )
-    await app.start([transport])
-    try:
-
-        async def type_(line: str) -> list[str]:
-            start = len(out)
-            await transport.say(line)
-            while await app.bot.outbox.backlog():
-                await asyncio.sleep(0.01)
-            return out[start:]
-
+    async with console_network(tmp_path) as type_:
         shown = await type_("!reporte 18 y Ashland; dos agentes deteniendo a alguien")
         ack = next(line for line in shown if line.startswith("[pilsen] vecinos> 📝 Reporte "))
         report_id = ack.split()[4]
@@ -358,5 +340,3 @@ async def test_answer_on_the_console(tmp_path: Path) -> None:
         assert any(
             line.startswith("[moderacion] vecinos> ") and "tres agentes" in line for line in shown
         )
-    finally:
-        await app.stop()

@@ -45,88 +45,24 @@ _TIME = re.compile(r"^[0-9]{1,2}h[0-9]{0,2}$", re.IGNORECASE)
 _LONGEST = 10
 _NOT_IN_PLATE = re.compile(r"[^A-Z0-9*?\- ]")
 
-PLATE_WORDS = frozenset(
-    (
-        "plate",
-        "plates",
-        "license",
-        "licence",
-        "tag",
-        "tags",
-        "placa",
-        "placas",
-        "tablilla",
-        "tablillas",
-        "matricula",
-        "matriculas",
-        "patente",
-        "patentes",
-    )
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+PLATE_WORDS = _words(
+    "plate plates license licence tag tags placa placas tablilla tablillas matricula"
+    " matriculas patente patentes"
 )
 # Between a plate word and the plate: "plate number ABC", "placa de ABC", "tag #: ABC".
-_FILLER = frozenset(
-    [
-        ":",
-        "#",
-        "-",
-        ".",
-        "=",
-        "number",
-        "num",
-        "no",
-        "nr",
-        "nro",
-        "numero",
-        "is",
-        "was",
-        "reads",
-        "read",
-        "says",
-        "es",
-        "era",
-        "dice",
-        "decia",
-        "de",
-        "del",
-        "la",
-        "el",
-        "of",
-        "plate",
-        "placa",
-        "con",
-        "with",
-    ]
+_FILLER = _words(
+    ": # - . = number num no nr nro numero is was reads read says es era dice decia de del"
+    " la el of plate placa con with"
 )
-_JOINERS = frozenset((",", "/", "&", "y", "and", "e"))
-# Capitals that are agencies or vehicle words, not the letters of a plate.
-_NOT_PLATE_LETTERS = frozenset(
-    [
-        "ICE",
-        "ERO",
-        "HSI",
-        "CBP",
-        "DHS",
-        "FBI",
-        "DEA",
-        "ATF",
-        "CPD",
-        "PD",
-        "USA",
-        "US",
-        "SUV",
-        "SUVS",
-        "VAN",
-        "VANS",
-        "CAR",
-        "AM",
-        "PM",
-        "ID",
-        "NO",
-        "SI",
-        "OK",
-        "CST",
-        "CDT",
-    ]
+_JOINERS = _words(", / & y and e")
+# Capitals that are agencies, vehicles, times or words, not the letters of a plate.
+_NOT_PLATE_LETTERS = _words(
+    "ICE ERO HSI CBP DHS FBI DEA ATF CPD PD USA US SUV SUVS VAN VANS CAR AM PM ID NO SI OK CST CDT"
 )
 
 
@@ -246,7 +182,7 @@ def _after_plate_word(tokens: list[_Token], index: int) -> tuple[int, str] | Non
     skipped = 0
     while at < len(tokens) and _filler(tokens[at]) and skipped < 4:
         at, skipped = at + 1, skipped + 1
-    read = _read_plate(tokens, at, loose=True)
+    read = _read_plate(tokens, at)
     return None if read is None else (read[0], read[1])
 
 
@@ -259,13 +195,13 @@ def _joined_plate(tokens: list[_Token], index: int) -> tuple[int, int, str] | No
     """After a plate, ", XYZ987" or "y XYZ 987": another plate (first, last, plate)."""
     if index + 1 >= len(tokens) or tokens[index].folded not in _JOINERS:
         return None
-    read = _read_plate(tokens, index + 1, loose=True)
+    read = _read_plate(tokens, index + 1)
     if read is None or (not _has_digit(read[1]) and "*" not in read[1]):
         return None
     return index + 1, read[0], read[1]
 
 
-def _read_plate(tokens: list[_Token], at: int, *, loose: bool) -> tuple[int, str] | None:
+def _read_plate(tokens: list[_Token], at: int) -> tuple[int, str] | None:
     """The plate starting at `at`: up to three groups of letters and digits joined by one
     space or dash ("ABC 1234", "ABC-12-34"), stopping before a count ("ABC123 3 agents")."""
     if at >= len(tokens) or not _plate_group(tokens[at].text):
@@ -282,7 +218,7 @@ def _read_plate(tokens: list[_Token], at: int, *, loose: bool) -> tuple[int, str
         groups += [separator, candidate]
         last = next_at
     plate = "".join(groups)
-    return (last, plate.upper()) if _is_plate(plate, loose=loose) else None
+    return (last, plate.upper()) if _is_plate(plate) else None
 
 
 def _next_group(tokens: list[_Token], last: int) -> tuple[int, str] | None:
@@ -355,7 +291,7 @@ def _spaced_plate(letters: str, digits: str) -> bool:
     )
 
 
-def _is_plate(plate: str, *, loose: bool) -> bool:
+def _is_plate(plate: str) -> bool:
     bare = re.sub(r"[\s-]", "", plate)
     if not 2 <= len(bare) <= _LONGEST or not _PLATE_CHARS.match(bare):
         return False
@@ -364,7 +300,7 @@ def _is_plate(plate: str, *, loose: bool) -> bool:
     if _has_digit(bare) or "*" in bare or "?" in bare:
         return len(bare) >= 3 or "*" in bare
     # Letters only: a vanity plate, in capitals, after a plate word.
-    return loose and plate.isupper() and len(bare) >= 3 and bare not in _NOT_PLATE_LETTERS
+    return plate.isupper() and len(bare) >= 3 and bare not in _NOT_PLATE_LETTERS
 
 
 def _plate_group(text: str) -> bool:

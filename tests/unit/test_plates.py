@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from plugins.sightings.plates import PlateKeeper, restored, shown, split_plates, without_plates
@@ -134,6 +134,8 @@ def test_a_plate_after_a_plate_word_never_shows(
     context: tuple[str, str],
     lower: bool,
 ) -> None:
+    # In small letters, "la 000" and "de 000" read as a word and a number (hidden all the same).
+    assume(not (lower and letters.lower() in ("de", "la", "el", "es", "no", "nr", "is")))
     plate = f"{letters}{separator}{digits}"
     typed = plate.lower() if lower else plate
     before, after = context

@@ -102,7 +102,7 @@ def _keyed_fields(segments: list[str], strict: bool) -> RawFields:
         raw[key] = match[2].strip()
     if loose and loose[0] == segments[0] and "location" not in raw:
         # "18th & Ashland; detaining | plate: ABC1**": a one-line report, then keys.
-        first = _one_line(loose.pop(0))
+        first = _place_then_what(loose.pop(0))
         raw["location"] = first["location"]
         if "what" in first and "what" in raw:
             loose.insert(0, first["what"])
@@ -120,7 +120,11 @@ def _one_line(text: str) -> RawFields:
     text = text.replace("\n", " ").strip()
     if ";" not in text:
         return {"what": text} if text else {}
-    location, _, description = text.partition(";")
+    return _place_then_what(text)
+
+
+def _place_then_what(text: str) -> RawFields:
+    location, _, description = text.replace("\n", " ").partition(";")
     raw = {"location": location.strip()}
     if description.strip():
         raw["what"] = description.strip()

@@ -126,6 +126,11 @@ def test_one_line_report_followed_by_keys() -> None:
     assert r.observed_at == NOW - timedelta(minutes=5)
 
 
+def test_an_unkeyed_first_part_before_keys_is_the_place() -> None:
+    r = report("18th & Ashland | what: detaining | agents: 3")
+    assert (r.location, r.activity, r.agents) == ("18th & Ashland", Activity.DETAINING, 3)
+
+
 def test_keyed_report_keeps_unkeyed_text_as_notes() -> None:
     r = report("where: 18th & Ashland | they were asking for papers")
     assert r.notes == "they were asking for papers"

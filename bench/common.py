@@ -336,7 +336,7 @@ class RunningBot:
 
     @property
     def matrix(self) -> MatrixTransport:
-        transport = self.app.bot.transports["matrix"]
+        transport = self.app.runtime.transports["matrix"]
         assert isinstance(transport, MatrixTransport)
         return transport
 

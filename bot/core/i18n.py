@@ -149,6 +149,10 @@ class Translator:
     def __call__(self, key: str, **params: object) -> str:
         return self.catalog.get(self.lang, key, **params)
 
+    def has(self, key: str) -> bool:
+        """Whether some loaded component words `key` (a role, an argument's name)."""
+        return self.catalog.has(key)
+
 
 class _Unfilled(dict[str, object]):
     """Parameters for a string called without its count: placeholders left out stay `{name}`."""

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from bot.core.config import PluginConfig, Role, Schema
 from bot.core.events import Event, RoomRef
 from bot.core.i18n import Language
+from bot.core.scheduler import JobSpec
 
 if TYPE_CHECKING:
     from bot.core.context import BotContext
@@ -50,13 +51,6 @@ class Note:
 
     key: str
     params: Mapping[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    kind: str
-    # A run missed by more than this (the bot was down) is dropped rather than run late.
-    grace: timedelta
 
 
 class Plugin:

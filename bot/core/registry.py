@@ -12,10 +12,10 @@ from bot.core.plugin import (
     JOB_ATTR,
     REACTION_ATTR,
     AnyHandler,
-    JobSpec,
     Plugin,
     methods_with,
 )
+from bot.core.scheduler import JobSpec
 
 
 @dataclass(frozen=True)

@@ -13,19 +13,28 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core.metrics import Metrics
-from bot.core.plugin import JobSpec
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database, utc_timestamp
 
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    # A run missed by more than this (the bot was down) is dropped rather than run late.
+    grace: timedelta
+
+
 PAYLOAD_CONTEXT = "scheduled_jobs.payload"
 
 

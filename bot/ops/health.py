@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,12 +32,12 @@ def seconds_since_activity(transport: Transport, now: datetime) -> float | None:
     return None if last is None else max(0.0, (now - last).total_seconds())
 
 
-async def check_health(bot: BotContext) -> tuple[bool, Report]:
+async def check_health(bot: BotContext, transports: Mapping[str, Transport]) -> tuple[bool, Report]:
     """(healthy, the JSON answer): every check with its numbers, and the failing ones."""
     limits = bot.settings.health
     checks = {
         "database": await _guarded(_database(bot)),
-        "transports": _transports(bot, limits.max_sync_age_seconds),
+        "transports": _transports(transports, limits.max_sync_age_seconds),
         "outbox": await _guarded(_outbox(bot, limits.max_outbox_backlog)),
     }
     failing = [name for name, check in checks.items() if not check["ok"]]
@@ -58,10 +58,10 @@ async def _database(bot: BotContext) -> Report:
     return {"ok": True}
 
 
-def _transports(bot: BotContext, max_age: int) -> Report:
+def _transports(transports: Mapping[str, Transport], max_age: int) -> Report:
     now = datetime.now(UTC)
     report: Report = {"ok": True, "max_age_seconds": max_age}
-    for name, transport in bot.transports.items():
+    for name, transport in transports.items():
         age = seconds_since_activity(transport, now)
         # Never heard from its server at all counts as too old.
         ok = age is not None and age <= max_age
@@ -75,7 +75,7 @@ async def _outbox(bot: BotContext, max_backlog: int) -> Report:
     return {"ok": backlog <= max_backlog, "backlog": backlog, "max_backlog": max_backlog}
 
 
-def register_core_gauges(bot: BotContext) -> None:
+def register_core_gauges(bot: BotContext, transports: Mapping[str, Transport]) -> None:
     """The gauges read at scrape time: outbox backlog, pending jobs, sync lag."""
 
     async def backlog() -> float:
@@ -86,7 +86,7 @@ def register_core_gauges(bot: BotContext) -> None:
 
     async def sync_lag() -> dict[str, float]:
         now = datetime.now(UTC)
-        ages = {name: seconds_since_activity(t, now) for name, t in bot.transports.items()}
+        ages = {name: seconds_since_activity(t, now) for name, t in transports.items()}
         return {name: age for name, age in ages.items() if age is not None}
 
     metrics = bot.metrics
@@ -107,8 +107,9 @@ def register_core_gauges(bot: BotContext) -> None:
 class HealthServer:
     """The HTTP endpoint; `port` is the one bound (useful with `port = 0`)."""
 
-    def __init__(self, bot: BotContext) -> None:
+    def __init__(self, bot: BotContext, transports: Mapping[str, Transport]) -> None:
         self._bot = bot
+        self._transports = transports
         self._runner: web.AppRunner | None = None
         # prometheus-client's own handler: content negotiation (text or OpenMetrics), gzip.
         self._exposition = make_aiohttp_handler(bot.metrics.registry)
@@ -140,7 +141,7 @@ class HealthServer:
             self._runner, self.port = None, None
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        healthy, report = await check_health(self._bot)
+        healthy, report = await check_health(self._bot, self._transports)
         return web.json_response(report, status=200 if healthy else 503)
 
     async def _metrics(self, request: web.Request) -> web.StreamResponse:

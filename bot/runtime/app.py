@@ -12,18 +12,16 @@ from typing import Any
 from bot.core.config import Settings
 from bot.core.context import BotContext
 from bot.core.events import Event
-from bot.core.i18n import Catalog
 from bot.core.identity import Seen
 from bot.core.metrics import Metrics
 from bot.core.plugin import Plugin
-from bot.core.registry import Registry
-from bot.core.scheduler import Scheduler
 from bot.core.transport import Transport
 from bot.ops.health import HealthServer, register_core_gauges
 from bot.runtime.builtin import CorePlugin
-from bot.runtime.dispatch import Dispatcher
 from bot.runtime.ledger import EventLedger
 from bot.runtime.plugins import ordered
+from bot.runtime.routing import Router
+from bot.runtime.services import Runtime
 from bot.runtime.transport_state import TransportState
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import CORE_MIGRATIONS, Database, MigrationSet
@@ -47,53 +45,45 @@ class Application:
         self._plugin_types: list[type[Plugin]] = [CorePlugin, *ordered(plugins)]
         self.plugins: list[Plugin] = []
         self.transports: list[Transport] = []
-        self._bot: BotContext | None = None
-        self._dispatcher: Dispatcher | None = None
+        self._runtime: Runtime | None = None
+        self._router: Router | None = None
         self._state: TransportState | None = None
         self._health: HealthServer | None = None
 
     @property
+    def runtime(self) -> Runtime:
+        assert self._runtime is not None, "start() first"
+        return self._runtime
+
+    @property
     def bot(self) -> BotContext:
-        assert self._bot is not None, "start() first"
-        return self._bot
+        """What the plugins see."""
+        return self.runtime.bot
 
     async def open(self) -> None:
         """Open storage and load plugins; no network yet."""
         cipher = FieldCipher(self._key)
         db = await Database.open(self.settings.bot.data_dir / DATABASE_FILE, self._migrations())
-        catalog = Catalog()
-        catalog.add_package("bot.core.locales")
-        registry = Registry()
-        # One registry per Application: several bots in one process (tests) stay apart.
-        metrics = Metrics()
-        self._bot = BotContext(
-            settings=self.settings,
-            db=db,
-            cipher=cipher,
-            catalog=catalog,
-            scheduler=Scheduler(db, cipher, metrics=metrics),
-            registry=registry,
-            metrics=metrics,
-        )
-        register_core_gauges(self._bot)
+        runtime = self._runtime = Runtime(self.settings, db, cipher, Metrics())
+        register_core_gauges(runtime.bot, runtime.transports)
         self._check_settings()
         for plugin_type in self._plugin_types:
-            plugin = plugin_type(self._bot)
+            plugin = CorePlugin(runtime) if plugin_type is CorePlugin else plugin_type(runtime.bot)
             if plugin.locales:
-                catalog.add_package(plugin.locales)
-            registry.add_plugin(plugin)
+                runtime.catalog.add_package(plugin.locales)
+            runtime.registry.add_plugin(plugin)
             self.plugins.append(plugin)
-        for spec, handler in registry.jobs:
-            self._bot.scheduler.register(spec, handler)
+        for spec, handler in runtime.registry.jobs:
+            runtime.bot.scheduler.register(spec, handler)
         self._state = TransportState(db, cipher)
-        self._dispatcher = Dispatcher(self._bot, EventLedger(db), self._state)
+        self._router = Router(runtime, EventLedger(db), self._state)
 
     def use_clock(self, now: Callable[[], datetime]) -> None:
         """Judge the age of incoming commands and of the bot's own messages by `now`
         (tests that move time by hand)."""
-        assert self._dispatcher is not None, "open() first"
-        self._dispatcher.now = now
-        self.bot.retention.now = now
+        assert self._router is not None, "open() first"
+        self._router.now = now
+        self.runtime.retention.now = now
 
     def _check_settings(self) -> None:
         """The settings must have been loaded with these plugins' config keys."""
@@ -113,7 +103,7 @@ class Application:
         """Start plugins, the scheduler, then each transport (after its first sync)."""
         for warning in self.settings.warnings():
             log.warning("config: %s", warning)
-        if self._bot is None:
+        if self._runtime is None:
             await self.open()
         bot = self.bot
         for plugin in self.plugins:
@@ -122,13 +112,13 @@ class Application:
         bot.scheduler.every(RETENTION_INTERVAL, self.delete_old_messages)
         await bot.scheduler.start()
         for transport in transports:
-            bot.transports[transport.name] = transport
+            self.runtime.add_transport(transport)
             self.transports.append(transport)
             await transport.start(self)
         await bot.outbox.start()
         if self.settings.health.enabled:
             # Last: "healthy" is only ever said of a bot whose transports are all up.
-            self._health = HealthServer(bot)
+            self._health = HealthServer(bot, self.runtime.transports)
             await self._health.start()
         log.info("Vecinos is running on %s", ", ".join(t.name for t in transports) or "nothing")
 
@@ -141,15 +131,15 @@ class Application:
         if self._health is not None:
             await self._health.stop()
             self._health = None
-        if self._bot is not None:
-            await self._bot.outbox.stop()
+        if self._runtime is not None:
+            await self.bot.outbox.stop()
         for transport in reversed(self.transports):
             await transport.stop()
-        if self._bot is not None:
+        if self._runtime is not None:
             for plugin in reversed(self.plugins):
                 await plugin.stop()
-            await self._bot.scheduler.stop()
-            await self._bot.db.close()
+            await self.bot.scheduler.stop()
+            await self.bot.db.close()
 
     async def run_until_signalled(
         self, transports: Sequence[Transport], on_started: Callable[[], None] | None = None
@@ -169,23 +159,23 @@ class Application:
 
     async def delete_old_messages(self) -> None:
         """The bot's own messages past their room's retention, a batch at a time."""
-        await self.bot.retention.sweep(self.bot.retract)
+        await self.runtime.retention.sweep(self.bot.retract)
 
     async def _prune_ledger(self) -> None:
-        assert self._dispatcher is not None
+        assert self._router is not None
         await EventLedger(self.bot.db).prune(
-            datetime.now(UTC), self._dispatcher.max_age + timedelta(hours=1)
+            datetime.now(UTC), self._router.max_age + timedelta(hours=1)
         )
 
     # TransportHost
 
     async def deliver(self, event: Event) -> None:
-        assert self._dispatcher is not None
-        await self._dispatcher.deliver(event)
+        assert self._router is not None
+        await self._router.deliver(event)
 
     async def invite_allowed(self, transport: str, inviter: str, *, direct: bool) -> bool:
         if direct:
-            return await self.bot.serves_direct_chat(transport, inviter)
+            return await self.runtime.serves_direct_chat(transport, inviter)
         return self.settings.invite_allowed(inviter)
 
     async def room_joined_at(self, transport: str, room_id: str, joined_at: datetime) -> datetime:
@@ -204,7 +194,7 @@ class Application:
         bot = self.bot
         if await bot.identities.seen(user_id, master_key) is not Seen.CHANGED:
             return
-        if not await bot.moderates(transport, user_id):
+        if not await self.runtime.moderates(transport, user_id):
             return
         log.warning("a moderator's identity key changed: moderator rights held until !trust")
         await bot.tell_moderators(

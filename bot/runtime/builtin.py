@@ -11,6 +11,7 @@ from bot.core.context import CommandContext
 from bot.core.formatting import Rich
 from bot.core.plugin import Note, Plugin
 from bot.core.registry import BoundCommand
+from bot.runtime.services import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,14 @@ HOUSEKEEPING = 90
 
 
 class CorePlugin(Plugin):
+    """Built into the runtime, so it may use what plugins may not: the registry, the
+    language choices."""
+
     name = "core"
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime.bot)
+        self.runtime = runtime
 
     @command("ping", rank=HOUSEKEEPING)
     async def ping(self, ctx: CommandContext) -> None:
@@ -30,7 +38,7 @@ class CorePlugin(Plugin):
         if command_name is None:
             await ctx.reply(self._overview(ctx))
             return
-        bound = self.bot.registry.find(
+        bound = self.runtime.registry.find(
             command_name.removeprefix(ctx.bot.settings.bot.command_prefix)
         )
         if bound is None or bound.spec.level > ctx.level:
@@ -48,7 +56,7 @@ class CorePlugin(Plugin):
         if language is None:
             await ctx.reply(ctx.t("core.lang_current", usage=ctx.usage()))
             return
-        await ctx.bot.set_language(ctx.event.sender.user_id, language)
+        await self.runtime.languages.choose(ctx.event.sender.user_id, language)
         await ctx.reply(ctx.bot.translator(language)("core.lang_set"))
 
     @command("forgetme", aliases={"es": ("olvidame", "olvídame")}, rank=HOUSEKEEPING)
@@ -60,10 +68,9 @@ class CorePlugin(Plugin):
             return
         user_id = ctx.event.sender.user_id
         # A moderator's identity pin guards the moderation room: it is not theirs to drop.
-        keeps_identity = await ctx.bot.moderates(ctx.room.transport, user_id)
-        notes = [
-            note for plugin in self.bot.registry.plugins() for note in await plugin.forget(user_id)
-        ]
+        keeps_identity = await self.runtime.moderates(ctx.room.transport, user_id)
+        plugins = self.runtime.registry.plugins()
+        notes = [note for plugin in plugins for note in await plugin.forget(user_id)]
         if not keeps_identity:
             await ctx.bot.identities.forget(user_id)
         log.info("erased a person's data on request")
@@ -73,7 +80,7 @@ class CorePlugin(Plugin):
         await ctx.reply("\n".join(lines))
 
     async def forget(self, user_id: str) -> list[Note]:
-        await self.bot.forget_language(user_id)
+        await self.runtime.languages.forget(user_id)
         return []
 
     def _overview(self, ctx: CommandContext) -> Rich:
@@ -81,7 +88,8 @@ class CorePlugin(Plugin):
         room, then housekeeping; in each, the most used first (rank), then by name as the
         reader types it (Spanish names sorted as Spanish)."""
         rich = Rich().bold(ctx.t("core.help_title")).newline()
-        usable = [bound for bound in self.bot.registry.bound_for(ctx.level) if _here(ctx, bound)]
+        bound_for = self.runtime.registry.bound_for(ctx.level)
+        usable = [bound for bound in bound_for if _here(ctx, bound)]
         usable.sort(key=lambda bound: _place(ctx, bound.spec))
         for bound in usable:
             rich.code(ctx.usage(bound.spec)).text(f" — {_help_text(ctx, bound)}").newline()

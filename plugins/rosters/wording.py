@@ -20,12 +20,7 @@ COMMANDS = (
 
 def command_names(bot: BotContext, t: Translator) -> dict[str, str]:
     """`{cmd_claim}`, `{cmd_swap}`, ...: `!claim` in English, `!tomar` in Spanish."""
-    prefix = bot.settings.bot.command_prefix
-    found = {name: bot.registry.find(name) for name in COMMANDS}
-    return {
-        f"cmd_{name}": prefix + (bound.spec.display_name(t.lang) if bound else name)
-        for name, bound in found.items()
-    }
+    return {f"cmd_{name}": bot.command_name(name, t.lang) for name in COMMANDS}
 
 
 def answer(ctx: CommandContext, key: str, **params: object) -> str:

@@ -52,16 +52,11 @@ class Notifier:
             area = settings.area(slug)
             return area.name(lang) if area is not None else slug
 
-        def command(name: str) -> str:
-            bound = self.bot.registry.find(name)
-            shown = bound.spec.display_name(lang) if bound is not None else name
-            return settings.bot.command_prefix + shown
-
         return View(
             t=self.bot.translator(lang),
             zone=settings.section(SightingsConfig).reports.zone(),
             area_name=area_name,
-            command=command,
+            command=lambda name: self.bot.command_name(name, lang),
             stale_minutes=settings.section(SightingsConfig).reports.stale_minutes,
         )
 

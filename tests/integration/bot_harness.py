@@ -122,12 +122,12 @@ class RunningBot:
 
     @property
     def matrix(self) -> MatrixTransport:
-        transport = self.app.bot.transports["matrix"]
+        transport = self.app.runtime.transports["matrix"]
         assert isinstance(transport, MatrixTransport)
         return transport
 
     def plugin(self, kind: type[P]) -> P:
-        plugin = self.app.bot.registry.plugin(kind.name)
+        plugin = self.app.runtime.registry.plugin(kind.name)
         assert isinstance(plugin, kind), kind
         return plugin
 

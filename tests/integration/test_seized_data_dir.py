@@ -1,7 +1,7 @@
 """A seized data directory, without the data key, after a full scenario on a real Synapse
 (a report with a plate, a dispatch answer, a confirmation and its alert, a roster entry):
 every byte of every file is scanned for the people's ids, their devices, the bot's, and
-what the report said. SPEC section 6."""
+what the report said (the privacy rules in the README's "Privacy")."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ async def test_old_bot_messages_disappear_from_a_room_that_asks(
         await wait_until_joined(bot, room)
         await alice.send_text(room, "!ping")
         pong = await alice.wait_for_message(room, from_bot(setup, "Pong"))
-        retention = bot.app.bot.retention
+        retention = bot.app.runtime.retention
         retention.now = lambda: datetime.now(UTC) + timedelta(days=2)
         await bot.app.delete_old_messages()
         redacted = await alice.client.room_get_event(room, pong.event_id)

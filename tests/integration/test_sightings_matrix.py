@@ -66,7 +66,7 @@ class Neighborhood:
 
     @property
     def plugin(self) -> Sightings:
-        plugin = self.bot.app.bot.registry.plugin("sightings")
+        plugin = self.bot.app.runtime.registry.plugin("sightings")
         assert isinstance(plugin, Sightings)
         return plugin
 

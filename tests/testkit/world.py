@@ -105,7 +105,7 @@ class World:
     running = app
 
     def plugin_of(self, kind: type[P]) -> P:
-        plugin = self.app.bot.registry.plugin(kind.name)
+        plugin = self.app.runtime.registry.plugin(kind.name)
         assert isinstance(plugin, kind), kind
         return plugin
 
@@ -248,7 +248,7 @@ class World:
 def on_clock(app: Application, clock: FakeClock) -> None:
     """Put an opened, not yet started `app` on `clock`: its scheduler and its plugins."""
     scheduler = ManualScheduler(app.bot.db, app.bot.cipher, clock)
-    for spec, handler in app.bot.registry.jobs:
+    for spec, handler in app.runtime.registry.jobs:
         scheduler.register(spec, handler)
     app.bot.scheduler = scheduler
     app.use_clock(clock)

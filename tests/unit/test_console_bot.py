@@ -86,7 +86,7 @@ class ConsoleBot(ConsoleChat):
     async def start(self) -> None:
         await self.app.open()
         for lang in ("en", "es"):
-            self.app.bot.catalog.add(lang, TOOL_HELP)
+            self.app.runtime.catalog.add(lang, TOOL_HELP)
         await self.app.start([self.transport])
         self.running = True
 
@@ -300,7 +300,7 @@ async def test_command_for_another_room_role_is_refused(bot: ConsoleBot) -> None
 async def test_a_crashing_handler_answers_an_error_and_the_bot_keeps_working(
     bot: ConsoleBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="bot.runtime.dispatch"):
+    with caplog.at_level(logging.ERROR, logger="bot.runtime.routing"):
         assert await bot.say("!boom") == [ERROR_EN]
     assert "command boom failed" in caplog.text
     assert await bot.say("!ping") == [PONG_EN]

@@ -1,4 +1,4 @@
-"""`!forgetme` / `!olvidame`: a person's data erased on request (SPEC section 6).
+"""`!forgetme` / `!olvidame`: a person's data erased on request (README, "Privacy").
 
 The whole bot (core and sightings plugin) runs on the in-memory transport of the
 test kit; what is checked is what is left in the database and its files.
@@ -52,7 +52,7 @@ async def test_forgetme_first_says_what_it_erases_and_erases_nothing(world: Sigh
     await world.say(PILSEN_EN, ANA, "!olvidame quizás")
     assert world.last(PILSEN_EN) == asked
 
-    assert await world.app.bot.chosen_language(ANA) == "es"
+    assert await world.app.runtime.languages.chosen(ANA) == "es"
     assert await world.plugin.store.get(pending) is not None
     assert (await world.plugin.store.get(confirmed)).origin.user_id == ANA  # type: ignore[union-attr]
 
@@ -74,7 +74,7 @@ async def test_forgetme_yes_erases_the_person_and_keeps_confirmed_alerts_unlinke
     )
     # The acknowledgement repeated what the erased report said: deleted for everyone.
     assert world.transport.retracted == [(PILSEN_EN, ack_of_pending)]
-    assert await world.app.bot.chosen_language(ANA) is None
+    assert await world.app.runtime.languages.chosen(ANA) is None
     assert await world.plugin.store.get(pending) is None  # never went out: gone
     kept = await world.plugin.store.get(confirmed)
     assert kept is not None and kept.status is Status.CONFIRMED

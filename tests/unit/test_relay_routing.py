@@ -116,7 +116,7 @@ async def test_unconfirmed_and_false_alarms_are_never_relayed(world: SightingsWo
 
 async def test_a_change_replayed_after_a_crash_adds_nothing(world: SightingsWorld) -> None:
     report_id = await confirmed_report(world, "!report 18th & Ashland; agents detaining someone")
-    relay = world.app.bot.registry.plugin("relay")
+    relay = world.app.runtime.registry.plugin("relay")
     sightings = world.plugin
     assert isinstance(relay, Relay)
     for change in await sightings.changes_after(0):

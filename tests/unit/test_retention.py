@@ -1,4 +1,4 @@
-"""Disappearing bot messages (SPEC section 6): in a room with message_retention_days the
+"""Disappearing bot messages (README, "Privacy"): in a room with message_retention_days the
 bot deletes its own messages once that old, an alert only after its report closed, a small
 batch at a time, resuming after a restart."""
 
@@ -45,11 +45,11 @@ async def world(
 async def days_later(world: SightingsWorld, days: float) -> list[tuple[str, str]]:
     """Run the deletion sweep as if `days` had passed; what it deleted."""
     before = len(world.transport.retracted)
-    world.app.bot.retention.now = lambda: datetime.now(UTC) + timedelta(days=days)
+    world.app.runtime.retention.now = lambda: datetime.now(UTC) + timedelta(days=days)
     try:
         await world.app.delete_old_messages()
     finally:
-        world.app.bot.retention.now = lambda: datetime.now(UTC)
+        world.app.runtime.retention.now = lambda: datetime.now(UTC)
     return world.transport.retracted[before:]
 
 

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.plugin import JobSpec
-from bot.core.scheduler import Scheduler
+from bot.core.scheduler import JobSpec, Scheduler
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import CORE_MIGRATIONS, Database
 from bot.storage.keys import DataKey

@@ -87,8 +87,8 @@ async def test_every_command_has_help_and_named_arguments(tmp_path: Path) -> Non
     app = Application(settings, DataKey.generate(), [Sightings])
     await app.open()
     try:
-        catalog = app.bot.catalog
-        specs = [s for s in app.bot.registry.commands_for(level=100) if s.name != "ping"]
+        catalog = app.runtime.catalog
+        specs = [s for s in app.runtime.registry.commands_for(level=100) if s.name != "ping"]
         for spec in specs:
             assert catalog.has(f"help.{spec.name}"), spec.name
             assert "es" in spec.aliases, spec.name

@@ -14,13 +14,14 @@ from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 
 from bot.core.commands import ArgumentError, split_invocation
-from bot.core.context import BotContext, CommandContext, EventContext
+from bot.core.context import CommandContext, EventContext
 from bot.core.events import Event, MessageEvent, ReactionEvent, RoomRef, UndecryptableEvent
 from bot.core.i18n import Language
 from bot.core.permissions import Level
 from bot.core.registry import BoundCommand
 from bot.runtime.ledger import EventLedger
 from bot.runtime.ratelimit import SlidingWindow
+from bot.runtime.services import Runtime
 from bot.runtime.suggestions import Suggestion, Suggestions
 from bot.runtime.transport_state import TransportState
 
@@ -35,19 +36,23 @@ YES_ALIASES = ("sí", "si")
 SHOWN_NAME = 20
 
 
-class Dispatcher:
+class Router:
+    """Routes each incoming event, once, to the handlers plugins declared for it."""
+
     def __init__(
         self,
-        bot: BotContext,
+        runtime: Runtime,
         ledger: EventLedger,
         state: TransportState,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.bot = bot
+        self.runtime = runtime
+        self.bot = runtime.bot
         self._ledger = ledger
         self._state = state
         self.now = now
-        self._limits = SlidingWindow(bot.settings.bot.commands_per_minute, 60.0, self._seconds)
+        limit = runtime.settings.bot.commands_per_minute
+        self._limits = SlidingWindow(limit, 60.0, self._seconds)
         # The wait is said once a minute at most, or the warning itself becomes the flood.
         self._warnings = SlidingWindow(1, 60.0, self._seconds)
         self.suggestions = Suggestions()
@@ -90,9 +95,9 @@ class Dispatcher:
                 await self._command(event, *invocation)
                 return
         if isinstance(event, ReactionEvent):
-            handlers = self.bot.registry.reaction_handlers(event.key)
+            handlers = self.runtime.registry.reaction_handlers(event.key)
         else:
-            handlers = self.bot.registry.listeners_for(event)
+            handlers = self.runtime.registry.listeners_for(event)
         if handlers:
             ctx = await self._event_context(event)
             for handler in handlers:
@@ -103,7 +108,7 @@ class Dispatcher:
         (checked on every event: people leave rooms)."""
         if not event.direct or self.bot.room_config(event.room) is not None:
             return False
-        return not await self.bot.serves_direct_chat(event.room.transport, event.sender.user_id)
+        return not await self.runtime.serves_direct_chat(event.room.transport, event.sender.user_id)
 
     def _unencrypted_allowed(self, event: Event) -> bool:
         if not self.bot.settings.bot.require_encryption:
@@ -132,7 +137,7 @@ class Dispatcher:
         return EventContext(self.bot, event, lang)
 
     async def _command(self, event: MessageEvent, name: str, rest: str) -> None:
-        bound = self.bot.registry.find(name)
+        bound = self.runtime.registry.find(name)
         outcome = await self._run_command(event, name, rest, bound)
         # The canonical name only: what was typed may be anything, a name or a phone number.
         command = bound.spec.name if bound is not None else UNKNOWN_COMMAND
@@ -183,14 +188,14 @@ class Dispatcher:
         self, event: MessageEvent, name: str, bound: BoundCommand | None
     ) -> Language:
         """Someone who typed `!ayuda` and never chose a language is answered in Spanish."""
-        chosen = await self.bot.chosen_language(event.sender.user_id)
+        chosen = await self.runtime.languages.chosen(event.sender.user_id)
         alias = bound.spec.alias_language(name) if bound is not None else None
         return chosen or alias or self.bot.settings.room_language(*astuple(event.room))
 
     async def _unknown(self, ctx: CommandContext, name: str, rest: str) -> None:
         """An unknown name: a close known one is suggested, and `!yes` runs it."""
         typed = _shortened(name)
-        names = {n for c in self.bot.registry.commands_for(ctx.level) for n in c.all_names()}
+        names = {n for c in self.runtime.registry.commands_for(ctx.level) for n in c.all_names()}
         meant = self.suggestions.closest(name, names - {YES, *YES_ALIASES})
         if meant is None:
             await ctx.reply(ctx.t("core.unknown_command", name=typed, help=ctx.help_command()))
@@ -205,7 +210,7 @@ class Dispatcher:
         return room.transport, room.room_id, self.bot.person(ctx.event.sender.user_id)
 
     def _find(self, name: str) -> BoundCommand | None:
-        return self.bot.registry.find(name)
+        return self.runtime.registry.find(name)
 
     async def _refused(self, ctx: CommandContext, bound: BoundCommand) -> bool:
         """Answer and return True when this person may not run this command here: first
@@ -233,7 +238,7 @@ class Dispatcher:
             if settings.room_fits(room, roles)
         ]
         if theirs:
-            names = ", ".join([f"“{await self.bot.room_name(room)}”" for room in theirs])
+            names = ", ".join([f"“{await self.runtime.room_name(room)}”" for room in theirs])
             return ctx.t("core.wrong_room_named", command=command, rooms=names)
         if ctx.level < level:
             return ctx.t("core.not_allowed", command=command)
@@ -258,7 +263,7 @@ class Dispatcher:
 def _role_name(ctx: CommandContext, role: str) -> str:
     """A role as people call it; its own name when no loaded plugin words it."""
     key = f"role.{role}"
-    return ctx.t(key) if ctx.bot.catalog.has(key) else role
+    return ctx.t(key) if ctx.t.has(key) else role
 
 
 def _wait(ctx: CommandContext, seconds: float) -> str:

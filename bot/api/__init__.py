@@ -1,14 +1,15 @@
 """The plugin API: everything a plugin may use of the core, and nothing else.
 
 A plugin imports `bot.api` (and `bot.api.config` for its config section), never another
-core module; `docs/plugins.md` says how to write one. Architecture checks
-(`.importlinter`) hold every plugin to that.
+core module; `docs/plugins.md` says how to write one. Architecture checks (the
+import-linter contracts in `pyproject.toml`) hold every plugin to that.
 """
 
 from bot.core.broadcast import Broadcast, Broadcasts, Target
 from bot.core.commands import ArgumentError, CommandSpec, Rest, command
 from bot.core.config import ALERTS, MODERATION, REPORTS, Language, Role, RoomConfig, Settings
 from bot.core.context import BotContext, CommandContext, EventContext
+from bot.core.dialogs import Ask, Dialog, Dialogs, Invalid, Outcome, Retry, Step
 from bot.core.events import (
     Attachment,
     CustomEvent,
@@ -36,6 +37,7 @@ __all__ = [
     "MODERATION",
     "REPORTS",
     "ArgumentError",
+    "Ask",
     "Attachment",
     "BotContext",
     "Broadcast",
@@ -45,19 +47,24 @@ __all__ = [
     "CustomEvent",
     "Database",
     "Delivery",
+    "Dialog",
+    "Dialogs",
     "Event",
     "EventContext",
     "FieldCipher",
+    "Invalid",
     "Language",
     "Level",
     "LocationEvent",
     "MessageEvent",
     "Metrics",
     "Note",
+    "Outcome",
     "OutgoingMessage",
     "Plugin",
     "ReactionEvent",
     "Rest",
+    "Retry",
     "Rich",
     "Role",
     "RoomConfig",
@@ -65,6 +72,7 @@ __all__ = [
     "Sender",
     "SentMessage",
     "Settings",
+    "Step",
     "Target",
     "Transaction",
     "Translator",

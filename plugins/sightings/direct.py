@@ -1,25 +1,25 @@
-"""Reports by direct chat (SPEC section 12): which area a report is for.
+"""Reports by direct chat (README, "Private reports by direct chat"): which area a report is for.
 
 A room says its area; a direct chat does not. The person may report in the areas of the
 configured rooms they are in that take reports. A report names its area before a colon
 (`!report pilsen: 18th & Ashland; ...`); with one area it needs not; with several the bot
-asks, and answering with the area's name files it. The report waiting for that answer is
-kept in memory only, for a few minutes: nothing is stored before it is filed.
+asks, and answering with the area's name files it; anything else is no answer, and goes
+where it would have gone. The report waiting for that answer is kept for ten minutes as a
+dialog of the core's (stored encrypted, so a restart keeps it), one per person.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from cachetools import TTLCache
-
-from bot.api import REPORTS, BotContext, EventContext, MessageEvent
+from bot.api import REPORTS, BotContext, Dialog, Dialogs, EventContext, MessageEvent
 from plugins.sightings.model import IntakeRules
 from plugins.sightings.notify import Notifier
 from plugins.sightings.parser import area_named
 
-KEEP_SECONDS = 600
-MAX_WAITING = 10_000
+KEEP = timedelta(minutes=10)
 REPORT_ROOMS = frozenset({REPORTS})
 
 
@@ -32,11 +32,12 @@ class Placed:
 
 
 class DirectAreas:
-    def __init__(self, bot: BotContext, notifier: Notifier) -> None:
+    def __init__(self, bot: BotContext, notifier: Notifier, now: Callable[[], datetime]) -> None:
         self.bot = bot
         self._notifier = notifier
-        # (transport, room id, person) -> what followed `!report`, waiting for its area.
-        self._waiting: TTLCache[tuple[str, str, str], str] = TTLCache(MAX_WAITING, KEEP_SECONDS)
+        # What followed `!report` (`details`), waiting for its area in the chat it was sent
+        # to. A dialog without steps: the question and its answer are this module's.
+        self._waiting = Dialogs(bot, "sightings.area", timeout=KEEP, now=now)
 
     async def areas_of(
         self, ctx: EventContext[MessageEvent], roles: frozenset[str] | None = None
@@ -64,31 +65,37 @@ class DirectAreas:
             return None
         if named is not None or len(areas) == 1:
             return Placed(named or areas[0], rest)
-        self._waiting[self._where(ctx)] = details
+        # A new report replaces one still waiting.
+        await self._waiting.end(ctx.event.sender.user_id)
+        await self._waiting.start(ctx, {"details": details})
         await ctx.reply(ctx.t("sightings.direct.which_area", areas=self._names(ctx, areas)))
         return None
 
     async def answer(self, ctx: EventContext[MessageEvent], rules: IntakeRules) -> Placed | None:
         """The waiting report, when this message names one of the person's areas."""
-        where = self._where(ctx)
-        if where not in self._waiting:
+        waiting = await self._waiting_here(ctx)
+        if waiting is None:
             return None
         area = area_named(ctx.event.body, rules)
         if area is None or area not in await self.areas_of(ctx, REPORT_ROOMS):
             return None
-        return Placed(area, self._waiting.pop(where))
+        await self._waiting.end(waiting.user_id)
+        return Placed(area, str(waiting.data["details"]))
 
-    def asking(self, ctx: EventContext[MessageEvent]) -> bool:
+    async def asking(self, ctx: EventContext[MessageEvent]) -> bool:
         """Whether the person was asked here for a report's area and has not named it."""
-        return self._where(ctx) in self._waiting
+        return await self._waiting_here(ctx) is not None
 
-    def forget(self, person: str) -> None:
-        for where in [w for w in self._waiting if w[2] == person]:
-            del self._waiting[where]
+    async def forget(self, user_id: str) -> None:
+        await self._waiting.end(user_id)
 
-    def _where(self, ctx: EventContext[MessageEvent]) -> tuple[str, str, str]:
-        room = ctx.room
-        return room.transport, room.room_id, self.bot.person(ctx.event.sender.user_id)
+    async def forget_stale(self, now: datetime) -> None:
+        await self._waiting.sweep(now)
+
+    async def _waiting_here(self, ctx: EventContext[MessageEvent]) -> Dialog | None:
+        # Asked in this chat: any message in it may name the area, in a thread or not.
+        waiting = await self._waiting.of(ctx.event.sender.user_id)
+        return waiting if waiting is not None and waiting.room == ctx.room else None
 
     def _names(self, ctx: EventContext[MessageEvent], slugs: list[str]) -> str:
         view = self._notifier.view(ctx.lang)

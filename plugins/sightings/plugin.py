@@ -74,7 +74,7 @@ class Sightings(Plugin):
         self.decisions = Decisions(bot, self.store, self.notifier, self.signals, self._now)
         self.guided = GuidedReports(bot, self.intake, self.notifier, self._now)
         self.threads = ReportThreads(bot, self.store, self.notifier, self.decisions)
-        self.direct = DirectAreas(bot, self.notifier)
+        self.direct = DirectAreas(bot, self.notifier, self._now)
         retention = timedelta(days=bot.settings.section(SightingsConfig).reports.retention_days)
         feed = ReportFeed(self.signals, self.store, self.notifier, self.decisions, retention)
         bot.provide(ReportFeed, feed)
@@ -95,8 +95,8 @@ class Sightings(Plugin):
         """Erase the person; the acknowledgements of their erased reports leave the rooms
         too, where the network lets the bot delete its own messages."""
         person = self.bot.person(user_id)
-        self.direct.forget(person)
-        await self.guided.end(person)
+        await self.direct.forget(user_id)
+        await self.guided.end(user_id)
         erased = await self.store.forget(person, user_id)
         await self.notifier.withdraw_cards(erased.cards)
         removed = [await self.bot.retract(room, event_id) for room, event_id in erased.acks]
@@ -233,7 +233,7 @@ class Sightings(Plugin):
             await self._take(ctx, placed.details, placed.area)
         elif not await self.guided.on_message(ctx):
             # A pending question of the bot's own (which area?) is answered first.
-            next_in_direct = ctx.direct and not self.direct.asking(ctx)
+            next_in_direct = ctx.direct and not await self.direct.asking(ctx)
             await self.threads.on_message(ctx, next_in_direct=next_in_direct)
 
     @on_event(LocationEvent)
@@ -242,7 +242,7 @@ class Sightings(Plugin):
 
     @job("sightings.dialog_timeout", grace=timedelta(hours=1))
     async def dialog_timeout(self, payload: dict[str, Any]) -> None:
-        await self.guided.time_out(str(payload["person"]))
+        await self.guided.time_out(payload)
 
     # --- moderation ---------------------------------------------------------------------
 
@@ -406,6 +406,7 @@ class Sightings(Plugin):
                 log.exception("a timed report change failed")
         purged = await self.store.purge_closed_before(now - timedelta(days=limits.retention_days))
         await self.guided.forget_stale(now)
+        await self.direct.forget_stale(now)
         self.notifier.forget_idle_locks()
         if due or purged:
             log.info("reports: %d changed by time, %d purged", len(due), purged)

@@ -280,8 +280,6 @@ UNKNOWN_COUNT = frozenset(
     )
 )
 NONE_WORDS = frozenset(("no", "none", "nothing", "nope", "nada", "ninguno", "ninguna", "no hay"))
-SKIP_WORDS = frozenset(("skip", "pass", "next", "-", "saltar", "salta", "paso", "siguiente"))
-CANCEL_WORDS = frozenset(("cancel", "cancelar", "cancela", "cancelo"))
 NOW_WORDS = frozenset(("now", "just now", "right now", "ahora", "ahorita", "ya", "ahora mismo"))
 
 NUMBER_WORDS: dict[str, int] = {

@@ -1,5 +1,6 @@
-"""Direct chats (SPEC section 12), in memory: who the bot talks with one to one, reports
-that name their area or are asked for it, and the commands that work there."""
+"""Direct chats (README, "Private reports by direct chat"), in memory: who the bot talks with
+one to one, reports that name their area or are asked for it, and the commands that work
+there."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from testkit.fakes import Sent
 from testkit.networks import MODS, MODS_LV, PILSEN_EN, PILSEN_ES, VILLITA
 from testkit.world import SightingsWorld, start_world
 
+from bot.api.testing import Sent
 from bot.storage.keys import DataKey
 from plugins.relay import Relay
 from plugins.resources import Resources
@@ -79,6 +80,19 @@ async def test_with_several_areas_the_bot_asks_which_and_the_answer_files_it(
     assert await dm(world, "bea", "pilsen") == []  # answered once: nothing more to file
 
 
+async def test_the_report_waiting_for_its_area_survives_a_restart(world: SightingsWorld) -> None:
+    asked = await answer(world, "bea", "!reporte Cermak y Pulaski; dos camionetas")
+    assert asked.startswith("¿De qué área es este reporte?")
+    assert b"Pulaski" not in world.raw_bytes()  # stored encrypted
+    await world.restart()
+    assert await dm(world, "bea", "no sé") == []  # still waiting
+    ack = await answer(world, "bea", "la villita")
+    report_id = REPORT_ID.findall(ack)[0]
+    assert card_area(world, report_id) == f"{MODS_LV}: Área: La Villita"
+    assert "Cermak y Pulaski" in world.card_of(report_id).text
+    assert await dm(world, "bea", "pilsen") == []
+
+
 async def test_a_report_names_its_area_before_a_colon(world: SightingsWorld) -> None:
     ack = await answer(world, "bea", "!reporte pilsen: 18 y Ashland; agentes")
     assert card_area(world, REPORT_ID.findall(ack)[0]) == f"{MODS}: Area: Pilsen"
@@ -136,7 +150,7 @@ PLATED = "!report where: 18th & Ashland | what: detaining | plate: ABC123"
 
 async def test_a_plate_leaves_the_room_where_the_bot_may_remove_it(world: SightingsWorld) -> None:
     world.transport.may_remove = {PILSEN_EN}
-    event = await world.say(PILSEN_EN, "ana", PLATED)
+    event = await world.write(PILSEN_EN, "ana", PLATED)
     assert world.transport.removed == [(PILSEN_EN, event)]
     told = world.in_thread(PILSEN_EN, event)[-1]
     assert told.startswith("🔒 I removed your message from this room because it had a plate")
@@ -154,7 +168,7 @@ async def test_without_the_power_or_where_kept_nothing_is_removed(
     try:
         world.transport.may_remove = {PILSEN_ES}
         for room in (PILSEN_EN, PILSEN_ES):  # no power in one, kept by config in the other
-            event = await world.say(room, "ana", PLATED)
+            event = await world.write(room, "ana", PLATED)
             assert "🔒" not in world.in_thread(room, event)[-1]
         assert world.transport.removed == []
     finally:
@@ -165,17 +179,17 @@ async def test_the_guided_answer_with_the_plate_is_removed_once_filed(
     world: SightingsWorld,
 ) -> None:
     world.transport.may_remove = {PILSEN_EN}
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     answers = ["18th & Ashland", "detaining", "2", "1 van"]
     for text in answers:
         await world.say(PILSEN_EN, "ana", text, thread=root)
     assert world.transport.removed == []
-    plate = await world.say(PILSEN_EN, "ana", "plate: XYZ9 | direction: north", thread=root)
+    plate = await world.write(PILSEN_EN, "ana", "plate: XYZ9 | direction: north", thread=root)
     assert world.transport.removed == [(PILSEN_EN, plate)]
 
 
 async def test_a_guided_report_continues_in_a_direct_chat(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     assert "Rather answer in private? Send me !report in a direct chat" in world.last(PILSEN_EN)
     await world.say(PILSEN_EN, "ana", "18th & Ashland", thread=root)
     moved = await answer(world, "ana", "!report")

@@ -32,7 +32,7 @@ async def answer(
 
 
 async def test_the_whole_dialog_in_a_thread_files_a_report(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     [first] = world.messages(PILSEN_EN)
     assert first.message.thread_root == root
     assert first.text == (
@@ -62,7 +62,7 @@ async def test_the_whole_dialog_in_a_thread_files_a_report(world: SightingsWorld
 
 
 async def test_skip_and_cancel_in_spanish(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_ES, "bea", "!reporte")
+    root = await world.write(PILSEN_ES, "bea", "!reporte")
     assert (await answer(world, root, "saltar", room=PILSEN_ES, user="bea")).startswith(
         "Hace falta el lugar para enviar el reporte."
     )
@@ -80,7 +80,7 @@ async def test_skip_and_cancel_in_spanish(world: SightingsWorld) -> None:
 
 
 async def test_skipping_the_optional_questions(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     for text in ("Pilsen library", "skip", "skip", "skip"):
         await answer(world, root, text)
     ack = await answer(world, root, "no")
@@ -89,7 +89,7 @@ async def test_skipping_the_optional_questions(world: SightingsWorld) -> None:
 
 
 async def test_a_bad_answer_is_explained_and_asked_again(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     await answer(world, root, "18th & Ashland")
     await answer(world, root, "parked")
     assert await answer(world, root, "about 200") == (
@@ -100,7 +100,7 @@ async def test_a_bad_answer_is_explained_and_asked_again(world: SightingsWorld) 
 
 
 async def test_a_bad_value_at_the_end_is_asked_again(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     for text in ("18th & Ashland", "parked", "2", "1 van"):
         await answer(world, root, text)
     reply = await answer(world, root, "when: in 10 min")
@@ -111,7 +111,7 @@ async def test_a_bad_value_at_the_end_is_asked_again(world: SightingsWorld) -> N
 
 
 async def test_a_shared_location_answers_where(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     await world.share_location(PILSEN_EN, "ana", "geo:41.8579,-87.6661;u=20", thread=root)
     assert world.last(PILSEN_EN).startswith(WHAT_EN)
     for text in ("checkpoint", "unknown", "none", "no"):
@@ -121,7 +121,7 @@ async def test_a_shared_location_answers_where(world: SightingsWorld) -> None:
 
 
 async def test_a_described_location_keeps_its_description(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     await world.share_location(PILSEN_EN, "ana", "geo:41.85,-87.66", "Dvorak Park", thread=root)
     for text in ("checkpoint", "unknown", "none", "no"):
         await answer(world, root, text)
@@ -129,7 +129,7 @@ async def test_a_described_location_keeps_its_description(world: SightingsWorld)
 
 
 async def test_a_photo_during_the_dialog_goes_to_the_card(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     await answer(world, root, "18th & Ashland")
     await world.say(
         PILSEN_EN, "ana", "", thread=root, attachments=[Attachment(kind="image", name="van.jpg")]
@@ -144,13 +144,13 @@ async def test_a_photo_during_the_dialog_goes_to_the_card(world: SightingsWorld)
 
 
 async def test_one_open_dialog_per_person(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     await world.say(PILSEN_EN, "ana", "!report")
     assert world.last(PILSEN_EN) == (
         "You already have a report in progress. Answer its questions in its thread, or write "
         "cancel there."
     )
-    other = await world.say(PILSEN_EN, "bob", "!report")  # others have their own
+    other = await world.write(PILSEN_EN, "bob", "!report")  # others have their own
     assert (await answer(world, other, "Cermak", user="bob")).startswith(WHAT_EN)
     assert (await answer(world, root, "18th & Ashland")).startswith(WHAT_EN)
     # A complete one-line report is still welcome while a dialog is open.
@@ -159,8 +159,8 @@ async def test_one_open_dialog_per_person(world: SightingsWorld) -> None:
 
 
 async def test_answers_outside_any_thread_count_other_threads_do_not(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
-    other_thread = await world.say(PILSEN_EN, "bob", "did anyone see the vans?")
+    root = await world.write(PILSEN_EN, "ana", "!report")
+    other_thread = await world.write(PILSEN_EN, "bob", "did anyone see the vans?")
     await world.say(PILSEN_EN, "ana", "yes, on Cermak", thread=other_thread)
     assert len(world.in_thread(PILSEN_EN, root)) == 1
     await world.say(PILSEN_EN, "ana", "18th & Ashland")  # Signal and console have no threads
@@ -170,7 +170,7 @@ async def test_answers_outside_any_thread_count_other_threads_do_not(world: Sigh
 
 
 async def test_the_dialog_times_out_after_ten_minutes(world: SightingsWorld) -> None:
-    root = await world.say(PILSEN_EN, "ana", "!report")
+    root = await world.write(PILSEN_EN, "ana", "!report")
     await answer(world, root, "18th & Ashland")
     [(job_id, run_at)] = await _timeout_jobs(world)
     assert timedelta(minutes=9) < run_at - datetime.now(UTC) <= timedelta(minutes=10)
@@ -192,7 +192,7 @@ async def test_the_dialog_times_out_after_ten_minutes(world: SightingsWorld) -> 
 async def test_the_timeout_is_run_by_the_scheduler(tmp_path: Path, key: DataKey) -> None:
     world = await start_world(tmp_path, key, "dialog_timeout_minutes = 1")
     try:
-        root = await world.say(PILSEN_EN, "ana", "!report")
+        root = await world.write(PILSEN_EN, "ana", "!report")
         [(job_id, _run_at)] = await _timeout_jobs(world)
         # Bring the job forward instead of waiting a minute.
         await world.app.bot.scheduler.schedule(
@@ -214,7 +214,7 @@ async def test_the_timeout_is_run_by_the_scheduler(tmp_path: Path, key: DataKey)
 
 async def test_a_dialog_survives_a_restart(tmp_path: Path, key: DataKey) -> None:
     first = await start_world(tmp_path, key)
-    root = await first.say(PILSEN_ES, "bea", "!reporte")
+    root = await first.write(PILSEN_ES, "bea", "!reporte")
     await answer(first, root, "18 y Ashland", room=PILSEN_ES, user="bea")
     await answer(first, root, "deteniendo a alguien", room=PILSEN_ES, user="bea")
     await first.app.stop()

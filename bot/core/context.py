@@ -22,7 +22,7 @@ from bot.core.i18n import Catalog, Language, Translator
 from bot.core.identity import IdentityRegistry
 from bot.core.languages import Languages
 from bot.core.metrics import Metrics
-from bot.core.outbox import Outbox
+from bot.core.outbox import Delivery, Outbox
 from bot.core.permissions import Level
 from bot.core.scheduler import Scheduler
 from bot.core.transport import Transport
@@ -120,8 +120,8 @@ class BotContext:
         except KeyError:
             raise LookupError(f"no loaded plugin provides {kind.__name__}") from None
 
-    async def send(self, room: RoomRef, message: OutgoingMessage, *, key: str) -> SentMessage:
-        """Send to a room now; `key` makes the send idempotent across retries and crashes."""
+    async def _send(self, room: RoomRef, message: OutgoingMessage, key: str) -> SentMessage:
+        """Send now, for replies (`EventContext.reply`); idempotent by `key`."""
         return await self._network.send(room, message, key)
 
     def identity_keys(self) -> dict[str, str]:
@@ -205,17 +205,19 @@ class BotContext:
         ]
 
     async def tell_moderators(self, string_key: str, *, key: str, **params: object) -> None:
-        """A notice in every moderation room, each in its language; `key` keeps it single."""
+        """A notice in every moderation room, each in its language, sent now (retried by
+        the outbox if that fails); `key` keeps it single."""
         for config in self.settings.rooms_with_role("moderation"):
-            if self._network.transports.get(config.transport) is None:
+            if config.transport not in self._network.transports:
                 continue
             room = RoomRef(config.transport, config.id)
             lang = self.settings.room_language(config.transport, config.id)
             text = self.translator(lang)(string_key, **params)
+            delivery = Delivery(f"{key}:{config.id}", room, plain_message(text))
             try:
-                await self.send(room, plain_message(text), key=f"{key}:{config.id}")
-            except Exception:
-                log.exception("could not tell a moderation room")
+                await self.outbox.send_now(delivery)
+            except Exception as error:
+                log.warning("a moderation room will be told later (%s)", type(error).__name__)
 
 
 @dataclass
@@ -241,8 +243,14 @@ class EventContext(Generic[E]):
         return self.event.direct and self.bot.room_config(self.event.room) is None
 
     async def reply(
-        self, message: str | Rich | OutgoingMessage, *, mentions: tuple[str, ...] = ()
+        self,
+        message: str | Rich | OutgoingMessage,
+        *,
+        mentions: tuple[str, ...] = (),
+        threaded: bool = True,
     ) -> SentMessage:
+        """Answer the event's sender, now: in a thread on their message, or, not
+        `threaded`, in the room's timeline (or the thread they wrote in) for everyone."""
         if isinstance(message, str):
             message = plain_message(message)
         elif isinstance(message, Rich):
@@ -250,13 +258,13 @@ class EventContext(Generic[E]):
         message = replace(
             message,
             reply_to=self.event.event_id,
-            thread_root=self.event.thread_root or self.event.event_id,
+            thread_root=self.event.thread_root or (self.event.event_id if threaded else None),
             mentions=mentions or message.mentions,
         )
         self._replies += 1
         # Derived from the event, so a replay after a crash cannot post the reply twice.
         key = f"reply:{self.event.event_id}:{self._replies}"
-        return await self.bot.send(self.event.room, message, key=key)
+        return await self.bot._send(self.event.room, message, key)
 
 
 @dataclass

@@ -86,9 +86,36 @@ class Outbox:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
-        """Record deliveries atomically; a key already recorded is left as it is."""
+        """Record deliveries atomically, for the worker to send; a key already recorded is
+        left as it is."""
+        await self._record(deliveries)
+        urgent = [d.key for d in deliveries if d.urgent]
+        if urgent:
+            # Only those still to send: a key queued before may have gone already.
+            rows = await self._db.fetchall(
+                f"SELECT key FROM outbox WHERE state = 'pending' AND key IN"
+                f" ({', '.join('?' * len(urgent))})",
+                urgent,
+            )
+            self._urgent_waiting.update(row["key"] for row in rows)
+        self._wake.set()
+
+    async def send_now(self, delivery: Delivery) -> SentMessage:
+        """Send `delivery` here and now, ahead of the queue: for a message that answers
+        someone and whose event id the caller needs. Like a reply, it is idempotent by its
+        key (the transport drops a key it has seen); unlike one, if the send fails it is
+        recorded for the worker's retries, and the error raised."""
+        assert delivery.edit_of_key is None and delivery.reply_to_key is None
+        try:
+            return await self._send(delivery.room, delivery.message, delivery.key)
+        except Exception:
+            await self.enqueue([replace(delivery, urgent=False)])
+            raise
+
+    async def _record(self, deliveries: Sequence[Delivery]) -> int:
+        """Insert the deliveries not recorded yet; how many were new."""
         now = utc_timestamp(self._now())
-        await self._db.executemany(
+        return await self._db.executemany(
             "INSERT OR IGNORE INTO outbox (key, transport, room_id, message, state,"
             " next_attempt_at, edit_of_key, reply_to_key, urgent, created_at)"
             " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
@@ -107,16 +134,6 @@ class Outbox:
                 for d in deliveries
             ],
         )
-        urgent = [d.key for d in deliveries if d.urgent]
-        if urgent:
-            # Only those still to send: a key queued before may have gone already.
-            rows = await self._db.fetchall(
-                f"SELECT key FROM outbox WHERE state = 'pending' AND key IN"
-                f" ({', '.join('?' * len(urgent))})",
-                urgent,
-            )
-            self._urgent_waiting.update(row["key"] for row in rows)
-        self._wake.set()
 
     async def sent_event(self, key: str) -> str | None:
         row = await self._db.fetchone(
@@ -209,22 +226,22 @@ class Outbox:
             except Exception as error:
                 await self._failed(row, error)
                 return
-        now = self._now()
+        await self._mark_sent(row["key"], row["transport"], sent.event_id)
+
+    async def _mark_sent(self, key: str, transport: str, event_id: str) -> None:
         # Once sent, edits and replies need only the event id; the content (report text,
         # people's ids to mention) is not kept.
-        await self._db.execute(
+        now = utc_timestamp(self._now())
+        row = await self._db.fetchone(
             "UPDATE outbox SET state = 'sent', event_id = ?, sent_at = ?, message = x''"
-            " WHERE key = ?",
-            (sent.event_id, utc_timestamp(now), row["key"]),
+            " WHERE key = ? RETURNING created_at",
+            (event_id, now, key),
         )
-        self._count_sent(row, now)
-
-    def _count_sent(self, row: Any, now: datetime) -> None:
-        transport = row["transport"]
         self._metrics.deliveries.labels(transport=transport, result="sent").inc()
-        # Includes retries and any downtime: what the people in the room waited.
-        waited = (now - datetime.fromisoformat(row["created_at"])).total_seconds()
-        self._metrics.delivery_seconds.labels(transport=transport).observe(max(0.0, waited))
+        if row is not None:
+            # Includes retries and any downtime: what the people in the room waited.
+            waited = (self._now() - datetime.fromisoformat(row["created_at"])).total_seconds()
+            self._metrics.delivery_seconds.labels(transport=transport).observe(max(0.0, waited))
 
     async def _resolve(self, row: Any, message: OutgoingMessage) -> OutgoingMessage | None:
         """Fill in the event ids of the deliveries this one edits or replies to."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec
 
@@ -24,7 +23,6 @@ from bot.api import (
     Translator,
     command,
     job,
-    plain_message,
 )
 from plugins.rosters import reminders as jobs
 from plugins.rosters.config import ROTA_ROOMS, WATCH_ROLE, RostersConfig
@@ -191,10 +189,7 @@ class Rosters(Plugin):
         text = t(
             "rosters.swap.offered", who=ctx.event.sender.user_id, **self._params(t, found, site)
         )
-        message = replace(
-            plain_message(text), reply_to=ctx.event.event_id, thread_root=ctx.event.thread_root
-        )
-        await self.bot.send(ctx.room, message, key=f"rosters:offer:{ctx.event.event_id}")
+        await ctx.reply(text, threaded=False)
 
     @command("take", level=Level.VOLUNTEER, aliases={"es": ("cubrir",)}, roles=ROTA_ROOMS)
     @answers_errors
@@ -210,8 +205,7 @@ class Rosters(Plugin):
         t = self.bot.translator(await self.bot.language_for(ctx.room, giver))
         taker = ctx.event.sender.user_id
         text = t("rosters.take.giver", who=giver, taker=taker, **self._params(t, shift, site))
-        message = replace(plain_message(text), mentions=(giver,))
-        await self.bot.send(ctx.room, message, key=f"rosters:taken:{ctx.event.event_id}")
+        await ctx.reply(text, mentions=(giver,), threaded=False)
 
     # --- on site ------------------------------------------------------------------------
 

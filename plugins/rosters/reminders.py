@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.api import BotContext, Translator, plain_message
+from bot.api import BotContext, Delivery, Translator, plain_message
 from plugins.rosters.config import RostersConfig, RostersSection
 from plugins.rosters.model import Claim, Shift, Site, Staffed
 from plugins.rosters.render import shift_params
@@ -129,7 +129,7 @@ class Reminders:
             **shift_params(t, site, staffed.shift),
         )
         message = replace(plain_message(text), mentions=(claim.user_id,))
-        await self._bot.send(site.room, message, key=f"{job_id}:{claim.person}")
+        await self._bot.outbox.send_now(Delivery(f"{job_id}:{claim.person}", site.room, message))
 
     async def coverage(self, payload: dict[str, Any]) -> None:
         """A shift short of people is announced in the watch room, pinging the backup pool."""
@@ -148,7 +148,7 @@ class Reminders:
         else:
             lines.append(t("rosters.coverage.no_pool", **params))
         message = replace(plain_message("\n".join(lines)), mentions=tuple(pool))
-        await self._bot.send(site.room, message, key=payload["job_id"])
+        await self._bot.outbox.send_now(Delivery(payload["job_id"], site.room, message))
 
     async def missed_checkin(self, payload: dict[str, Any]) -> None:
         """Nobody checked in some minutes after the start: the site's coordinators are told."""
@@ -164,7 +164,7 @@ class Reminders:
         if site.coordinators:
             lines.append(t("rosters.missed.coordinators", people=", ".join(site.coordinators)))
         message = replace(plain_message("\n".join(lines)), mentions=site.coordinators)
-        await self._bot.send(site.room, message, key=payload["job_id"])
+        await self._bot.outbox.send_now(Delivery(payload["job_id"], site.room, message))
 
     async def cancelled(self, shift: Shift, claims: list[Claim]) -> None:
         """Tell the people who held a shift that no longer takes place: as a job, so the
@@ -184,7 +184,7 @@ class Reminders:
         people = payload["people"]
         text = t("rosters.cancelled", people=", ".join(people), **shift_params(t, site, shift))
         message = replace(plain_message(text), mentions=tuple(people))
-        await self._bot.send(site.room, message, key=payload["job_id"])
+        await self._bot.outbox.send_now(Delivery(payload["job_id"], site.room, message))
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -211,15 +211,13 @@ class Notifier:
         *,
         mentions: tuple[str, ...] = (),
     ) -> SentMessage:
-        """Send now, in the thread that starts at `root`."""
+        """Send now, in the thread that starts at `root` (through the outbox: a failure is
+        retried)."""
         outgoing = message.message()
-        return await self.bot.send(
-            room,
-            OutgoingMessage(
-                plain=outgoing.plain, html=outgoing.html, thread_root=root, mentions=mentions
-            ),
-            key=key,
+        threaded = OutgoingMessage(
+            plain=outgoing.plain, html=outgoing.html, thread_root=root, mentions=mentions
         )
+        return await self.bot.outbox.send_now(Delivery(key, room, threaded))
 
 
 def _card_edit(shown: Card, version: str, text: Rich) -> Delivery:

@@ -55,7 +55,7 @@ PLATE_WORDS = _words(
     " matriculas patente patentes"
 )
 # Between a plate word and the plate: "plate number ABC", "placa de ABC", "tag #: ABC".
-_FILLER = _words(
+FILLER_WORDS = _words(
     ": # - . = number num no nr nro numero is was reads read says es era dice decia de del"
     " la el of plate placa con with"
 )
@@ -188,7 +188,7 @@ def _after_plate_word(tokens: list[_Token], index: int) -> tuple[int, str] | Non
 
 def _filler(token: _Token) -> bool:
     # "DE 000" in capitals is a plate's letters, "de" a word.
-    return token.folded in _FILLER and not (token.text.isalpha() and token.text.isupper())
+    return token.folded in FILLER_WORDS and not (token.text.isalpha() and token.text.isupper())
 
 
 def _joined_plate(tokens: list[_Token], index: int) -> tuple[int, int, str] | None:

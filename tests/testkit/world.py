@@ -1,52 +1,31 @@
-"""A running bot on a test network, on the in-memory `FakeTransport`.
+"""The test networks' worlds, on the plugin test kit (`bot.api.testing.PluginWorld`).
 
-`World` is the bot and its rooms: people act (`event`, `deliver`, `react`,
-`share_location`, `say_together`) and the test reads what the bot sent (`messages`,
-`texts`, `last`, `replies`, `in_thread`). Time runs in one of two ways:
+`World` is a `PluginWorld` whose config is one of the networks of `testkit.networks`,
+filled in with the test's fields (loaded with every default plugin's keys), plus what the
+sightings suites read: the moderator cards.
 
-- real time (no `clock`): the core scheduler with its timer, plugins on the wall clock; a
-  test makes a plugin think it later by replacing its `clock`;
-- a `FakeClock`: the `ManualScheduler` runs jobs only when the test moves the clock
-  (`advance`, `advance_to`), and every plugin with a `clock` reads the fake one.
-
-Stopping and starting again (`restart`) keeps the data directory, key, transport and clock.
-
-`SightingsWorld` and `RosterWorld` are the two suites' worlds: their network, their plugin
-as `plugin`, and `say` as each suite uses it.
+`SightingsWorld`, `DispatchWorld` and `RosterWorld` are the suites' worlds: their network,
+their plugin as `plugin`, and `ask` where a suite wants a command's one answer.
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Self
 
-from bot.core.events import (
-    Attachment,
-    Event,
-    LocationEvent,
-    MessageEvent,
-    ReactionEvent,
-    RoomRef,
-    Sender,
-)
+from bot.api.testing import TRANSPORT, FakeClock, PluginWorld, Sent
+from bot.core.config import Schema
 from bot.core.plugin import Plugin
-from bot.runtime.app import Application
+from bot.runtime.plugins import default_schema
 from bot.storage.keys import DataKey
 from plugins.rosters import Rosters
 from plugins.sightings import Sightings
-from testkit.config import data_dir, write_settings
-from testkit.fakes import TRANSPORT, FakeClock, FakeTransport, ManualScheduler, Sent, wall_clock
 from testkit.networks import DISPATCH, ROSTERS, SIGHTINGS, Network
 
-P = TypeVar("P", bound=Plugin)
 
-
-class World:
+class World(PluginWorld):
     """The bot on `network`; `config` overrides fields of the network's template."""
 
     def __init__(
@@ -59,173 +38,33 @@ class World:
         plugins: Sequence[type[Plugin]] | None = None,
         config: Mapping[str, str] | None = None,
     ) -> None:
-        self.tmp_path = tmp_path
+        super().__init__(
+            tmp_path,
+            plugins=plugins if plugins is not None else network.plugins,
+            config=network.template,
+            key=key,
+            clock=clock,
+        )
         self.network = network
-        self.key = key if key is not None else DataKey.generate()
-        self.clock = clock
-        self.plugins = tuple(plugins) if plugins is not None else network.plugins
-        self.config = {**network.defaults, **(config or {})}
-        self.transport = FakeTransport(clock or wall_clock)
-        self._app: Application | None = None
-        self._ids = itertools.count(1)
-        # Unique across worlds on one data directory: its event ledger remembers their ids.
-        self._run = uuid.uuid4().hex[:6]
-
-    # --- running -------------------------------------------------------------------------
+        self.fields = {**network.defaults, **(config or {})}
 
     async def start(self, **config: str) -> Self:
-        self.config.update(config)
-        settings = write_settings(self.tmp_path, self.network.template, **self.config)
-        app = Application(settings, self.key, self.plugins)
-        if self.clock is not None:
-            await app.open()
-            on_clock(app, self.clock)
-        self._app = app
-        await app.start([self.transport])
-        return self
-
-    async def stop(self) -> None:
-        if self._app is not None:
-            app, self._app = self._app, None
-            await app.stop()
+        self.fields.update(config)
+        return await super().start()
 
     async def restart(self, down_until: datetime | None = None, **config: str) -> None:
-        """Stop, let the clock move on with the bot down (no job runs), start again."""
-        await self.stop()
-        if down_until is not None:
-            assert self.clock is not None, "a world on real time cannot be down for a while"
-            self.clock.now = down_until
-        await self.start(**config)
+        self.fields.update(config)
+        await super().restart(down_until)
 
-    @property
-    def app(self) -> Application:
-        assert self._app is not None, "start() first"
-        return self._app
+    def config_text(self) -> str:
+        return self.config.format(data=self.data_dir, **self.fields)
 
-    running = app
+    def schema(self) -> Schema:
+        return default_schema()
 
-    def plugin_of(self, kind: type[P]) -> P:
-        plugin = self.app.runtime.registry.plugin(kind.name)
-        assert isinstance(plugin, kind), kind
-        return plugin
+    running = PluginWorld.app
 
-    @property
-    def scheduler(self) -> ManualScheduler:
-        scheduler = self.app.bot.scheduler
-        assert isinstance(scheduler, ManualScheduler), "a world on a FakeClock has one"
-        return scheduler
-
-    @property
-    def data_dir(self) -> Path:
-        return data_dir(self.tmp_path)
-
-    def raw_bytes(self) -> bytes:
-        """Every file of the data directory, as stored."""
-        return b"".join(p.read_bytes() for p in self.data_dir.iterdir() if p.is_file())
-
-    # --- people act ----------------------------------------------------------------------
-
-    def event(self, room_id: str, user: str, body: str, *, direct: bool = False) -> MessageEvent:
-        """A message from `user`, not yet delivered; `direct`: in a one-to-one chat."""
-        return MessageEvent(**self._fields(room_id, user, None), body=body, direct=direct)
-
-    async def deliver(self, event: Event) -> list[Sent]:
-        """Hand the bot an event; what it sent until its outbox was empty again."""
-        start = len(self.transport.sent)
-        await self.app.deliver(event)
-        await self.settle()
-        return self.transport.sent[start:]
-
-    async def say_together(self, room_id: str, lines: list[tuple[str, str]]) -> list[Sent]:
-        """Several people send at the same moment; returns everything the bot sent."""
-        start = len(self.transport.sent)
-        events = [self.event(room_id, user, text) for user, text in lines]
-        await asyncio.gather(*(self.app.deliver(event) for event in events))
-        await self.settle()
-        return self.transport.sent[start:]
-
-    async def share_location(
-        self,
-        room_id: str,
-        user: str,
-        geo_uri: str,
-        description: str = "",
-        thread: str | None = None,
-    ) -> str:
-        event = LocationEvent(
-            **self._fields(room_id, user, thread), geo_uri=geo_uri, description=description
-        )
-        await self.deliver(event)
-        return event.event_id
-
-    async def react(self, room_id: str, user: str, target: str, key: str) -> str:
-        event = ReactionEvent(**self._fields(room_id, user, None), target_event_id=target, key=key)
-        await self.deliver(event)
-        return event.event_id
-
-    async def settle(self) -> None:
-        """Wait until the outbox has sent what the bot queued (cards, notices)."""
-        outbox = self.app.bot.outbox
-        for _ in range(1000):
-            if await outbox.backlog() == 0:
-                return
-            await asyncio.sleep(0.005)
-        raise AssertionError("the outbox did not empty")
-
-    def _fields(self, room_id: str, user: str, thread: str | None) -> dict[str, Any]:
-        return {
-            "room": RoomRef(TRANSPORT, room_id),
-            "event_id": f"$ev{self._run}-{next(self._ids)}",
-            "sender": Sender(user, user.capitalize()),
-            "timestamp": self.clock.now if self.clock else datetime.now(UTC),
-            "thread_root": thread,
-            "encrypted": True,
-        }
-
-    # --- time moves (on a FakeClock) -----------------------------------------------------
-
-    async def advance_to(self, moment: datetime) -> list[Sent]:
-        """Let time run to `moment` with the bot up; returns what it sent meanwhile."""
-        start = len(self.transport.sent)
-        await self.scheduler.run_until(moment)
-        await self.settle()
-        return self.transport.sent[start:]
-
-    async def advance(self, delta: timedelta) -> list[Sent]:
-        assert self.clock is not None, "a world on real time cannot be moved"
-        return await self.advance_to(self.clock.now + delta)
-
-    async def tick(self, moment: datetime) -> list[Sent]:
-        """`advance_to(moment)`, then run the recurring jobs (the sweeps) once there."""
-        start = len(self.transport.sent)
-        await self.scheduler.run_until(moment)
-        for job in self.scheduler.recurring:
-            await job()
-        await self.settle()
-        return self.transport.sent[start:]
-
-    # --- what the bot said ---------------------------------------------------------------
-
-    def messages(self, room_id: str) -> list[Sent]:
-        return [s for s in self.transport.sent if s.room_id == room_id]
-
-    def texts(self, room_id: str) -> list[str]:
-        return [s.text for s in self.messages(room_id)]
-
-    def last(self, room_id: str) -> str:
-        return self.messages(room_id)[-1].text
-
-    def replies(self, room_id: str) -> list[str]:
-        """Direct answers to commands and reactions (not cards, edits or notices)."""
-        return [s.text for s in self.messages(room_id) if s.key and s.key.startswith("reply:")]
-
-    def in_thread(self, room_id: str, root: str) -> list[str]:
-        return [s.text for s in self.messages(room_id) if s.message.thread_root == root]
-
-    def shown(self, sent: Sent) -> str:
-        """A message as a client shows it: its last edit, or the original."""
-        edits = [s.text for s in self.transport.sent if s.message.edit_of == sent.event_id]
-        return edits[-1] if edits else sent.text
+    # --- the moderator cards -------------------------------------------------------------
 
     def cards(self) -> list[Sent]:
         """Original card messages (not their edits) in the moderation rooms."""
@@ -245,20 +84,8 @@ class World:
         return next(s for s in self.cards() if s.text.split(" ")[1] == report_id)
 
 
-def on_clock(app: Application, clock: FakeClock) -> None:
-    """Put an opened, not yet started `app` on `clock`: its scheduler and its plugins."""
-    scheduler = ManualScheduler(app.bot.db, app.bot.cipher, clock)
-    for spec, handler in app.runtime.registry.jobs:
-        scheduler.register(spec, handler)
-    app.bot.scheduler = scheduler
-    app.use_clock(clock)
-    for plugin in app.plugins:
-        if hasattr(plugin, "clock"):
-            plugin.clock = clock
-
-
 class SightingsWorld(World):
-    """The sightings network on real time; `say` answers with the new message's event id."""
+    """The sightings network on real time."""
 
     def __init__(
         self,
@@ -273,20 +100,6 @@ class SightingsWorld(World):
     @property
     def plugin(self) -> Sightings:
         return self.plugin_of(Sightings)
-
-    async def say(
-        self,
-        room_id: str,
-        user: str,
-        body: str,
-        *,
-        thread: str | None = None,
-        attachments: Sequence[Attachment] = (),
-    ) -> str:
-        fields = self._fields(room_id, user, thread)
-        event = MessageEvent(**fields, body=body, attachments=tuple(attachments))
-        await self.deliver(event)
-        return event.event_id
 
 
 async def start_world(
@@ -303,8 +116,7 @@ async def start_world(
 
 
 class DispatchWorld(World):
-    """The dispatch network on a clock the test moves, from `start`; `say` answers with
-    what the bot sent while handling the message."""
+    """The dispatch network on a clock the test moves, from `start`."""
 
     clock: FakeClock
 
@@ -320,12 +132,6 @@ class DispatchWorld(World):
         super().__init__(
             tmp_path, DISPATCH, key=key, clock=FakeClock(start), plugins=plugins, config=config
         )
-
-    async def say(
-        self, room_id: str, user: str, text: str, *, thread: str | None = None
-    ) -> list[Sent]:
-        event = MessageEvent(**self._fields(room_id, user, thread), body=text)
-        return await self.deliver(event)
 
     async def ask(self, room_id: str, user: str, text: str) -> str:
         """The text of the bot's single answer to a command."""
@@ -343,8 +149,7 @@ class DispatchWorld(World):
 
 
 class RosterWorld(World):
-    """The rosters network on a clock the test moves, from `start`; `say` answers with what
-    the bot sent while handling the message."""
+    """The rosters network on a clock the test moves, from `start`."""
 
     clock: FakeClock
 
@@ -356,9 +161,6 @@ class RosterWorld(World):
     @property
     def plugin(self) -> Rosters:
         return self.plugin_of(Rosters)
-
-    async def say(self, room_id: str, user: str, text: str) -> list[Sent]:
-        return await self.deliver(self.event(room_id, user, text))
 
     async def ask(self, room_id: str, user: str, text: str) -> str:
         """The text of the bot's single answer to a command."""

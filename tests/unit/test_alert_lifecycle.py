@@ -1,5 +1,5 @@
-"""Alerts nobody updates: marked as possibly over, then closed as expired (SPEC section 11),
-on a clock the test moves, across restarts."""
+"""Alerts nobody updates: marked as possibly over, then closed as expired (README, "Rumors
+and false alarms"), on a clock the test moves, across restarts."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from testkit.fakes import Sent
 from testkit.networks import DISPATCH_EN, HOOD_EN, MODS_PILSEN, MONDAY
 from testkit.world import DispatchWorld
 
+from bot.api.testing import Sent
 from plugins.sightings import Sightings
 from plugins.sightings.lifecycle import Status
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from testkit.console import ConsoleChat, console_settings
-from testkit.fakes import FakeClock
 
+from bot.api.testing import FakeClock
 from bot.core.commands import command
 from bot.core.config import Settings
 from bot.core.context import CommandContext

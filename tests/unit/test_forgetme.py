@@ -19,7 +19,7 @@ REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 
 
 async def report(world: SightingsWorld, user: str, where: str) -> str:
-    event = await world.say(PILSEN_EN, user, f"!report {where}; two unmarked vans")
+    event = await world.write(PILSEN_EN, user, f"!report {where}; two unmarked vans")
     found = REPORT_ID.search(world.in_thread(PILSEN_EN, event)[0])
     assert found
     return found[0]

@@ -99,8 +99,8 @@ async def console(tmp_path: Path) -> AsyncIterator[Console]:
     )
     app = Application(settings, DataKey.generate(), [ModeratorTools, AdminPlugin])
     await app.open()
-    app.bot.catalog.add("en", {"help.verify": "Verify."})
-    app.bot.catalog.add("es", {"help.verify": "Verificar."})
+    app.runtime.catalog.add("en", {"help.verify": "Verify."})
+    app.runtime.catalog.add("es", {"help.verify": "Verificar."})
     bot = Console(app)
     await app.start([bot.transport])
     yield bot

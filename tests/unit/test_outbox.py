@@ -241,3 +241,53 @@ async def test_an_answer_can_wait_for_the_urgent_deliveries_to_go_first(
         assert await outbox.urgent_sent(within=0.01) is True
     finally:
         await outbox.stop()
+
+
+# --- sent now, ahead of the queue ---------------------------------------------------------
+
+
+async def test_a_message_sent_now_is_sent_with_its_key_and_not_queued(
+    db: Database, cipher: FieldCipher
+) -> None:
+    sender = FakeSender()
+    outbox = Outbox(db, cipher, sender)
+    sent = await outbox.send_now(delivery("ack", "received"))
+    assert sent == SentMessage(ROOM, "$event-ack")
+    assert [key for key, _ in sender.sent] == ["ack"]  # the transport drops a key seen before
+    assert await outbox.backlog() == 0
+
+
+async def test_a_message_sent_now_goes_ahead_of_a_busy_queue(
+    db: Database, cipher: FieldCipher
+) -> None:
+    sender = FakeSender()
+    outbox = Outbox(db, cipher, sender, concurrency=1)
+    await outbox.enqueue([delivery(f"alert-{n}") for n in range(20)])
+    sender.gate.clear()  # the worker's sends hang
+    await outbox.start()
+    try:
+        await asyncio.sleep(0.05)
+        sender.gate.set()
+        sent = await outbox.send_now(delivery("answer", "now"))
+    finally:
+        await outbox.stop()
+    assert sent.event_id == "$event-answer"
+    assert [key for key, _ in sender.sent].index("answer") < 20
+
+
+async def test_a_message_that_cannot_be_sent_now_is_retried_by_the_worker(
+    db: Database, cipher: FieldCipher
+) -> None:
+    sender = FakeSender(failures=1)
+    outbox = Outbox(db, cipher, sender, first_retry=timedelta(milliseconds=10))
+    await outbox.start()
+    try:
+        with pytest.raises(ConnectionError):
+            await outbox.send_now(delivery("question", "how many?"))
+        async with asyncio.timeout(5):
+            while await outbox.sent_event("question") is None:
+                await asyncio.sleep(0.01)
+    finally:
+        await outbox.stop()
+    assert [key for key, _ in sender.sent] == ["question"]
+    assert sender.attempts == {"question": 2}  # once now, once by the worker

@@ -44,7 +44,7 @@ async def test_an_alert_crosses_without_plate_reporter_or_notes(
     world = await start_world(tmp_path, key, plugins=[Sightings, Relay])
     try:
         text = "!report where: 18th & Ashland | what: detaining | plate: QZX987 | notes: Señor X"
-        event = await world.say(PILSEN_EN, "ana", text)
+        event = await world.write(PILSEN_EN, "ana", text)
         report_id = REPORT_ID.findall(world.in_thread(PILSEN_EN, event)[0])[0]
         await world.say(MODS, "rosa", f"!confirm {report_id} two of us checked")
         [change] = await world.app.bot.service(ReportFeed).changes_after(0)

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from plugins.sightings.plates import PlateKeeper, restored, shown, split_plates, without_plates
+from plugins.sightings.plates import (
+    FILLER_WORDS,
+    PlateKeeper,
+    restored,
+    shown,
+    split_plates,
+    without_plates,
+)
 
 HIDDEN = "[plate: moderators only]"
 
@@ -134,8 +141,8 @@ def test_a_plate_after_a_plate_word_never_shows(
     context: tuple[str, str],
     lower: bool,
 ) -> None:
-    # In small letters, "la 000" and "de 000" read as a word and a number (hidden all the same).
-    assume(not (lower and letters.lower() in ("de", "la", "el", "es", "no", "nr", "is")))
+    # In small letters, "la 000" and "era 000" read as a word and a number (hidden all the same).
+    assume(not (lower and letters.lower() in FILLER_WORDS))
     plate = f"{letters}{separator}{digits}"
     typed = plate.lower() if lower else plate
     before, after = context

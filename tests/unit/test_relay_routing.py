@@ -55,7 +55,7 @@ async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[SightingsWorld]:
 
 async def report(world: SightingsWorld, text: str) -> tuple[str, str]:
     """(report id, the reporter's event id)."""
-    event = await world.say(PILSEN_EN, "ana", text)
+    event = await world.write(PILSEN_EN, "ana", text)
     found = REPORT_ID.search(world.in_thread(PILSEN_EN, event)[0])
     assert found
     return found[0], event
@@ -93,7 +93,7 @@ async def test_alert_goes_to_every_room_watching_the_area_once(world: SightingsW
 async def test_reporter_outside_the_area_gets_the_alert_in_their_thread(
     world: SightingsWorld,
 ) -> None:
-    event = await world.say(
+    event = await world.write(
         PILSEN_EN, "ana", "!report 26th & Pulaski; checkpoint | area: La Villita"
     )
     report_id = REPORT_ID.search(world.in_thread(PILSEN_EN, event)[0])[0]  # type: ignore[index]

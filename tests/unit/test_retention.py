@@ -56,7 +56,7 @@ async def days_later(world: SightingsWorld, days: float) -> list[tuple[str, str]
 async def test_old_messages_go_but_a_live_alert_stays_until_its_report_closed(
     world: SightingsWorld,
 ) -> None:
-    event = await world.say(PILSEN_EN, "ana", "!report 18th & Ashland; agents detaining")
+    event = await world.write(PILSEN_EN, "ana", "!report 18th & Ashland; agents detaining")
     report_id = REPORT_ID.findall(world.in_thread(PILSEN_EN, event)[0])[0]
     await world.say(MODS, "rosa", f"!confirm {report_id}")
     await world.say(ALERTS, "bea", "!ping")

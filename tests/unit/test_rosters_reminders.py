@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from testkit.fakes import Sent
 from testkit.networks import (
     COORDINATOR,
     JUAN,
@@ -21,6 +20,8 @@ from testkit.networks import (
     wall,
 )
 from testkit.world import RosterWorld
+
+from bot.api.testing import Sent
 
 # `world` (see conftest.py) runs the rosters network, on Monday morning.
 pytestmark = pytest.mark.roster_world

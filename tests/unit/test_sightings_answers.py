@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from testkit.console import console_network
-from testkit.fakes import Sent
 from testkit.networks import MODS, PILSEN_EN, PILSEN_ES, VILLITA
 from testkit.world import SightingsWorld, start_world
 from unit.test_sightings_flow import file_report
 
+from bot.api.testing import Sent
 from bot.cli.console import CONSOLE_USER
 from bot.storage.keys import DataKey
 from plugins.sightings import Sightings
@@ -147,7 +147,7 @@ async def test_someone_elses_reply_to_the_question_is_not_an_answer(world: Sight
 async def test_a_reply_to_anything_else_is_not_an_answer(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
     await ask(world, report_id)
-    other = await world.say(PILSEN_EN, "bob", "anyone know about the school meeting?")
+    other = await world.write(PILSEN_EN, "bob", "anyone know about the school meeting?")
     assert await reply(world, PILSEN_EN, "ana", "tomorrow at 6", to=other) == []
     assert await status(world, report_id) is Status.NEEDS_INFO
 

@@ -35,7 +35,7 @@ async def file_report(
     world: SightingsWorld, text: str = ONE_LINE, *, room: str = PILSEN_EN, user: str = "ana"
 ) -> tuple[str, str]:
     """(report id, the reporter's event id)."""
-    event = await world.say(room, user, text)
+    event = await world.write(room, user, text)
     [ack] = world.in_thread(room, event)
     found = REPORT_ID.search(ack)
     assert found, ack
@@ -190,7 +190,7 @@ async def test_reports_past_the_command_limit_are_all_filed_or_told_the_wait(
     try:
         answers = []
         for n in range(25):
-            event = await world.say(PILSEN_EN, "ana", f"!report corner {n}; parked")
+            event = await world.write(PILSEN_EN, "ana", f"!report corner {n}; parked")
             answers.append(world.in_thread(PILSEN_EN, event))
         assert all(len(said) == 1 for said in answers), answers  # none silent
         filed = [said[0] for said in answers[:22]]
@@ -557,7 +557,7 @@ async def test_subscribers_hear_confirmed_updated_cleared_retracted(world: Sight
 
 async def test_a_replayed_decision_is_not_applied_twice(world: SightingsWorld) -> None:
     report_id, _ = await file_report(world)
-    event = await world.say(MODS, "rosa", f"!confirm {report_id}")
+    event = await world.write(MODS, "rosa", f"!confirm {report_id}")
     first_answer = world.replies(MODS)[-1]
     # As if the bot crashed after storing the decision and the event came again.
     stored = await world.plugin.store.get(report_id)

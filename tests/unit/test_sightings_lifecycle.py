@@ -1,4 +1,4 @@
-"""The lifecycle of SPEC section 2, expiry of undecided reports and purge of closed ones."""
+"""The report lifecycle, expiry of undecided reports and purge of closed ones."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_closed_reports_never_change() -> None:
 
 
 async def file(world: SightingsWorld, user: str) -> tuple[str, str]:
-    event = await world.say(PILSEN_EN, user, f"!report corner of {user}; parked and watching")
+    event = await world.write(PILSEN_EN, user, f"!report corner of {user}; parked and watching")
     found = re.search(r"\bR[2-9A-Z]{3,6}\b", world.in_thread(PILSEN_EN, event)[0])
     assert found
     return found[0], event

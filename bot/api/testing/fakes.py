@@ -1,4 +1,4 @@
-"""In-memory stand-ins for a chat network and for time.
+"""In-memory stand-ins for a chat network and for time, for tests.
 
 `FakeTransport` records every message the bot sends (with its event id, idempotency key and
 the clock's time) and every reaction; like Matrix transaction ids, a repeated key is not
@@ -22,7 +22,7 @@ from bot.core.transport import TransportHost
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database, utc_timestamp
 
-TRANSPORT = "console"  # the rooms of the test networks are on this transport
+TRANSPORT = "console"  # rooms in a test config are on this transport
 
 
 def wall_clock() -> datetime:

@@ -1,4 +1,4 @@
-"""A burst of reports (SPEC section 9: 500 reports from 50 people across 10 rooms in 60 s,
+"""A burst of reports (the performance budget: 500 reports from 50 people across 10 rooms in 60 s,
 all acknowledged, none lost).
 
 Fifty E2E clients in this process, five to a room, each file ten `!report`s at stratified

@@ -1,6 +1,6 @@
 """Alert fan-out to N encrypted rooms, against a bare matrix-nio client in the same run.
 
-SPEC section 9: from a moderator's `!confirm` to the alert decrypted in all N `alerts`
+The performance budget: from a moderator's `!confirm` to the alert decrypted in all N `alerts`
 rooms by a member's client, at most 1.2x the time a bare nio client takes from its first
 send until the same client has decrypted the same N encrypted messages, sent with the
 outbox's concurrency (10). No room may miss the alert or get it twice.

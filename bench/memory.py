@@ -1,4 +1,4 @@
-"""Resident memory with many joined rooms (SPEC section 9: RSS <= 200 MB with 500 rooms).
+"""Resident memory with many joined rooms (the performance budget: RSS <= 200 MB with 500 rooms).
 
 Both bots join the same N encrypted rooms (three members each: the owner and the two bots)
 before they start, and every room is in Vecinos' config (as a neighborhood room), as in a

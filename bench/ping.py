@@ -3,13 +3,13 @@
 Both bots run as separate processes (`vecinos run` and `bench.nio_bot`) on the same
 Synapse; one E2E client, in this process, talks to each in its own encrypted room.
 
-- Round trip (SPEC: <= 1.2x): from the client starting to send `!ping` until it has the
+- Round trip (budget: <= 1.2x): from the client starting to send `!ping` until it has the
   answer decrypted. Rounds alternate between the bots (ABBA), after two untimed rounds
   each (the first message of a room shares its megolm key).
-- Dispatch (SPEC: <= 1.2x the `!ping` round trip of the same run): from the client starting
+- Dispatch (budget: <= 1.2x the `!ping` round trip of the same run): from the client starting
   to send a `!report` in the neighborhood room until a verifier's client, in the dispatch
   room only, has the dispatch call decrypted.
-- Restart catch-up (no SPEC budget; SPEC asks that nothing is lost): each bot is stopped,
+- Restart catch-up (no time budget; nothing may be lost): each bot is stopped,
   the client sends it N commands, and the bot is started again; the time is from the start
   of its process until the client has every answer. Each command must be answered once.
 """

@@ -1,4 +1,4 @@
-"""Command processing time, network excluded (SPEC section 9: p99 <= 5 ms).
+"""Command processing time, network excluded (the performance budget: p99 <= 5 ms).
 
 The whole bot (every plugin, its SQLite database on disk, its durable outbox) runs in this
 process on the console transport, which hands each typed line to the dispatcher as an
@@ -158,7 +158,7 @@ def _write_config(workdir: Path) -> Path:
     rooms = [
         {"id": ROOM_ID, "transport": "console", "role": "neighborhood", "areas": [AREA["slug"]]},
         {"id": "mods", "transport": "console", "role": "moderation", "areas": [AREA["slug"]]},
-        # Every report also calls the area's verifiers (SPEC section 10).
+        # Every report also calls the area's verifiers (its dispatch rooms).
         {"id": "dispatch", "transport": "console", "role": "dispatch", "areas": [AREA["slug"]]},
     ]
     config = {

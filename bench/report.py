@@ -1,7 +1,8 @@
 """The figures of one benchmark run: a printed table and a JSON document.
 
 Every figure has the bot's value, the value of its baseline measured in the same run, the
-SPEC budget it is held to (section 9) and whether it is within it (None: no budget).
+budget it is held to (the performance budget, README "Scaling") and whether it is within
+it (None: no budget).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class Results:
 
 
 def table(results: Results) -> str:
-    header = ("figure", "Vecinos", "baseline", "ratio", "SPEC budget", "ok", "baseline is")
+    header = ("figure", "Vecinos", "baseline", "ratio", "budget", "ok", "baseline is")
     rows = [header]
     for figure in results.figures:
         value, baseline = figure.shown()

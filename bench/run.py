@@ -1,4 +1,5 @@
-"""`python -m bench`: every SPEC section 9 figure, each against a baseline of the same run.
+"""`python -m bench`: every figure of the performance budget, each against a baseline of the
+same run.
 
 One loopback Synapse serves every scenario (each with its own accounts and rooms):
 
@@ -15,7 +16,7 @@ One loopback Synapse serves every scenario (each with its own accounts and rooms
     python -m bench [--quick] [--json FILE] [--only ping,burst]
 
 `--quick` runs every scenario at a small size, for a check that the benchmark works; its
-figures are not comparable with the SPEC budgets. The exit status is 1 when a figure is
+figures are not comparable with the budgets. The exit status is 1 when a figure is
 outside its budget or a scenario failed. Progress goes to stderr, the table to stdout.
 """
 

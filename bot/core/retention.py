@@ -1,5 +1,5 @@
 """Disappearing bot messages: in a room with `message_retention_days`, the bot deletes its
-own messages once they are that old (SPEC section 6).
+own messages once they are that old (the README's "Privacy").
 
 Every message the bot sends there is recorded (room, event, send key, time; never its
 text). A sweep deletes the oldest that are due, a small batch at a time and spaced out, so

@@ -1,5 +1,5 @@
 """Rapid response: dispatch calls to verifiers, responders call-outs, on-call rotas
-(SPEC section 10)."""
+(README, "Rapid response: dispatch")."""
 
 from plugins.dispatch.plugin import Dispatch
 

@@ -1,4 +1,4 @@
-"""Getting verifiers and responders to the scene (SPEC section 10).
+"""Getting verifiers and responders to the scene (README, "Rapid response: dispatch").
 
 Every new report, any way it came in, posts a dispatch call to its area's dispatch rooms,
 mentioning who is on call now. Verifiers answer (`!going`, 🚗, `!notgoing`, `!onscene`,

@@ -1,4 +1,4 @@
-"""Networks of networks (SPEC section 13): confirmed alerts shared with partner networks'
+"""Networks of networks (README): confirmed alerts shared with partner networks'
 bots over Matrix federation, each side pinning the other's identity key."""
 
 from plugins.partners.plugin import Partners

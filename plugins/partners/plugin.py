@@ -25,6 +25,7 @@ from bot.api import (
     Delivery,
     EventContext,
     Level,
+    Note,
     OutgoingMessage,
     Plugin,
     RoomRef,
@@ -66,6 +67,11 @@ class Partners(Plugin):
     async def start(self) -> None:
         self._feed = self.bot.service(ReportFeed)
         await self.feed.follow(self.name, self.send)
+
+    async def forget(self, user_id: str) -> list[Note]:
+        """Nothing of a person's is kept here: its table holds the partner bots' identity
+        keys, and what it sends and relays are alerts, which name no one."""
+        return []
 
     # --- sending ----------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The alert relay: confirmed reports reach every room watching their area (SPEC section 3)."""
+"""The alert relay: confirmed reports reach every room watching their area."""
 
 from plugins.relay.plugin import Relay
 

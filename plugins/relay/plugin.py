@@ -20,6 +20,7 @@ from bot.api import (
     MODERATION,
     CommandContext,
     Level,
+    Note,
     OutgoingMessage,
     Plugin,
     Rest,
@@ -73,6 +74,12 @@ class Relay(Plugin):
         # room they reported in); the confirmation keeps its personal thank-you notice.
         await self.feed.follow(self.name, self.on_change, reaches_reporter=FOLLOWED_UP)
         self.bot.scheduler.every(PURGE_INTERVAL, self.purge)
+
+    async def forget(self, user_id: str) -> list[Note]:
+        """Nothing of a person's is kept here: its tables now live in the core's broadcasts
+        and cursors, and alerts and notices name no one; the reports are the sightings
+        plugin's to erase."""
+        return []
 
     async def on_change(self, change: ReportChange) -> None:
         if change.kind is ChangeKind.CONFIRMED:

@@ -1,4 +1,4 @@
-"""`!rights` and `!hotline`: Know-Your-Rights text and the hotline number (SPEC section 7)."""
+"""`!rights` and `!hotline`: Know-Your-Rights text and the hotline number."""
 
 from plugins.resources.plugin import Resources
 

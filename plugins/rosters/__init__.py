@@ -1,4 +1,4 @@
-"""School watch rosters and on-call rotas (SPEC sections 4 and 10).
+"""School watch rosters and on-call rotas.
 
 Other plugins use only what is exported here: `Rotas` (through `bot.service`) and the
 `ROTA` trait, which a room role carries to keep a roster.

@@ -1,4 +1,4 @@
-"""Sighting reports and their moderation (SPEC section 2).
+"""Sighting reports and their moderation.
 
 Other plugins use only what is exported here: `ReportFeed` (through `bot.service`) and the
 types it hands out.

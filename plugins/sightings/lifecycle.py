@@ -1,4 +1,4 @@
-"""The report lifecycle of SPEC section 2: which action may move a report from which status.
+"""The report lifecycle: which action may move a report from which status.
 
 new -> needs_info -> new
 new -> confirmed | false_alarm | unverifiable | duplicate

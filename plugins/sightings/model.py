@@ -1,4 +1,5 @@
-"""A sighting report: the SPEC's SALUTE-based fields as a typed, validated model.
+"""A sighting report: fields after the SALUTE format (size, activity, location, unit,
+time, equipment) as a typed, validated model.
 
 Checks that depend on the moment and on the configuration (known areas, a time in the
 future, the stale flag) run when an `IntakeRules` object is given as validation context,

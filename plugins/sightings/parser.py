@@ -1,6 +1,6 @@
 """From what a neighbor typed to a validated report, or to the one thing they should fix.
 
-Two written forms (SPEC section 2):
+Two written forms (README, "Commands"):
 
     18th & Ashland; 2 unmarked SUVs, agents detaining someone
     where: 18th & Ashland | what: detaining | agents: 4 | plate: ABC1**

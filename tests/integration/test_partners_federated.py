@@ -1,4 +1,4 @@
-"""Networks of networks on two real homeservers federating over loopback (SPEC section 13):
+"""Networks of networks (README) on two real homeservers federating over loopback:
 each network has its own bot, config and rooms; they share an encrypted exchange room and
 pin each other's identity key. A confirmation in Pilsen reaches Cicero's room once, an
 update edits it, a retraction cancels it; a third account's well-formed event is ignored,

@@ -29,8 +29,9 @@ from bot.transports.matrix.signing import (
     verify_json,
 )
 
-SPEC_SEED = "YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1"
-SPEC_KEY = Ed25519PrivateKey.from_private_bytes(decode_base64(SPEC_SEED))
+# The signing key of the Matrix spec's test vectors (its appendix, "Signing JSON").
+MATRIX_SPEC_SEED = "YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1"
+MATRIX_SPEC_KEY = Ed25519PrivateKey.from_private_bytes(decode_base64(MATRIX_SPEC_SEED))
 
 # (input as JSON text, canonical form) from the spec's appendix.
 CANONICAL_VECTORS = [
@@ -100,7 +101,7 @@ def test_canonical_json_agrees_with_synapses_canonicaljson(value: Any) -> None:
 
 
 def test_signing_matches_the_spec_vectors() -> None:
-    empty = sign_json({}, "domain", "1", SPEC_KEY)
+    empty = sign_json({}, "domain", "1", MATRIX_SPEC_KEY)
     assert empty == {
         "signatures": {
             "domain": {
@@ -109,7 +110,7 @@ def test_signing_matches_the_spec_vectors() -> None:
             }
         }
     }
-    data = sign_json({"one": 1, "two": "Two"}, "domain", "1", SPEC_KEY)
+    data = sign_json({"one": 1, "two": "Two"}, "domain", "1", MATRIX_SPEC_KEY)
     assert data["signatures"]["domain"]["ed25519:1"] == (
         "KqmLSbO39/Bzb0QIYE82zqLwsA+PDzYIpIRA2sRQ4sL53+sN6/fpNSoqE7BP7vBZhG6kYdD13EIMJpvhJI+6Bw"
     )
@@ -117,23 +118,25 @@ def test_signing_matches_the_spec_vectors() -> None:
 
 
 def test_public_key_matches_signedjson() -> None:
-    theirs = signedjson.key.decode_signing_key_base64("ed25519", "1", SPEC_SEED)
-    assert public_key_of(SPEC_KEY) == signedjson.key.encode_verify_key_base64(theirs.verify_key)
+    theirs = signedjson.key.decode_signing_key_base64("ed25519", "1", MATRIX_SPEC_SEED)
+    assert public_key_of(MATRIX_SPEC_KEY) == signedjson.key.encode_verify_key_base64(
+        theirs.verify_key
+    )
 
 
 def test_signatures_and_unsigned_are_not_signed_and_other_signatures_are_kept() -> None:
     obj = {"a": 1, "unsigned": {"age": 5}, "signatures": {"other": {"ed25519:x": "sig"}}}
-    signed = sign_json(obj, "@me:example.org", "KEY", SPEC_KEY)
+    signed = sign_json(obj, "@me:example.org", "KEY", MATRIX_SPEC_KEY)
     assert signed["signatures"]["other"] == {"ed25519:x": "sig"}
     assert signed["unsigned"] == {"age": 5}
     changed_unsigned = {**signed, "unsigned": {"age": 999}}
-    assert verify_json(changed_unsigned, "@me:example.org", "KEY", public_key_of(SPEC_KEY))
+    assert verify_json(changed_unsigned, "@me:example.org", "KEY", public_key_of(MATRIX_SPEC_KEY))
     assert obj["signatures"] == {"other": {"ed25519:x": "sig"}}, "the input is not changed"
 
 
 def test_verify_rejects_tampering_wrong_keys_and_garbage() -> None:
-    public = public_key_of(SPEC_KEY)
-    signed = sign_json({"a": 1}, "@me:example.org", "K", SPEC_KEY)
+    public = public_key_of(MATRIX_SPEC_KEY)
+    signed = sign_json({"a": 1}, "@me:example.org", "K", MATRIX_SPEC_KEY)
     assert verify_json(signed, "@me:example.org", "K", public)
     assert not verify_json({**signed, "a": 2}, "@me:example.org", "K", public)
     assert not verify_json(signed, "@you:example.org", "K", public)
@@ -150,11 +153,11 @@ def test_verify_rejects_tampering_wrong_keys_and_garbage() -> None:
 def test_signatures_interoperate_with_synapses_signedjson(value: dict[str, Any]) -> None:
     value.pop("signatures", None)
     value.pop("unsigned", None)
-    theirs = signedjson.key.decode_signing_key_base64("ed25519", "1", SPEC_SEED)
-    ours = sign_json(value, "domain", "1", SPEC_KEY)
+    theirs = signedjson.key.decode_signing_key_base64("ed25519", "1", MATRIX_SPEC_SEED)
+    ours = sign_json(value, "domain", "1", MATRIX_SPEC_KEY)
     signedjson.sign.verify_signed_json(ours, "domain", signedjson.key.get_verify_key(theirs))
     signed_by_them = signedjson.sign.sign_json(dict(value), "domain", theirs)
-    assert verify_json(signed_by_them, "domain", "1", public_key_of(SPEC_KEY))
+    assert verify_json(signed_by_them, "domain", "1", public_key_of(MATRIX_SPEC_KEY))
 
 
 def test_base64_is_unpadded_and_decoding_accepts_both_forms() -> None:

@@ -71,7 +71,7 @@ def observed(who: str, report_id: str, outcome: Outcome, note: str, view: View) 
     text = t(
         "dispatch.observed", who=who, id=report_id, outcome=t(f"dispatch.outcome.{outcome.value}")
     )
-    return f"{text}\n{view.public(note)}" if note else text
+    return f"{text}\n{view.hiding_plates(note)}" if note else text
 
 
 def minutes(view: View, count: int) -> str:

@@ -1,6 +1,6 @@
 """How a partner's alert reads in our rooms: marked with the partner's name, built with
 `Rich` only (every field came from another network: escaped, never trusted as HTML), and
-through `view.public`, so a plate that came with it is hidden here too."""
+through `view.hiding_plates`, so a plate that came with it is hidden here too."""
 
 from __future__ import annotations
 
@@ -22,14 +22,16 @@ def partner_alert(alert: WireAlert, partner: str, area: str, view: View) -> Rich
     t = view.t
     title = t(f"partners.alert.{alert.change.value}", partner=partner)
     rich = Rich().bold(f"{BADGES[alert.change]} {title} · {view.area_name(area)}").newline()
-    rich.bold(f"{view.label('location')}: ").line(view.public(alert.location))
+    rich.bold(f"{view.label('location')}: ").line(view.hiding_plates(alert.location))
     activity = t(f"sightings.activity.{alert.activity.value}")
-    what = f"{activity} — {view.public(alert.description)}" if alert.description else activity
+    what = (
+        f"{activity} — {view.hiding_plates(alert.description)}" if alert.description else activity
+    )
     rich.bold(f"{view.label('what')}: ").line(what)
     counts = {"agents": view.count(alert.agents), "vehicles": view.count(alert.vehicles)}
     rich.line(t("partners.counts", **counts))
     if alert.vehicle:
-        rich.bold(f"{view.label('vehicle')}: ").line(view.public(alert.vehicle))
+        rich.bold(f"{view.label('vehicle')}: ").line(view.hiding_plates(alert.vehicle))
     if alert.direction:
         direction = t(f"sightings.direction.{alert.direction.value}")
         rich.bold(f"{view.label('direction')}: ").line(direction)

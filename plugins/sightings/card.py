@@ -13,7 +13,7 @@ from datetime import datetime, tzinfo
 from bot.api import Rich, Translator
 from plugins.sightings.lifecycle import UNDECIDED, Action, Status
 from plugins.sightings.model import LONG_TEXT, Problem, Report
-from plugins.sightings.plates import restored, shown
+from plugins.sightings.plates import restored, shown, without_plates
 from plugins.sightings.store import Decision, StoredReport
 
 BADGES: dict[Status, str] = {
@@ -58,12 +58,20 @@ class View:
         return self.t("sightings.day.date", month=month, day=local.day, time=self.time(moment))
 
     def public(self, text: str) -> str:
-        """User text as it may be read outside the moderation rooms: plates hidden."""
+        """Text the bot kept back (a report's, a decision's) as it may be read outside the
+        moderation rooms: each plate as "[plate: moderators only]"."""
         return shown(text, self.t("sightings.plate_hidden"))
+
+    def hiding_plates(self, text: str) -> str:
+        """Text as someone typed it (never kept back: a partner's, a verifier's note, what
+        is quoted back), with any plate in it hidden the same way."""
+        return self.public(without_plates(text))
 
     def readable(self, report: Report, *, moderation: bool = False) -> Report:
         """The report with its texts as this reader may see them: the plates back in place
         for the moderators, else each one as "[plate: moderators only]"."""
+        if not report.plates:
+            return report  # a mark always names one of the report's plates
 
         def text(value: str) -> str:
             return restored(value, report.plates) if moderation else self.public(value)
@@ -177,7 +185,7 @@ def listing(reports: Iterable[StoredReport], view: View) -> Rich:
 def problem_text(problem: Problem, t: Translator) -> str:
     # What the person wrote, shown back in a room: never a plate in it.
     hidden = t("sightings.plate_hidden")
-    params = {name: shown(value, hidden) for name, value in problem.params.items()}
+    params = {name: shown(without_plates(value), hidden) for name, value in problem.params.items()}
     if problem.field:
         # The key's name ("where") for counts, the field as a noun in sentences.
         params["field"] = t(f"sightings.field.{problem.field}")

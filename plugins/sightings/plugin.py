@@ -254,7 +254,7 @@ class Sightings(Plugin):
             if slug is None:
                 answer = ctx.t(
                     "sightings.status_cmd.unknown_area",
-                    area=self._view(ctx).public(area),
+                    area=self._view(ctx).hiding_plates(area),
                     known=rules.area_listing,
                 )
                 await ctx.reply(answer)

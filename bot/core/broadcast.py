@@ -4,7 +4,9 @@ A broadcast has a key (which derives each room's outbox key, so opening it again
 crash adds nothing) and a topic (what it is about, e.g. "relay:R7K3", to find the latest
 broadcast on it). Its rooms are remembered, so a later change edits exactly the messages
 that were sent and posts a short follow-up replying to each. Rooms come from the roles'
-audiences (`Settings.rooms_hearing`), plus any room a plugin adds (the reporter's thread).
+audiences (`Settings.rooms_alerted`: an area's alerts also reach the rooms of its ancestors,
+descendants and near areas) or from the rooms serving an area (`Settings.serving_rooms`),
+plus any room a plugin adds (the reporter's thread).
 """
 
 from __future__ import annotations
@@ -47,10 +49,19 @@ class Broadcasts:
         self._settings = settings
 
     def audience(self, audience: str, area: str) -> list[Target]:
-        """Every configured room covering `area` whose role hears `audience`."""
+        """Every configured room whose role hears `audience`, covering `area` or an area
+        its alerts reach (its ancestors, descendants and near areas)."""
         return [
             Target(RoomRef(room.transport, room.id))
-            for room in self._settings.rooms_hearing(audience, area)
+            for room in self._settings.rooms_alerted(audience, area)
+        ]
+
+    def serving(self, role: str, area: str, level: int = 0) -> list[Target]:
+        """The rooms fitting `role` that serve `area`: its own, or its nearest ancestor's;
+        `level` 1 is the next area up that has such rooms, and so on."""
+        return [
+            Target(RoomRef(room.transport, room.id))
+            for room in self._settings.serving_rooms(role, area, level)
         ]
 
     async def open(

@@ -37,7 +37,7 @@ class Callouts:
             call = await self.store.call(report_id)
             if call is not None:
                 self.metrics.confirmed(call.called_at, change.at)
-            targets = self.bot.broadcasts.audience(DISPATCH, change.report.area)
+            targets = self.bot.broadcasts.serving(DISPATCH, change.report.area)
 
             def message(room: RoomRef) -> OutgoingMessage:
                 rich = render.callout(report_id, change.report, self.feed.view(room), [])

@@ -22,7 +22,6 @@ from bot.api import (
     EventContext,
     Level,
     Note,
-    OutgoingMessage,
     Plugin,
     ReactionEvent,
     Rest,
@@ -33,7 +32,13 @@ from bot.api import (
     reaction,
 )
 from plugins.dispatch import render
-from plugins.dispatch.alarms import Alarms, call_topic, person_job
+from plugins.dispatch.alarms import (
+    Alarms,
+    call_broadcasts,
+    call_render,
+    call_topic,
+    person_job,
+)
 from plugins.dispatch.callouts import Callouts
 from plugins.dispatch.config import (
     DISPATCH,
@@ -119,18 +124,14 @@ class Dispatch(Plugin):
     # --- the call -----------------------------------------------------------------------
 
     async def on_filed(self, filed: FiledReport) -> None:
-        targets = self.bot.broadcasts.audience(DISPATCH, filed.report.area)
+        # The area's own dispatch rooms, or its nearest ancestor's; escalation goes up.
+        targets = self.bot.broadcasts.serving(DISPATCH, filed.report.area)
         if not targets or await self.store.call(filed.report_id) is not None:
             return
         now = self.clock()
-        on_call = {t.room: await self._rotas_of().on_duty(t.room, now) for t in targets}
-
-        def message(room: RoomRef) -> OutgoingMessage:
-            rich = render.call(filed.report_id, filed.report, self.feed.view(room), on_call[room])
-            return OutgoingMessage(
-                plain=rich.plain, html=rich.html, notice=False, mentions=tuple(on_call[room])
-            )
-
+        message = await call_render(
+            self._rotas_of(), self.feed, filed.report_id, filed.report, targets, now
+        )
         topic = call_topic(filed.report_id)
         key = f"{topic}:{filed.filed_at.timestamp():.6f}"
         await self.bot.broadcasts.open(key, topic, targets, message, at=now, urgent=True)
@@ -300,7 +301,7 @@ class Dispatch(Plugin):
 
     @job("dispatch.ack", grace=timedelta(minutes=10))
     async def on_ack_due(self, payload: dict[str, Any]) -> None:
-        await self._alarms_of().nobody_going(payload["report"])
+        await self._alarms_of().nobody_going(payload["report"], payload.get("level", 1))
 
     @job("dispatch.checkin", grace=timedelta(minutes=30))
     async def on_checkin_due(self, payload: dict[str, Any]) -> None:
@@ -313,7 +314,7 @@ class Dispatch(Plugin):
     # --- the card, stats, upkeep --------------------------------------------------------
 
     async def card_section(self, report_id: str, area: str, view: View) -> Rich | None:
-        if not self.bot.broadcasts.audience(DISPATCH, area):
+        if not self.bot.broadcasts.serving(DISPATCH, area):
             return None
         people = await self.store.people(report_id)
         if not people:  # nobody answered: a call, or none at all
@@ -368,11 +369,9 @@ class Dispatch(Plugin):
         if config is None or not self.bot.settings.room_fits(config, DISPATCH_ROOMS):
             return None
         for call in await self.store.calls(open_only=True):
-            broadcast = await self.bot.broadcasts.latest(call_topic(call.report_id))
-            if broadcast is None:
-                continue
-            if await self.bot.outbox.sent_event(broadcast.room_key(room)) == event_id:
-                return call.report_id
+            for broadcast in await call_broadcasts(self.bot, call.report_id):
+                if await self.bot.outbox.sent_event(broadcast.room_key(room)) == event_id:
+                    return call.report_id
         return None
 
 

@@ -135,10 +135,12 @@ class Relay(Plugin):
         """A FALSE ALARM notice to the area's rooms, once per report; no plate, no names."""
         report_id = normalize_id(report_id) or report_id
         state, report = await self.feed.state(report_id), await self.feed.report(report_id)
-        config = self.bot.room_config(ctx.room)
+        config, settings = self.bot.room_config(ctx.room), self.bot.settings
         if state is None or report is None:
             await ctx.reply(ctx.t("relay.debunk_unknown", id=report_id))
-        elif config is None or state.area not in config.areas:
+        elif config is None or {state.area, *settings.ancestors(state.area)}.isdisjoint(
+            config.areas
+        ):
             await ctx.reply(ctx.t("relay.debunk_wrong_room", id=report_id))
         elif state.status.value != "false_alarm":
             view = self.feed.view(ctx.room, ctx.lang)

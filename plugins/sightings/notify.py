@@ -64,10 +64,10 @@ class Notifier:
         return self.view(self.bot.settings.room_language(room.transport, room.room_id))
 
     def moderation_rooms(self, area: str) -> list[RoomRef]:
+        """The area's moderation rooms, or else its nearest ancestor's."""
         return [
             RoomRef(room.transport, room.id)
-            for room in self.bot.settings.rooms_with_role(MODERATION)
-            if area in room.areas
+            for room in self.bot.settings.serving_rooms(MODERATION, area)
         ]
 
     def moderates(self, room: RoomRef, area: str) -> bool:

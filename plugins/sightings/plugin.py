@@ -259,7 +259,9 @@ class Sightings(Plugin):
                 )
                 await ctx.reply(answer)
                 return
-            slugs: list[str] = [slug]
+            # The same areas as its alerts reach: ancestors, descendants, near areas.
+            reach = self.bot.settings.alert_areas(slug)
+            slugs: list[str] = [slug, *sorted(reach - {slug})]
         else:
             slugs = await self._areas_here(ctx)
         now = self._now()
@@ -270,8 +272,12 @@ class Sightings(Plugin):
         "reports", level=Level.MODERATOR, aliases={"es": ("reportes",)}, roles=MOD_ROOMS, rank=1
     )
     async def reports(self, ctx: CommandContext) -> None:
-        config = self.bot.room_config(ctx.room)
-        areas = config.areas if config is not None else ()
+        # Its areas, and the areas under them without a moderation room of their own.
+        areas = [
+            area.slug
+            for area in self.bot.settings.areas
+            if self.notifier.moderates(ctx.room, area.slug)
+        ]
         await ctx.reply(listing(await self.store.open_in(areas, OPEN), self._view(ctx)))
 
     @command(

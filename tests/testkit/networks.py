@@ -6,6 +6,8 @@ moderation room for each area, with moderators rosa and luis.
 room, with an admin, a moderator and a coordinator.
 `DISPATCH`: a Pilsen neighborhood room, its moderation room, two Pilsen dispatch rooms
 (English, Spanish; the English one keeps the on-call rota) and a Little Village one.
+`TREE`: nested areas, Chicago > Pilsen > two zones (East, near West), with alerts,
+neighborhood, moderation and dispatch rooms at several levels.
 `CONSOLE`: the one room of the console transport.
 
 Every template has a `{data}` field (see `testkit.config.write_settings`); a `Network`'s
@@ -301,3 +303,75 @@ role = "{role}"
 areas = ["pilsen"]
 {room}
 """
+
+# --- nested areas --------------------------------------------------------------------------
+
+# Chicago > Pilsen > two zones, East and West; East lists West as near. Every room in
+# English. Moderation rooms: the city's, Pilsen's and East's (West is moderated by Pilsen's);
+# dispatch rooms: the city's, Pilsen's and West's (East is served by Pilsen's).
+CITY_ALERTS = "city-alerts"
+PILSEN_HOOD = "pilsen-hood"
+EAST_HOOD = "east-hood"
+WEST_HOOD = "west-hood"
+MODS_CITY = "mods-city"
+MODS_HOOD = "mods-pilsen"
+MODS_EAST = "mods-east"
+DISPATCH_CITY = "dispatch-city"
+DISPATCH_HOOD = "dispatch-pilsen"
+DISPATCH_WEST = "dispatch-west"
+_TREE_ROOMS = (
+    (CITY_ALERTS, "alerts", "chicago"),
+    (PILSEN_HOOD, "neighborhood", "pilsen"),
+    (EAST_HOOD, "neighborhood", "pilsen-east"),
+    (WEST_HOOD, "neighborhood", "pilsen-west"),
+    (MODS_CITY, "moderation", "chicago"),
+    (MODS_HOOD, "moderation", "pilsen"),
+    (MODS_EAST, "moderation", "pilsen-east"),
+    (DISPATCH_CITY, "dispatch", "chicago"),
+    (DISPATCH_HOOD, "dispatch", "pilsen"),
+    (DISPATCH_WEST, "dispatch", "pilsen-west"),
+)
+
+TREE = Network(
+    template="""
+moderators = ["rosa"]
+
+[bot]
+data_dir = "{data}"
+commands_per_minute = 1000
+
+[reports]
+timezone = "America/Chicago"
+
+[[areas]]
+slug = "chicago"
+name_en = "Chicago"
+name_es = "Chicago"
+
+[[areas]]
+slug = "pilsen"
+name_en = "Pilsen"
+name_es = "Pilsen"
+parent = "chicago"
+
+[[areas]]
+slug = "pilsen-east"
+name_en = "Pilsen East"
+name_es = "Pilsen Este"
+parent = "pilsen"
+near = ["pilsen-west"]
+
+[[areas]]
+slug = "pilsen-west"
+name_en = "Pilsen West"
+name_es = "Pilsen Oeste"
+parent = "pilsen"
+"""
+    + "".join(
+        f'\n[[rooms]]\nid = "{room}"\ntransport = "console"\nrole = "{role}"\n'
+        f'areas = ["{area}"]\nlanguage = "en"\n'
+        for room, role, area in _TREE_ROOMS
+    ),
+    defaults={},
+    plugins=(Sightings, Relay, Rosters, Dispatch),
+)

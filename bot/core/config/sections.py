@@ -163,11 +163,16 @@ class InvitesSection(Section):
 
 
 class Area(Section):
-    """``[[areas]]``: a named zone."""
+    """``[[areas]]``: a named zone, possibly inside another (city > neighborhood > zone)."""
 
     slug: Slug
     name_en: Text
     name_es: Text
+    # The area this one is part of; its alerts reach the parent's rooms and the parent's
+    # rooms serve it where it has none of a role (see `Settings.serving_rooms`).
+    parent: Slug | None = None
+    # Adjacent areas whose rooms also hear this area's alerts.
+    near: tuple[Slug, ...] = ()
 
     def name(self, lang: str) -> str:
         return self.name_es if lang == "es" else self.name_en

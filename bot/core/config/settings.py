@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     admins: tuple[UserId, ...] = ()
 
     _areas_by_slug: dict[str, Area] = PrivateAttr(default_factory=dict)
+    # Each area's ancestors, nearest first, and the areas its alerts reach.
+    _ancestors: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
+    _alert_areas: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
     _rooms_by_key: dict[tuple[str, str], RoomConfig] = PrivateAttr(default_factory=dict)
     _roles: dict[str, Role] = PrivateAttr(default_factory=dict)
     _sections: dict[type[PluginConfig], PluginConfig] = PrivateAttr(default_factory=dict)
@@ -135,17 +138,64 @@ class Settings(BaseSettings):
             problems += section.problems(self)
         if problems:
             raise problems_error(problems)
+        self._map_areas()
         return self
 
     def _area_problems(self) -> list[Problem]:
         first: dict[str, int] = {}
+        known = set(self._areas_by_slug)
         problems: list[Problem] = []
         for index, area in enumerate(self.areas):
             if area.slug in first:
                 where = f"areas[{first[area.slug]}]"
                 problems.append((("areas", index, "slug"), f"duplicate of {where}"))
             first.setdefault(area.slug, index)
+            if area.parent is not None and area.parent not in known:
+                problems.append((("areas", index, "parent"), unknown_area(area.parent, known)))
+            problems += [
+                (("areas", index, "near"), unknown_area(slug, known))
+                for slug in area.near
+                if slug not in known
+            ]
+        return problems + self._cycle_problems(first)
+
+    def _cycle_problems(self, first: dict[str, int]) -> list[Problem]:
+        """One line per cycle of `parent`, at the first area of it in the file."""
+        problems: list[Problem] = []
+        reported: set[str] = set()
+        for area in self.areas:
+            path = [area.slug]
+            parent = area.parent
+            while parent is not None and parent in self._areas_by_slug and parent not in path:
+                path.append(parent)
+                parent = self._areas_by_slug[parent].parent
+            if parent is None or parent not in path:
+                continue
+            cycle = path[path.index(parent) :]
+            if reported.isdisjoint(cycle):
+                reported.update(cycle)
+                start = min(cycle, key=lambda slug: first[slug])
+                at = cycle.index(start)
+                loop = [*cycle[at:], *cycle[:at], start]
+                message = f"cycle of parents: {' > '.join(loop)}"
+                problems.append((("areas", first[start], "parent"), message))
         return problems
+
+    def _map_areas(self) -> None:
+        """Ancestors and alert reach of every area; the parents are known to be a tree."""
+        children: dict[str, list[str]] = {}
+        for area in self.areas:
+            ancestors = []
+            parent = area.parent
+            while parent is not None:
+                ancestors.append(parent)
+                parent = self._areas_by_slug[parent].parent
+            self._ancestors[area.slug] = tuple(ancestors)
+            for ancestor in ancestors:
+                children.setdefault(ancestor, []).append(area.slug)
+        for area in self.areas:
+            reach = {area.slug, *self._ancestors[area.slug], *children.get(area.slug, ())}
+            self._alert_areas[area.slug] = frozenset(reach | set(area.near))
 
     def _room_problems(self) -> list[Problem]:
         known = set(self._areas_by_slug)
@@ -180,6 +230,30 @@ class Settings(BaseSettings):
     def area(self, slug: str) -> Area | None:
         return self._areas_by_slug.get(slug)
 
+    def ancestors(self, slug: str) -> tuple[str, ...]:
+        """The areas `slug` is part of, nearest first (its parent, the parent's parent...)."""
+        return self._ancestors.get(slug, ())
+
+    def alert_areas(self, slug: str) -> frozenset[str]:
+        """The areas an alert of `slug` reaches: itself, its ancestors, its descendants and
+        the areas it lists as near."""
+        return self._alert_areas.get(slug, frozenset({slug}))
+
+    def serving_areas(self, role: str, area: str) -> list[str]:
+        """`area` and its ancestors that have rooms fitting `role` (see `room_fits`),
+        nearest first: the first serves `area`, the next ones are where to escalate."""
+        fits = frozenset({role})
+        covered = {slug for room in self.rooms if self.room_fits(room, fits) for slug in room.areas}
+        return [slug for slug in (area, *self.ancestors(area)) if slug in covered]
+
+    def serving_rooms(self, role: str, area: str, level: int = 0) -> list[RoomConfig]:
+        """The rooms fitting `role` that serve `area`: its own, or else those of its nearest
+        ancestor that has some; `level` 1 is the next serving area up, and so on."""
+        serving = self.serving_areas(role, area)
+        if level >= len(serving):
+            return []
+        return self.rooms_hearing(role, serving[level])
+
     def room(self, transport: str, room_id: str) -> RoomConfig | None:
         return self._rooms_by_key.get((transport, room_id))
 
@@ -190,11 +264,21 @@ class Settings(BaseSettings):
         return [room for room in self.rooms if room.role in roles]
 
     def rooms_hearing(self, audience: str, area: str) -> list[RoomConfig]:
-        """The rooms covering `area` whose role has the trait `audience`."""
+        """The rooms covering `area` itself whose role has the trait `audience` (or is it)."""
         return [
             room
             for room in self.rooms
             if area in room.areas and self.room_fits(room, frozenset({audience}))
+        ]
+
+    def rooms_alerted(self, audience: str, area: str) -> list[RoomConfig]:
+        """The rooms whose role has the trait `audience` (or is it) covering one of the
+        areas an alert of `area` reaches (`alert_areas`)."""
+        reach, fits = self.alert_areas(area), frozenset({audience})
+        return [
+            room
+            for room in self.rooms
+            if not reach.isdisjoint(room.areas) and self.room_fits(room, fits)
         ]
 
     def room_fits(self, room: RoomConfig, roles: frozenset[str]) -> bool:
@@ -225,11 +309,10 @@ class Settings(BaseSettings):
                 "no admins: nobody can !trust a changed identity or add watch sites; "
                 "add admins = [...] at the top of the config"
             )
-        moderated = {slug for room in self.rooms_with_role(MODERATION) for slug in room.areas}
         found += [
             f"area {area.slug} has no moderation room: its reports reach no moderator"
             for area in self.areas
-            if area.slug not in moderated
+            if not self.serving_areas(MODERATION, area.slug)
         ]
         for section in self._sections.values():
             found += section.warnings(self)

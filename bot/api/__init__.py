@@ -9,7 +9,7 @@ from bot.core.broadcast import Broadcast, Broadcasts, Target
 from bot.core.commands import ArgumentError, CommandSpec, Rest, command
 from bot.core.config import ALERTS, MODERATION, REPORTS, Language, Role, RoomConfig, Settings
 from bot.core.context import BotContext, CommandContext, EventContext
-from bot.core.dialogs import Ask, Dialog, Dialogs, Invalid, Outcome, Retry, Step
+from bot.core.dialogs import Ask, Dialog, Dialogs, Invalid, Outcome, Retry, Step, fold
 from bot.core.events import (
     Attachment,
     CustomEvent,
@@ -78,6 +78,7 @@ __all__ = [
     "Translator",
     "TrustResult",
     "command",
+    "fold",
     "job",
     "on_event",
     "plain_message",

@@ -41,6 +41,8 @@ FORGET_AFTER = timedelta(hours=1)
 
 
 def fold(text: str) -> str:
+    """Text as words are matched: lower case, accents removed, spaces collapsed, so "Dónde",
+    "donde" and "DONDE" are the same."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
 

@@ -225,7 +225,7 @@ def _observed_at(
     except ProblemError as error:
         if error.problem.key == "future_time":
             raise
-        unread.append(("when", _unread_text(raw["when"])))
+        unread.append(("when", quote(raw["when"], SHORT_TEXT)))
         return sent_at
 
 
@@ -246,13 +246,8 @@ def _optional_fields(raw: Mapping[str, str], unread: list[tuple[str, str]]) -> d
             data.update(parse(raw[name]))
         except ProblemError:
             data.pop(name, None)  # a count found in the description is not what they meant
-            unread.append((name, _unread_text(raw[name])))
+            unread.append((name, quote(raw[name], SHORT_TEXT)))
     return data
-
-
-def _unread_text(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SHORT_TEXT else text[: SHORT_TEXT - 1] + "…"
 
 
 # --- one field each -----------------------------------------------------------------------

@@ -6,25 +6,16 @@ Everything is matched on folded text: lower case, accents removed, spaces collap
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
+from bot.api import fold as fold  # re-exported: words are matched folded
 from plugins.sightings.model import Activity, Direction, Marking, Source
 
-_SPACES = re.compile(r"\s+")
 _QUOTE_LIMIT = 40
 
 
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped).strip()
-
-
-def quote(text: str) -> str:
+def quote(text: str, limit: int = _QUOTE_LIMIT) -> str:
     """User text shown back in an answer: on one line and short."""
     text = " ".join(text.split())
-    return text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # Canonical field name -> what people may write before the colon.

@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     # Each area's ancestors, nearest first, and the areas its alerts reach.
     _ancestors: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
     _alert_areas: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+    # The areas that rooms of each role cover, by role (see `serving_areas`).
+    _covered: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
     _rooms_by_key: dict[tuple[str, str], RoomConfig] = PrivateAttr(default_factory=dict)
     _roles: dict[str, Role] = PrivateAttr(default_factory=dict)
     _sections: dict[type[PluginConfig], PluginConfig] = PrivateAttr(default_factory=dict)
@@ -242,8 +244,13 @@ class Settings(BaseSettings):
     def serving_areas(self, role: str, area: str) -> list[str]:
         """`area` and its ancestors that have rooms fitting `role` (see `room_fits`),
         nearest first: the first serves `area`, the next ones are where to escalate."""
-        fits = frozenset({role})
-        covered = {slug for room in self.rooms if self.room_fits(room, fits) for slug in room.areas}
+        covered = self._covered.get(role)
+        if covered is None:  # asked for every report: once per role, settings never change
+            fits = frozenset({role})
+            covered = frozenset(
+                slug for room in self.rooms if self.room_fits(room, fits) for slug in room.areas
+            )
+            self._covered[role] = covered
         return [slug for slug in (area, *self.ancestors(area)) if slug in covered]
 
     def serving_rooms(self, role: str, area: str, level: int = 0) -> list[RoomConfig]:

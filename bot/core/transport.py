@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -78,3 +79,30 @@ class Transport(Protocol):
     async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
         """Remove someone's message for everyone (Matrix: redact it); False where the bot
         has not the power to, or the network has no such thing (Signal)."""
+
+    # Rooms the bot makes, fills and leaves (zones created and rotated from chat).
+
+    # How many members a room of this network holds at most (a Signal group: 1,000);
+    # None where the network sets no limit.
+    member_limit: int | None
+
+    async def members(self, room_id: str) -> list[str]:
+        """Who is in the room now (joined, not only invited), the bot excepted."""
+
+    async def create_room(
+        self, name: str, invite: Sequence[str], *, successor_of: str | None = None
+    ) -> str:
+        """A new private room, with `invite` asked in; its id. Matrix: end-to-end
+        encrypted, invite-only, history visible to members only; as the successor of a
+        room, linked back to it and with the powers people held there (its moderators
+        stay moderators). Signal: a group."""
+
+    async def invite(self, room_id: str, user_ids: Sequence[str]) -> None:
+        """Ask people into the room (Signal: add them to the group)."""
+
+    async def mark_replaced(self, room_id: str, successor: str) -> bool:
+        """Point the room at its successor where the network has such a link (Matrix: an
+        `m.room.tombstone`, which needs the power to send it); whether it did."""
+
+    async def leave(self, room_id: str) -> None:
+        """The bot leaves the room (Signal: quits the group)."""

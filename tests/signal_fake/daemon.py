@@ -16,17 +16,33 @@ recorded by `tests/integration/test_signal_cli_contract.py` against signal-cli 0
 - Delivery: envelopes wait (as on the Signal server) while nobody is subscribed, and go to
   every subscriber in order; a subscriber that does not read holds delivery back, as
   signal-cli's blocking writes do.
+- Groups: `updateGroup` without `groupId` creates a group (`name`, `members`, `admin`),
+  with it adds `members` (and `admin`s, a new `name`); `quitGroup` leaves (`admin` names
+  new admins, `delete` forgets the group); `listGroups` shows groups the bot left with
+  `isMember` false. List parameters take the singular or plural name, one value or an
+  array (JsonRpcNamespace). The answers, their key order and the error texts (-1: invalid
+  group id, unknown group, not a member, last admin, unregistered number) are the ones in
+  the golden file, which real signal-cli's JSON-RPC code printed (see
+  test_signal_fake_golden.py). Account errors on these methods come before any parameter
+  check, as test_signal_cli_contract.py checks against the real daemon.
 
-What is made up: the texts of user errors (-1), and everything about sending (there is no
-Signal network: sends are recorded in `sent`).
+What is made up: the texts of the user errors (-1) of sends; everything about sending
+(there is no Signal network: sends are recorded in `sent`); which people join a new group
+at once (everyone the fake knows: real Signal needs their profile key) and which are only
+invited (unknown uuids); new group ids (random, 32 bytes as a v2 group's); the answer to
+`quitGroup` without a group id (real 0.13.19 fails with some internal error).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import itertools
 import json
+import re
+import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -35,19 +51,30 @@ from typing import Any
 
 from aiohttp import web
 
-from signal_fake.envelopes import Group, Payload, Person, send_result
+from signal_fake.envelopes import (
+    Group,
+    Payload,
+    Person,
+    group_change_result,
+    quit_result,
+    send_result,
+)
 
 VERSION = "0.13.19"
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
 USER_ERROR = -1
 RATE_LIMIT = -5
 RATE_LIMIT_MESSAGE = "Failed to send message due to rate limiting"
 SEND_METHODS = ("send", "sendReaction", "remoteDelete")
+GROUP_METHODS = ("updateGroup", "quitGroup")
 # Methods that run for one account and so need one.
-ACCOUNT_METHODS = (*SEND_METHODS, "listGroups", "listIdentities", "version")
+ACCOUNT_METHODS = (*SEND_METHODS, *GROUP_METHODS, "listGroups", "listIdentities", "version")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_NUMBER = re.compile(r"\+[1-9]\d{6,14}")
 
 
 class RpcFailure(Exception):
@@ -246,6 +273,8 @@ class FakeSignalDaemon:
             "remoteDelete": self._send,
             "listGroups": self._list_groups,
             "listIdentities": self._list_identities,
+            "updateGroup": self._update_group,
+            "quitGroup": self._quit_group,
         }
 
     def _check_account(self, method: str, params: Payload) -> None:
@@ -278,29 +307,113 @@ class FakeSignalDaemon:
         raise RpcFailure(USER_ERROR, "Failed to send message: unknown recipient")
 
     def _list_groups(self, params: Payload) -> list[Payload]:
-        wanted = params.get("groupId")
-        wanted = [wanted] if isinstance(wanted, str) else wanted
+        wanted = _list_param(params, "groupId")
         return [
-            {
-                "id": group.id,
-                "name": group.name,
-                "description": "",
-                "isMember": True,
-                "isBlocked": False,
-                "messageExpirationTime": 0,
-                "members": [person.member() for person in group.members],
-                "pendingMembers": [],
-                "requestingMembers": [],
-                "admins": [person.member() for person in group.admins],
-                "banned": [],
-                "permissionAddMember": "EVERY_MEMBER",
-                "permissionEditDetails": "EVERY_MEMBER",
-                "permissionSendMessage": "EVERY_MEMBER",
-                "groupInviteLink": None,
-            }
-            for group in self.groups.values()
-            if wanted is None or group.id in wanted
+            group.listed() for group in self.groups.values() if wanted is None or group.id in wanted
         ]
+
+    # --- groups -------------------------------------------------------------------------
+
+    def new_group_id(self) -> str:
+        return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+    def _update_group(self, params: Payload) -> Payload:
+        group_id = params.get("groupId")
+        parsed = group_id if group_id is None else _checked_group_id(group_id)
+        # Every identifier is resolved before anything changes, as ManagerImpl does (but
+        # for a new group's admins, which real signal-cli resolves once it made the group).
+        members = self._resolve(_list_param(params, "member") or [])
+        admins = self._resolve(_list_param(params, "admin") or [])
+        if parsed is None:
+            return self._create_group(params.get("name"), members, admins)
+        group = self._group_for_updating(parsed)
+        changed = self._add_members(group, members)
+        if params.get("name") is not None and params["name"] != group.name:
+            group.name = str(params["name"])
+            changed = True
+        changed = self._make_admins(group, admins) or changed
+        return group_change_result(self.now(), self._others(group)) if changed else {}
+
+    def _create_group(self, name: Any, members: list[Person], admins: list[Person]) -> Payload:
+        group = Group(self.new_group_id(), "" if name is None else str(name))
+        group.members.append(self.me)
+        group.admins.append(self.me)
+        self._add_members(group, members)
+        self.groups[group.id] = group
+        timestamp, results = self.now(), self._others(group)
+        if self._make_admins(group, admins):
+            # signal-cli joins the creation's results and the admin change's.
+            timestamp, results = self.now(), results + self._others(group)
+        return group_change_result(timestamp, results, group_id=group.id)
+
+    def _quit_group(self, params: Payload) -> Payload:
+        group_id = params.get("groupId")
+        if group_id is None:
+            raise RpcFailure(INTERNAL_ERROR, "No group id given (NullPointerException)")
+        group = self.groups.get(_checked_group_id(group_id))
+        if group is None:
+            raise RpcFailure(USER_ERROR, f"Failed to send to group: Group not found: {group_id}")
+        admins = self._resolve(_list_param(params, "admin") or [])
+        answer: Payload = {}  # not a member (any more): signal-cli only logs it
+        if group.is_member:
+            self._leave(group, admins)
+            answer = quit_result(self.now(), self._others(group))
+        if params.get("delete"):
+            del self.groups[group.id]
+        return answer
+
+    def _leave(self, group: Group, admins: list[Person]) -> None:
+        new_admins = [p for p in admins if p in group.members and p not in group.admins]
+        if group.admins == [self.me] and len(group.members) > 1 and not new_admins:
+            raise RpcFailure(
+                USER_ERROR,
+                "You need to specify a new admin with --admin: User is last admin in group: "
+                f"{group.name} ({group.id})",
+            )
+        group.admins = [p for p in group.admins if p != self.me] + new_admins
+        group.members = [p for p in group.members if p != self.me]
+        group.is_member = False
+
+    def _group_for_updating(self, group_id: str) -> Group:
+        group = self.groups.get(group_id)
+        if group is None:
+            raise RpcFailure(USER_ERROR, f"Group not found: {group_id}")
+        if not group.is_member:
+            message = f"User is not a member in group: {group.name} ({group_id})"
+            raise RpcFailure(USER_ERROR, message)
+        return group
+
+    def _add_members(self, group: Group, people: list[Person]) -> bool:
+        """Known people join at once, strangers are invited; whether anyone was new."""
+        new = [p for p in people if p not in (*group.members, *group.pending, self.me)]
+        for person in new:
+            known = person.uuid in self.people
+            (group.members if known else group.pending).append(person)
+        return bool(new)
+
+    def _make_admins(self, group: Group, people: list[Person]) -> bool:
+        new = [p for p in people if p in group.members and p not in group.admins]
+        group.admins.extend(new)
+        return bool(new)
+
+    def _others(self, group: Group) -> list[Person]:
+        """Who a group change is sent to: members and invited people but the bot."""
+        return [p for p in (*group.members, *group.pending) if p != self.me]
+
+    def _resolve(self, identifiers: list[Any]) -> list[Person]:
+        return [self._resolve_one(str(identifier)) for identifier in identifiers]
+
+    def _resolve_one(self, identifier: str) -> Person:
+        for person in (self.me, *self.people.values()):
+            if identifier in (person.uuid, person.number):
+                return person
+        if _UUID.fullmatch(identifier):
+            return Person("", identifier.lower())  # a stranger: invited, not joined
+        if _NUMBER.fullmatch(identifier):
+            raise RpcFailure(USER_ERROR, f"The user {identifier} is not registered.")
+        raise RpcFailure(
+            USER_ERROR, f"Invalid phone number '{identifier}': No valid characters found."
+        )
 
     def _list_identities(self, params: Payload) -> list[Payload]:
         wanted = params.get("number")
@@ -411,3 +524,30 @@ def _error(code: int, message: str, request_id: Any) -> Payload:
 
 def _dumps(message: Any) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _list_param(params: Payload, name: str) -> list[Any] | None:
+    """A list parameter as JsonRpcNamespace reads it: `name` or `name + "s"`, one value or
+    an array."""
+    value = params.get(name)
+    if value is None:
+        value = params.get(name + "s")
+    if value is None:
+        return None
+    return value if isinstance(value, list) else [value]
+
+
+def _checked_group_id(group_id: Any) -> str:
+    """The group id, if it decodes as a v1 (16 bytes) or v2 (32 bytes) one."""
+    text = str(group_id)
+    try:
+        size = len(base64.b64decode(text + "=" * (-len(text) % 4), validate=True))
+    except (binascii.Error, ValueError):
+        size = -1
+    if size not in (16, 32):
+        reason = f"Invalid group id of size {size}" if size >= 0 else "Illegal base64 character"
+        raise RpcFailure(
+            USER_ERROR,
+            f'Invalid group id: Failed to decode groupId (must be base64) "{text}": {reason}',
+        )
+    return text

@@ -4,7 +4,9 @@ Key order and null handling follow signal-cli's `Json*` records (JsonMessageEnve
 JsonDataMessage, JsonQuote, JsonReaction, JsonEditMessage, JsonRemoteDelete, ...);
 `test_signal_fake_golden.py` checks the builders against the shapes real signal-cli printed
 (`signal-cli-0.13.19-golden.txt`). Shapes the golden file does not show (edits, deletes,
-sync, receipt and typing messages) follow the same records' field lists.
+sync, receipt and typing messages) follow the same records' field lists. Group listings
+and group change results follow ListGroupsCommand's JsonGroup record and the maps
+UpdateGroupCommand and QuitGroupCommand write; the golden file shows those too.
 """
 
 from __future__ import annotations
@@ -38,14 +40,40 @@ class Person:
 
 @dataclass
 class Group:
+    """A group as the account knows it: `members` joined (the bot among them while it is
+    in the group), `pending` invited, `is_member` whether the bot is in it."""
+
     id: str
     name: str
     members: list[Person] = field(default_factory=list)
     admins: list[Person] = field(default_factory=list)
     revision: int = 3
+    pending: list[Person] = field(default_factory=list)
+    is_member: bool = True
 
     def info(self, kind: str = "DELIVER") -> Payload:
         return {"groupId": self.id, "groupName": self.name, "revision": self.revision, "type": kind}
+
+    def listed(self) -> Payload:
+        """The group as `listGroups` shows it (ListGroupsCommand's JsonGroup; its member
+        lists are Java sets, in no particular order)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": "",
+            "isMember": self.is_member,
+            "isBlocked": False,
+            "messageExpirationTime": 0,
+            "members": [person.member() for person in self.members],
+            "pendingMembers": [person.member() for person in self.pending],
+            "requestingMembers": [],
+            "admins": [person.member() for person in self.admins],
+            "banned": [],
+            "permissionAddMember": "EVERY_MEMBER",
+            "permissionEditDetails": "EVERY_MEMBER",
+            "permissionSendMessage": "EVERY_MEMBER",
+            "groupInviteLink": None,
+        }
 
 
 @dataclass(frozen=True)
@@ -212,3 +240,20 @@ def send_result(timestamp: int, recipients: list[Person], group: Group | None) -
         result["type"] = "SUCCESS"
         results.append(result)
     return {"timestamp": timestamp, "results": results}
+
+
+def group_change_result(
+    timestamp: int, recipients: list[Person], *, group_id: str | None = None
+) -> Payload:
+    """`updateGroup`'s answer when it changed something: a Java HashMap, whose order for
+    these keys is groupId (only for a new group), results, timestamp. Its results carry
+    no groupId, unlike a group send's."""
+    results = [{"recipientAddress": person.address(), "type": "SUCCESS"} for person in recipients]
+    answer: Payload = {"groupId": group_id} if group_id is not None else {}
+    return {**answer, "results": results, "timestamp": timestamp}
+
+
+def quit_result(timestamp: int, recipients: list[Person]) -> Payload:
+    """`quitGroup`'s answer: a Java `Map.of`, whose key order changes from run to run of
+    the JVM (here: timestamp first)."""
+    return send_result(timestamp, recipients, None)

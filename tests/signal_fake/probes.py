@@ -3,6 +3,10 @@
 Recorded from the real daemon; test_signal_cli_contract.py checks them against real
 signal-cli every run, and test_signal_fake_probes.py checks the fake gives the same answers.
 `ANY` stands for an error message that quotes a Java parser's internals.
+
+Without an account, `updateGroup` and `quitGroup` show only that they exist, that the
+account is checked before any of their parameters, and that there is no `createGroup` or
+`leaveGroup`; what they answer for an account is in the golden file.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ def _request(method: str, request_id: object = None, **params: Any) -> str:
 
 VERSION = {"jsonrpc": "2.0", "result": {"version": "0.13.19"}, "id": 1}
 SEND = {"groupId": "abc=", "message": "hi"}
+NEW_GROUP = {"name": "Zone", "members": ["8f1e4c2a-1111-4b7e-9d7a-0123456789ab"]}
+NO_SUCH_ACCOUNT = "Specified account does not exist"
+ACCOUNT_REQUIRED = "Method requires valid account parameter"
 
 HTTP_PROBES = (
     Probe("version", _request("version", 1), answer=VERSION),
@@ -89,6 +96,41 @@ HTTP_PROBES = (
         answer=[VERSION, {**VERSION, "id": 2}],
     ),
     Probe("no id", _request("version"), status=201),
+    Probe(
+        "updateGroup for an unknown account",
+        _request("updateGroup", 10, account=UNKNOWN_ACCOUNT, **NEW_GROUP),
+        answer=_error(-32602, NO_SUCH_ACCOUNT, 10),
+    ),
+    Probe(
+        "updateGroup without an account",
+        _request("updateGroup", 11, **NEW_GROUP),
+        answer=_error(-32602, ACCOUNT_REQUIRED, 11),
+    ),
+    Probe(
+        "updateGroup checks the account before the group id",
+        _request("updateGroup", 12, account=UNKNOWN_ACCOUNT, groupId="abc=", members=["x"]),
+        answer=_error(-32602, NO_SUCH_ACCOUNT, 12),
+    ),
+    Probe(
+        "quitGroup for an unknown account",
+        _request("quitGroup", 13, account=UNKNOWN_ACCOUNT, groupId="abc="),
+        answer=_error(-32602, NO_SUCH_ACCOUNT, 13),
+    ),
+    Probe(
+        "quitGroup without an account",
+        _request("quitGroup", 14, groupId="abc="),
+        answer=_error(-32602, ACCOUNT_REQUIRED, 14),
+    ),
+    Probe(
+        "no createGroup method",
+        _request("createGroup", 15, account=UNKNOWN_ACCOUNT, name="Zone"),
+        answer=_error(-32601, "Method not implemented", 15),
+    ),
+    Probe(
+        "no leaveGroup method",
+        _request("leaveGroup", 16, account=UNKNOWN_ACCOUNT, groupId="abc="),
+        answer=_error(-32601, "Method not implemented", 16),
+    ),
     Probe("wrong content type", _request("version", 1), status=415, content_type="text/plain"),
     Probe("GET", "", status=405, method="GET"),
 )
@@ -102,6 +144,10 @@ TCP_PROBES: tuple[tuple[str, Any], ...] = (
     (
         _request("send", 8, account=UNKNOWN_ACCOUNT, **SEND),
         _error(-32602, "Specified account does not exist", 8),
+    ),
+    (
+        _request("quitGroup", 9, account=UNKNOWN_ACCOUNT, groupId="abc="),
+        _error(-32602, NO_SUCH_ACCOUNT, 9),
     ),
     (_request("version"), None),
 )

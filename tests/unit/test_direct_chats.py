@@ -27,7 +27,7 @@ MEMBERS = {PILSEN_EN: {"ana"}, PILSEN_ES: {"bea"}, VILLITA: {"bea"}, MODS: {"ros
 @pytest.fixture
 async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[SightingsWorld]:
     running = await start_world(tmp_path, key, plugins=[Sightings, Relay, Rosters, Resources])
-    running.transport.members = {room: set(people) for room, people in MEMBERS.items()}
+    running.transport.people = {room: set(people) for room, people in MEMBERS.items()}
     yield running
     await running.app.stop()
 
@@ -130,14 +130,14 @@ async def test_moderation_stays_in_moderation_rooms(world: SightingsWorld) -> No
 async def test_strangers_and_people_who_left_get_no_answer(world: SightingsWorld) -> None:
     assert await dm(world, "zed", "!report 18th & Ashland; agents") == []
     assert await dm(world, "zed", "!help") == []
-    world.transport.members[PILSEN_EN].discard("ana")  # ana left her room
+    world.transport.people[PILSEN_EN].discard("ana")  # ana left her room
     assert await dm(world, "ana", "!status") == []
 
 
 async def test_direct_chats_can_be_turned_off(tmp_path: Path, key: DataKey) -> None:
     world = await start_world(tmp_path, key, rooms="[invites]\ndirect_chats = false")
     try:
-        world.transport.members = {PILSEN_EN: {"ana"}}
+        world.transport.people = {PILSEN_EN: {"ana"}}
         assert await dm(world, "ana", "!status") == []
     finally:
         await world.app.stop()

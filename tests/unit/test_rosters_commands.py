@@ -81,7 +81,7 @@ async def test_roster_commands_only_work_in_watch_rooms(world: RosterWorld) -> N
         "!roster works in the dispatch / watch rooms, not here."
     )
     # Someone in a watch room is told which one, by its name.
-    world.transport.members = {WHITTIER: {MARIA}}
+    world.transport.people = {WHITTIER: {MARIA}}
     assert (
         await world.ask(HOOD, MARIA, "!roster") == f"!roster works in “{WHITTIER}”: use it there."
     )

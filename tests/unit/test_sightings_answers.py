@@ -31,7 +31,7 @@ MEMBERS = {PILSEN_EN: {"ana", "bob"}, PILSEN_ES: {"bea"}, VILLITA: {"bea"}, MODS
 @pytest.fixture
 async def world(tmp_path: Path, key: DataKey) -> AsyncIterator[SightingsWorld]:
     running = await start_world(tmp_path, key, plugins=[Sightings])
-    running.transport.members = {room: set(people) for room, people in MEMBERS.items()}
+    running.transport.people = {room: set(people) for room, people in MEMBERS.items()}
     yield running
     await running.app.stop()
 

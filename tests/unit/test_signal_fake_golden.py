@@ -1,24 +1,43 @@
-"""The fake daemon's envelope builders against the shapes real signal-cli 0.13.19 printed.
+"""The fake daemon's envelope builders and group answers against what real signal-cli
+0.13.19 printed.
 
-`signal-cli-0.13.19-golden.txt` was written by the real 0.13.19 JSON classes and object
-mapper (a copy of shared/signal/'s, kept in the repository). Each of its lines is rebuilt
-here from the same values and compared byte for byte, key order included.
+`signal-cli-0.13.19-golden.txt` begins with the lines of shared/signal/'s copy, written by
+the real 0.13.19 JSON classes and object mapper; each is rebuilt here from the same values
+and compared byte for byte, key order included.
+
+Its `group request` / `group answer` pairs were printed by real signal-cli 0.13.19's
+JSON-RPC code, run from its jars (the dispatcher, command handler, UpdateGroupCommand,
+QuitGroupCommand, ListGroupsCommand and object mapper), with only the Manager (the
+account's storage and Signal's servers, which need a registered account) replaced by a
+stub. So the answers' shapes, key order, error codes and texts are real; which error a
+request meets (group not found, not a member, last admin, unregistered user) and who joins
+a group at once are the stub's decisions, modelled on signal-cli's GroupHelper. Two answers
+owe nothing to the stub: an invalid group id and an invalid phone number. Here the fake
+gets the same requests and must give the same answers, but for the order of Java sets
+(members, admins, send results) and of quitGroup's `Map.of`, which signal-cli does not fix.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from signal_fake import envelopes
 from signal_fake.envelopes import Group, Person, Quote
-from signal_fake.harness import ALICE, BOT, GROUP_ID
+from signal_fake.harness import ALICE, BOT, GROUP_ID, new_daemon
 
 GOLDEN = Path(__file__).parents[1] / "signal_fake" / "signal-cli-0.13.19-golden.txt"
 SHARED = Path(__file__).parents[3] / "shared" / "signal" / GOLDEN.name
 GROUP = Group(GROUP_ID, "Test Group")
 ACCOUNT = str(BOT.number)
+# The group ids and timestamp the stub gave out.
+NEW_GROUP_IDS = (
+    "WmVsbGUtZ3JvdXAtaWQtZm9yLXRlc3RzLTMyYnl0ZXM=",
+    "U2Vjb25kLWdyb3VwLWlkLWZvci10ZXN0cy0zMmJ5dGU=",
+)
+GROUP_TIMESTAMP = 1700000000999
 
 
 def golden() -> dict[str, list[str]]:
@@ -43,8 +62,8 @@ def thumbs_up() -> dict[str, object]:
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="no shared/ directory beside the checkout")
-def test_the_copy_matches_the_shared_golden_file() -> None:
-    assert GOLDEN.read_bytes() == SHARED.read_bytes()
+def test_the_copy_begins_with_the_shared_golden_file() -> None:
+    assert GOLDEN.read_bytes().startswith(SHARED.read_bytes())
 
 
 def test_sse_data_and_on_start_params_match() -> None:
@@ -65,3 +84,40 @@ def test_send_results_match() -> None:
     assert lines["group send result"] == [
         dumps(envelopes.send_result(1700000000999, [ALICE], GROUP))
     ]
+
+
+def comparable(request: str, answer: Any) -> Any:
+    """What signal-cli fixes of an answer: lists (Java sets) sorted, and quitGroup's keys."""
+    if json.loads(request)["method"] == "quitGroup" and answer.get("result"):
+        answer = {**answer, "result": dict(sorted(answer["result"].items()))}
+    return _canonical(answer)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return [(key, _canonical(item)) for key, item in value.items()]  # key order kept
+    if isinstance(value, list):
+        return sorted((_canonical(item) for item in value), key=repr)
+    return value
+
+
+async def test_group_answers_match() -> None:
+    fake = new_daemon()
+    fake.now = lambda: GROUP_TIMESTAMP  # type: ignore[method-assign]
+    group_ids = iter(NEW_GROUP_IDS)
+    fake.new_group_id = lambda: next(group_ids)  # type: ignore[method-assign]
+    lines = golden()
+    exchanges = list(zip(lines["group request"], lines["group answer"], strict=True))
+    assert len(exchanges) == 16
+    for request, answer in exchanges:
+        expected = comparable(request, json.loads(answer))
+        assert comparable(request, await fake.handle_text(request)) == expected, request
+
+
+def test_group_builders_match_byte_for_byte() -> None:
+    """Where signal-cli's order is fixed, the builders give it exactly."""
+    answers = [json.loads(line).get("result") for line in golden()["group answer"]]
+    created = envelopes.group_change_result(GROUP_TIMESTAMP, [ALICE], group_id=NEW_GROUP_IDS[0])
+    assert dumps(created) == dumps(answers[0])
+    listed = Group(NEW_GROUP_IDS[0], "Zone", members=[ALICE, BOT], admins=[BOT]).listed()
+    assert dumps([listed]) == dumps(answers[1])

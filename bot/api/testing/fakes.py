@@ -12,7 +12,7 @@ rebuilt exactly as in production, but they run only when the test moves a `FakeC
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -95,8 +95,16 @@ class FakeTransport:
         self._clock = clock
         self._by_key: dict[tuple[str, str], str] = {}
         self._ids = itertools.count(1)
-        # Who is in which room (only what a test set up: for direct chats).
-        self.members: dict[str, set[str]] = {}
+        # Who is in which room (what a test set up, and who the bot asked in).
+        self.people: dict[str, set[str]] = {}
+        # Rooms the bot created (id -> name), the invitations it sent (room, user), the
+        # rooms it marked replaced (old -> new) and those it left.
+        self.created: dict[str, str] = {}
+        self.invited: list[tuple[str, str]] = []
+        self.replaced: dict[str, str] = {}
+        self.left: list[str] = []
+        # Rooms where the bot may point at a successor (Matrix: the tombstone's power).
+        self.may_replace: set[str] = set()
         # Rooms where the bot may remove others' messages, and (room, event) it removed.
         self.may_remove: set[str] = set()
         self.removed: list[tuple[str, str]] = []
@@ -138,7 +146,34 @@ class FakeTransport:
         return room_id
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
-        return user_id in self.members.get(room_id, ())
+        return user_id in self.people.get(room_id, ())
+
+    member_limit: int | None = None
+
+    async def members(self, room_id: str) -> list[str]:
+        return sorted(self.people.get(room_id, ()))
+
+    async def create_room(
+        self, name: str, invite: Sequence[str], *, successor_of: str | None = None
+    ) -> str:
+        room_id = f"!made{len(self.created) + 1}"
+        self.created[room_id] = name
+        await self.invite(room_id, invite)
+        return room_id
+
+    async def invite(self, room_id: str, user_ids: Sequence[str]) -> None:
+        # The fake's people accept at once.
+        self.invited += [(room_id, user_id) for user_id in user_ids]
+        self.people.setdefault(room_id, set()).update(user_ids)
+
+    async def mark_replaced(self, room_id: str, successor: str) -> bool:
+        if room_id not in self.may_replace:
+            return False
+        self.replaced[room_id] = successor
+        return True
+
+    async def leave(self, room_id: str) -> None:
+        self.left.append(room_id)
 
     async def retract(self, room_id: str, event_id: str) -> bool:
         if room_id in self.cannot_retract:

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ import nio
 from bot.core.backoff import Backoff
 from bot.core.events import CustomEvent, OutgoingMessage, RoomRef, Sender, UndecryptableEvent
 from bot.core.transport import TransportHost
+from bot.transports.matrix import rooms
 from bot.transports.matrix.api import ApiError
 from bot.transports.matrix.convert import (
     TRANSPORT,
@@ -379,6 +381,26 @@ class MatrixTransport:
         room = self.client.rooms.get(room_id)
         member = room.users.get(user_id) if room is not None else None
         return member is not None and not member.invited
+
+    # Matrix sets no member limit; a room's size watch is configured per room.
+    member_limit: int | None = None
+
+    async def members(self, room_id: str) -> list[str]:
+        return rooms.joined_members(self.client, room_id)
+
+    async def create_room(
+        self, name: str, invite: Sequence[str], *, successor_of: str | None = None
+    ) -> str:
+        return await rooms.create_room(self.client, name, invite, successor_of)
+
+    async def invite(self, room_id: str, user_ids: Sequence[str]) -> None:
+        await rooms.invite(self.client, room_id, user_ids)
+
+    async def mark_replaced(self, room_id: str, successor: str) -> bool:
+        return await rooms.tombstone(self.client, room_id, successor)
+
+    async def leave(self, room_id: str) -> None:
+        await rooms.leave(self.client, room_id)
 
     def is_encrypted(self, room_id: str) -> bool:
         room = self.client.rooms.get(room_id)

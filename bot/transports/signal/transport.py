@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from bot.core.events import Event, MessageEvent, OutgoingMessage
 from bot.core.transport import TransportHost
 from bot.transports.signal.convert import TRANSPORT, Converter
 from bot.transports.signal.ids import MessageRef
-from bot.transports.signal.people import People
+from bot.transports.signal.people import Group, People
 from bot.transports.signal.rpc import (
     INVALID_PARAMS,
     Daemon,
@@ -51,6 +51,8 @@ MAX_BACKOFF_SECONDS = 30.0
 # signal-cli pushes nothing while nobody writes: asking it this often shows it is still
 # there, for `last_activity` (health checks).
 HEARTBEAT_SECONDS = 30.0
+# The most members Signal lets a group have.
+GROUP_MEMBER_LIMIT = 1000
 
 
 class SignalSetupError(Exception):
@@ -58,7 +60,8 @@ class SignalSetupError(Exception):
 
 
 class SendError(Exception):
-    """signal-cli refused a send; `code` is its JSON-RPC error code."""
+    """signal-cli refused a send or a group change (or reading a group); `code` is its
+    JSON-RPC error code."""
 
     def __init__(self, error: RpcError) -> None:
         super().__init__(str(error))
@@ -68,6 +71,7 @@ class SendError(Exception):
 class SignalTransport:
     name = TRANSPORT
     identity_key: str | None = None
+    member_limit: int | None = GROUP_MEMBER_LIMIT
 
     def __init__(self, daemon: Daemon, converter: Converter, store: SignalStore) -> None:
         self.daemon = daemon
@@ -81,7 +85,7 @@ class SignalTransport:
         self._receiving = False
         self.last_activity: datetime | None = None
         self._in_flight: dict[str, asyncio.Future[str]] = {}
-        self._people = People(daemon)
+        self._people = People(daemon, converter.account)
 
     @property
     def own_user_id(self) -> str:
@@ -369,6 +373,90 @@ class SignalTransport:
         if other is not None:
             return other == user_id
         return user_id in await self._people.group_members(room_id)
+
+    # --- groups the bot makes, fills and leaves ----------------------------------------
+    # Each raises `SendError` when signal-cli refuses, `DaemonUnavailable` when it is gone.
+
+    async def members(self, room_id: str) -> list[str]:
+        """A group's joined members (not the invited ones), the bot excepted, as uuids; in
+        a one-to-one chat, the other person."""
+        other = self.converter.sealer.open_chat(room_id)
+        if other is not None:
+            return [other]
+        return sorted((await self._read_group(room_id)).members)
+
+    async def create_room(
+        self, name: str, invite: Sequence[str], *, successor_of: str | None = None
+    ) -> str:
+        """A new group with `invite` in it (signal-cli invites those whose profile key the
+        account lacks); as a successor, the old group's admins among them stay admins.
+
+        Never retried: a retry could make a second group. If signal-cli fails after making
+        the group, its error carries no id and the group stays behind, unknown to the bot.
+        """
+        params: Payload = {"name": name, "members": list(invite)}
+        admins = await self._admins_among(successor_of, invite)
+        if admins:
+            params["admin"] = admins
+        result = await self._group_change("updateGroup", params, retry=False)
+        group_id = result.get("groupId") if isinstance(result, dict) else None
+        if not isinstance(group_id, str) or not group_id:
+            raise DaemonUnavailable("signal-cli updateGroup: an answer without a group id")
+        log.info("created a Signal group with %d people asked in", len(invite))
+        return group_id
+
+    async def invite(self, room_id: str, user_ids: Sequence[str]) -> None:
+        """Add people to the group (or invite them, as `create_room` does)."""
+        if self.converter.sealer.open_chat(room_id) is not None:
+            raise ValueError("a one-to-one chat takes nobody in")
+        if user_ids:
+            params = {"groupId": room_id, "members": list(user_ids)}
+            await self._group_change("updateGroup", params, room_id)
+
+    async def mark_replaced(self, room_id: str, successor: str) -> bool:
+        """Signal groups have no link to a successor."""
+        return False
+
+    async def leave(self, room_id: str) -> None:
+        """Quit the group (again: a no-op). signal-cli refuses to let the last admin quit
+        while others stay: then every member becomes admin, nobody picked over the rest."""
+        if self.converter.sealer.open_chat(room_id) is not None:
+            return  # a one-to-one chat is not left
+        group = await self._read_group(room_id, fresh=True)
+        params: Payload = {"groupId": room_id}
+        if group.bot_is_member and group.bot_is_admin and not group.admins and group.members:
+            params["admin"] = sorted(group.members)
+        await self._group_change("quitGroup", params, room_id)
+        log.info("left a Signal group")
+
+    async def _admins_among(self, group_id: str | None, people: Sequence[str]) -> list[str]:
+        """The admins of `group_id` who are among `people` (none for no group)."""
+        if group_id is None or self.converter.sealer.open_chat(group_id) is not None:
+            return []
+        admins = (await self._read_group(group_id)).admins
+        return sorted(admins.intersection(people))
+
+    async def _read_group(self, group_id: str, *, fresh: bool = False) -> Group:
+        try:
+            return await self._people.group(group_id, fresh=fresh)
+        except RpcError as error:
+            raise SendError(error) from None
+
+    async def _group_change(
+        self, method: str, params: Payload, group_id: str | None = None, *, retry: bool = True
+    ) -> Any:
+        try:
+            if retry:  # waits out rate limits: changing a group twice changes nothing
+                result = await call_retrying(self.daemon, method, params)
+            else:
+                result = await self.daemon.call(method, params)
+        except RpcError as error:
+            raise SendError(error) from None
+        finally:
+            if group_id is not None:
+                self._people.forget(group_id)
+        _warn_partial(method, result)
+        return result
 
 
 def _warn_partial(method: str, result: Any) -> None:

@@ -7,7 +7,16 @@ import-linter contracts in `pyproject.toml`) hold every plugin to that.
 
 from bot.core.broadcast import Broadcast, Broadcasts, Target
 from bot.core.commands import ArgumentError, CommandSpec, Rest, command
-from bot.core.config import ALERTS, MODERATION, REPORTS, Language, Role, RoomConfig, Settings
+from bot.core.config import (
+    ALERTS,
+    MODERATION,
+    REPORTS,
+    Area,
+    Language,
+    Role,
+    RoomConfig,
+    Settings,
+)
 from bot.core.context import BotContext, CommandContext, EventContext
 from bot.core.dialogs import Ask, Dialog, Dialogs, Invalid, Outcome, Retry, Step, fold
 from bot.core.events import (
@@ -29,6 +38,7 @@ from bot.core.metrics import Metrics
 from bot.core.outbox import Delivery
 from bot.core.permissions import Level
 from bot.core.plugin import Note, Plugin, job, on_event, reaction
+from bot.core.structure import Structure, StructureError
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database, Transaction, utc_timestamp
 
@@ -36,6 +46,7 @@ __all__ = [
     "ALERTS",
     "MODERATION",
     "REPORTS",
+    "Area",
     "ArgumentError",
     "Ask",
     "Attachment",
@@ -73,6 +84,8 @@ __all__ = [
     "SentMessage",
     "Settings",
     "Step",
+    "Structure",
+    "StructureError",
     "Target",
     "Transaction",
     "Translator",

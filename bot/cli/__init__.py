@@ -20,6 +20,7 @@ from bot.cli.init import cmd_init
 from bot.cli.key import cmd_key
 from bot.cli.run import cmd_run, run_bot
 from bot.cli.shred import cmd_shred
+from bot.cli.structure import cmd_structure
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--timezone", help="the areas' time zone (default: this machine's)")
     check = _command(commands, "check", cmd_check, "check the config, key, database and login")
     _config_option(check)
+    shape = _command(
+        commands, "structure", cmd_structure, "print the network (areas, rooms) as TOML"
+    )
+    _config_option(shape)
     demo = _command(commands, "demo", cmd_demo, "run the bot on a throwaway local homeserver")
     demo.add_argument("--dir", type=Path, help="keep the demo here (default: a temp dir)")
     demo.add_argument("--port-file", type=Path, help="write the homeserver URL here when up")

@@ -128,6 +128,8 @@ async def _check_database(checkup: _Checkup) -> str:
         await checkup.app.open()
     except (MigrationError, sqlite3.Error, OSError) as error:
         raise _CheckFailed(f"{path}: {error}", "is bot.data_dir right and writable?") from None
+    structure = checkup.app.bot.structure
+    checkup.warnings += [*structure.skipped, *structure.clashes()]
     return f"{path}: opens, migrations applied"
 
 

@@ -12,7 +12,7 @@ plus any room a plugin adds (the reporter's thread).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 
 from bot.core.config import Settings
@@ -29,6 +29,8 @@ class Target:
     room: RoomRef
     # Where the message is a reply in a thread: that thread's root event.
     thread: str | None = None
+    # The room replaced one the message was sent to: nothing there to edit yet.
+    moved: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,10 @@ class Broadcast:
 
 
 class Broadcasts:
-    def __init__(self, db: Database, outbox: Outbox, settings: Settings) -> None:
+    def __init__(self, db: Database, outbox: Outbox, settings: Callable[[], Settings]) -> None:
         self._db = db
         self._outbox = outbox
+        # The settings in force: rooms come and go while the bot runs.
         self._settings = settings
 
     def audience(self, audience: str, area: str) -> list[Target]:
@@ -53,7 +56,7 @@ class Broadcasts:
         its alerts reach (its ancestors, descendants and near areas)."""
         return [
             Target(RoomRef(room.transport, room.id))
-            for room in self._settings.rooms_alerted(audience, area)
+            for room in self._settings().rooms_alerted(audience, area)
         ]
 
     def serving(self, role: str, area: str, level: int = 0) -> list[Target]:
@@ -61,7 +64,7 @@ class Broadcasts:
         `level` 1 is the next area up that has such rooms, and so on."""
         return [
             Target(RoomRef(room.transport, room.id))
-            for room in self._settings.serving_rooms(role, area, level)
+            for room in self._settings().serving_rooms(role, area, level)
         ]
 
     async def open(
@@ -105,11 +108,12 @@ class Broadcasts:
         if row is None:
             return None
         rooms = await self._db.fetchall(
-            "SELECT transport, room_id, thread_root FROM broadcast_rooms WHERE key = ?",
+            "SELECT transport, room_id, thread_root, moved FROM broadcast_rooms WHERE key = ?",
             (row["key"],),
         )
         targets = tuple(
-            Target(RoomRef(r["transport"], r["room_id"]), r["thread_root"]) for r in rooms
+            Target(RoomRef(r["transport"], r["room_id"]), r["thread_root"], bool(r["moved"]))
+            for r in rooms
         )
         return Broadcast(row["key"], topic, datetime.fromisoformat(row["opened_at"]), targets)
 
@@ -130,6 +134,13 @@ class Broadcasts:
         deliveries = []
         for target in broadcast.targets:
             original = broadcast.room_key(target.room)
+            if target.moved:
+                whole = edit or follow_up
+                assert whole is not None, "a change edits or follows up"
+                deliveries.append(
+                    Delivery(original, target.room, whole(target.room), urgent=urgent)
+                )
+                continue
             if edit is not None:
                 deliveries.append(
                     Delivery(
@@ -151,6 +162,26 @@ class Broadcasts:
                     )
                 )
         await self._outbox.enqueue(deliveries)
+        moved = [(broadcast.key, *astuple(t.room)) for t in broadcast.targets if t.moved]
+        await self._db.executemany(
+            "UPDATE broadcast_rooms SET moved = 0 WHERE key = ? AND transport = ? AND room_id = ?",
+            moved,
+        )
+
+    async def move(self, old: RoomRef, new: RoomRef) -> None:
+        """`new` replaced `old`: the open broadcasts' next change is posted whole in `new`
+        (the bot is leaving `old`, where nothing can be edited any more)."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE OR IGNORE broadcast_rooms SET room_id = ?, moved = 1, thread_root = NULL"
+                " WHERE transport = ? AND room_id = ? AND key IN"
+                " (SELECT key FROM broadcasts WHERE closed_at IS NULL)",
+                (new.room_id, old.transport, old.room_id),
+            )
+            await tx.execute(
+                "DELETE FROM broadcast_rooms WHERE transport = ? AND room_id = ?",
+                (old.transport, old.room_id),
+            )
 
     async def close(self, topic: str, at: datetime) -> None:
         """The topic is over: its broadcasts are kept only until `purge` passes them."""

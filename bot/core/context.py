@@ -25,6 +25,7 @@ from bot.core.metrics import Metrics
 from bot.core.outbox import Delivery, Outbox
 from bot.core.permissions import Level
 from bot.core.scheduler import Scheduler
+from bot.core.structure import Structure
 from bot.core.transport import Transport
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import Database
@@ -70,7 +71,8 @@ class Network(Protocol):
 
 
 class BotContext:
-    """What a plugin may use of the bot, by name: `settings`, `db`, `cipher`, `scheduler`,
+    """What a plugin may use of the bot, by name: `settings`, the network's `structure`,
+    `db`, `cipher`, `scheduler`,
     `metrics`, the durable `outbox`, `broadcasts` to audiences, `cursors` in ordered logs,
     `identities`; and what the core answers about people and rooms (`person`, `level_of`,
     `language_for`, `shared_rooms`, ...). Plugins get it as `self.bot`."""
@@ -87,7 +89,8 @@ class BotContext:
         languages: Languages,
         network: Network,
     ) -> None:
-        self.settings = settings
+        # The network's shape: the config file's, with what admins changed from chat.
+        self.structure = Structure(settings, db, cipher, network.transports)
         self.db = db
         self.cipher = cipher
         self.scheduler = scheduler
@@ -96,7 +99,7 @@ class BotContext:
         # Messages that must arrive (alerts) go through the durable outbox.
         self.outbox = Outbox(db, cipher, network.send, metrics=metrics)
         # Messages to every room of an audience and area, with their later edits.
-        self.broadcasts = Broadcasts(db, self.outbox, settings)
+        self.broadcasts = Broadcasts(db, self.outbox, lambda: self.structure.settings)
         # How far followers of ordered logs got (a relay in the reports' changes).
         self.cursors = Cursors(db)
         # People's identity keys, and who must be trusted again.
@@ -106,6 +109,11 @@ class BotContext:
         self._network = network
         # What plugins publish for each other, by the published type (see `provide`).
         self._services: dict[type[Any], Any] = {}
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration in force: the file's, with the network as changed from chat."""
+        return self.structure.settings
 
     def provide(self, kind: type[S], service: S) -> None:
         """Publish `service` for other plugins, under the type they ask for it by."""

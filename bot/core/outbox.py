@@ -75,6 +75,8 @@ class Outbox:
         # whenever one was (sent, or put off to a retry).
         self._urgent_waiting: set[str] = set()
         self._urgent_ended = asyncio.Event()
+        # Set whenever a delivery ended (sent, put off or given up), for `drain`.
+        self._ended = asyncio.Event()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -141,6 +143,25 @@ class Outbox:
         )
         return None if row is None else str(row["event_id"])
 
+    async def waiting_for(self, room: RoomRef) -> int:
+        """How many deliveries to `room` are still to be sent (retries included)."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'"
+            " AND transport = ? AND room_id = ?",
+            (room.transport, room.room_id),
+        )
+        return int(row["n"]) if row is not None else 0
+
+    async def drain(self, room: RoomRef, within: float) -> bool:
+        """Wait until nothing is left to send to `room`, at most `within` seconds;
+        whether that happened (a room about to be left gets what was queued for it)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                while await self.waiting_for(room):
+                    self._ended.clear()
+                    await self._ended.wait()
+        return not await self.waiting_for(room)
+
     async def backlog(self) -> int:
         row = await self._db.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
         return 0 if row is None else int(row["n"])
@@ -189,6 +210,7 @@ class Outbox:
                 self._urgent_in_flight.discard(row["key"])
                 self._urgent_waiting.discard(row["key"])
                 self._urgent_ended.set()
+            self._ended.set()
             # A delivery may unblock another (an edit waits for its alert).
             self._wake.set()
 

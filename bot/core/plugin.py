@@ -76,6 +76,16 @@ class Plugin:
         added to the answer (what was taken out of rooms, what could not be)."""
         return []
 
+    async def room_replaced(self, old: RoomRef, new: RoomRef) -> None:
+        """`new` took the place of `old` (a rotation): move what is bound to `old` (a
+        site, an open alert's message) to `new`. May be called again for the same pair
+        after a crash, so it must not do anything twice."""
+
+    def area_uses(self, slug: str) -> list[str]:
+        """What of this plugin uses the area `slug` (named as people know it: "site
+        Whittier"): an area cannot be removed while something uses it."""
+        return []
+
     def help_params(self, room: RoomRef, lang: Language) -> Mapping[str, str]:
         """Values for placeholders in this plugin's `help.*` strings, as they read in
         `room` (a school's real window names in its examples)."""

@@ -32,17 +32,18 @@ class Retention:
     def __init__(
         self,
         db: Database,
-        settings: Settings,
+        settings: Callable[[], Settings],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._db = db
+        # The settings in force: rooms come and go while the bot runs.
         self._settings = settings
         self._sleep = sleep
         # Replaced by tests that move time by hand (`Application.use_clock`).
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def days(self, room: RoomRef) -> int | None:
-        config = self._settings.room(room.transport, room.room_id)
+        config = self._settings().room(room.transport, room.room_id)
         return config.message_retention_days if config is not None else None
 
     async def record(self, room: RoomRef, event_id: str, key: str | None) -> None:
@@ -74,7 +75,7 @@ class Retention:
 
     async def _due(self, now: datetime) -> list[tuple[RoomRef, str]]:
         due: list[tuple[RoomRef, str]] = []
-        for room in self._settings.rooms:
+        for room in self._settings().rooms:
             if room.message_retention_days is None or len(due) >= BATCH:
                 continue
             cutoff = utc_timestamp(now - timedelta(days=room.message_retention_days))

@@ -67,6 +67,8 @@ class Application:
         runtime = self._runtime = Runtime(self.settings, db, cipher, Metrics())
         register_core_gauges(runtime.bot, runtime.transports)
         self._check_settings()
+        for line in await runtime.bot.structure.load():
+            log.warning("network: %s", line)
         for plugin_type in self._plugin_types:
             plugin = CorePlugin(runtime) if plugin_type is CorePlugin else plugin_type(runtime.bot)
             if plugin.locales:
@@ -101,11 +103,11 @@ class Application:
 
     async def start(self, transports: Sequence[Transport]) -> None:
         """Start plugins, the scheduler, then each transport (after its first sync)."""
-        for warning in self.settings.warnings():
-            log.warning("config: %s", warning)
         if self._runtime is None:
             await self.open()
         bot = self.bot
+        for warning in [*bot.settings.warnings(), *bot.structure.clashes()]:
+            log.warning("config: %s", warning)
         for plugin in self.plugins:
             await plugin.start()
         bot.scheduler.every(LEDGER_PRUNE_INTERVAL, self._prune_ledger)

@@ -28,14 +28,12 @@ class Runtime:
     def __init__(
         self, settings: Settings, db: Database, cipher: FieldCipher, metrics: Metrics
     ) -> None:
-        self.settings = settings
         self.catalog = Catalog()
         self.catalog.add_package("bot.core.locales")
         # One registry per runtime: several bots in one process (tests) stay apart.
         self.registry = Registry()
         self._transports: dict[str, Transport] = {}
         # The bot's own messages to delete once old, where a room asks for it.
-        self.retention = Retention(db, settings)
         self.languages = Languages(db, lambda user_id: cipher.keyed_hash(user_id, "person"))
         self.bot = BotContext(
             settings=settings,
@@ -47,6 +45,13 @@ class Runtime:
             languages=self.languages,
             network=self,
         )
+        self.retention = Retention(db, lambda: self.settings)
+        self.bot.structure.hooks = self
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force (the network changes while the bot runs)."""
+        return self.bot.settings
 
     # What the plugins' face asks of the running bot.
 
@@ -63,6 +68,16 @@ class Runtime:
         bound = self.registry.find(name)
         return bound.spec if bound is not None else None
 
+    # What the network's structure asks of the plugins.
+
+    async def room_replaced(self, old: RoomRef, new: RoomRef) -> None:
+        await self.bot.broadcasts.move(old, new)
+        for plugin in self.registry.plugins():
+            await plugin.room_replaced(old, new)
+
+    def area_uses(self, slug: str) -> list[str]:
+        return [use for plugin in self.registry.plugins() for use in plugin.area_uses(slug)]
+
     # The runtime's own.
 
     def add_transport(self, transport: Transport) -> None:
@@ -70,9 +85,7 @@ class Runtime:
 
     async def room_name(self, room: RoomRef) -> str:
         """How people know the room: its name on the network, else its id."""
-        transport = self._transports.get(room.transport)
-        name = await transport.room_name(room.room_id) if transport is not None else None
-        return name or room.room_id
+        return await self.bot.structure.room_name(room)
 
     async def serves_direct_chat(self, transport: str, user_id: str) -> bool:
         """Whether the bot talks with `user_id` one to one: they share one of its rooms (or

@@ -102,7 +102,7 @@ class RostersConfig(PluginConfig):
         for index, site in enumerate(self.sites):
             if site.area not in known:
                 problems.append((("sites", index, "area"), unknown_area(site.area, known)))
-            if site.room not in rota_rooms:
+            if settings.room_now(site.room) not in rota_rooms:
                 message = f'"{site.room}" is not a room with {roles} in [[rooms]]'
                 problems.append((("sites", index, "room"), message))
             if site.slug in first:

@@ -95,6 +95,12 @@ class Rosters(Plugin):
     def _now(self) -> datetime:
         return self.clock()
 
+    async def room_replaced(self, old: RoomRef, new: RoomRef) -> None:
+        await self.sites.room_replaced(old, new)
+
+    def area_uses(self, slug: str) -> list[str]:
+        return [f"site {site.name}" for site in self.sites.in_area(slug)]
+
     async def forget(self, user_id: str) -> list[Note]:
         await self.store.forget(self.bot.person(user_id))
         return []

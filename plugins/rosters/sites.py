@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from dataclasses import replace
+from dataclasses import astuple, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -50,6 +50,18 @@ class SiteBook:
 
     def in_room(self, room: RoomRef) -> list[Site]:
         return [site for site in self._sites.values() if site.room == room]
+
+    def in_area(self, slug: str) -> list[Site]:
+        return [site for site in self._sites.values() if site.area == slug]
+
+    async def room_replaced(self, old: RoomRef, new: RoomRef) -> None:
+        """Sites watched from `old` are watched from its successor (a config site follows
+        by itself: the settings know the successor)."""
+        for data in list(self._stored.values()):
+            base = data.get("base")
+            if base is not None and (base["transport"], base["room"]) == astuple(old):
+                await self._save({**data, "base": {**base, "room": new.room_id}})
+        self._rebuild()
 
     # --- changes by command ---------------------------------------------------------------
 
@@ -116,8 +128,9 @@ class SiteBook:
 
     def _from_config(self, config: SiteConfig) -> Site:
         settings = self._bot.settings
+        room_id = settings.room_now(config.room)
         room = next(
-            r for r in settings.rooms if r.id == config.room and settings.room_fits(r, ROTA_ROOMS)
+            r for r in settings.rooms if r.id == room_id and settings.room_fits(r, ROTA_ROOMS)
         )
         return Site(
             slug=config.slug,

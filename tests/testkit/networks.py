@@ -26,6 +26,7 @@ from plugins.dispatch import Dispatch
 from plugins.relay import Relay
 from plugins.rosters import Rosters
 from plugins.sightings import Sightings
+from plugins.zones import ZonesPlugin as Zones
 
 
 @dataclass(frozen=True)
@@ -374,4 +375,28 @@ parent = "pilsen"
     ),
     defaults={},
     plugins=(Sightings, Relay, Rosters, Dispatch),
+)
+
+# --- zones ---------------------------------------------------------------------------------
+
+# The nested-areas network with an admin, the zones plugin, and one more room in West that
+# its coordinator may rotate: `room` adds lines to it (`rotate_days = 30`, `size_warning`).
+ZONE_ADMIN = "ada"
+ZONE_COORDINATOR = "cora"
+LOOMIS_HOOD = "loomis-hood"
+ZONES = Network(
+    template='admins = ["ada"]\n'
+    + TREE.template
+    + f"""
+[[rooms]]
+id = "{LOOMIS_HOOD}"
+transport = "console"
+role = "neighborhood"
+areas = ["pilsen-west"]
+language = "es"
+coordinators = ["cora"]
+{{room}}
+""",
+    defaults={"room": ""},
+    plugins=(*TREE.plugins, Zones),
 )

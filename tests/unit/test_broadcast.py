@@ -64,7 +64,7 @@ class Bench:
         self.db = db
         self.rooms = Rooms()
         self.outbox = Outbox(db, FieldCipher(DataKey.generate()), self.rooms)
-        self.broadcasts = Broadcasts(db, self.outbox, SETTINGS)
+        self.broadcasts = Broadcasts(db, self.outbox, lambda: SETTINGS)
 
     async def drain(self) -> None:
         async with asyncio.timeout(5):
@@ -148,7 +148,9 @@ async def test_alerts_sent_before_the_upgrade_are_carried_over(tmp_path: Path) -
     previous_release(path)
     db = await Database.open(path, [CORE_MIGRATIONS, relay])
     try:
-        broadcasts = Broadcasts(db, Outbox(db, FieldCipher(DataKey.generate()), Rooms()), SETTINGS)
+        broadcasts = Broadcasts(
+            db, Outbox(db, FieldCipher(DataKey.generate()), Rooms()), lambda: SETTINGS
+        )
         latest = await broadcasts.latest("relay:R7K3")
         assert latest is not None and latest.opened_at == AT
         assert latest.room_key(RoomRef("matrix", "!hood:x")) == "relay:4:matrix:!hood:x"
@@ -171,7 +173,7 @@ def previous_release(path: Path) -> None:
     conn.executescript(
         "DROP TABLE broadcast_rooms; DROP TABLE broadcasts; DROP TABLE cursors;"
         " DELETE FROM schema_migrations WHERE (component, version) IN"
-        " (('core', 6), ('core', 7), ('relay', 2), ('relay', 3));"
+        " (('core', 6), ('core', 7), ('core', 11), ('relay', 2), ('relay', 3));"
         " CREATE TABLE relay_position (id INTEGER PRIMARY KEY CHECK (id = 1),"
         " last_seq INTEGER NOT NULL); INSERT INTO relay_position VALUES (1, 4);"
         " CREATE TABLE relay_alerts (report_id TEXT NOT NULL, confirm_seq INTEGER NOT NULL,"

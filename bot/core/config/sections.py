@@ -19,6 +19,7 @@ from bot.core.config.values import (
     ServerName,
     Slug,
     Text,
+    UserId,
     is_signal_group_id,
     problems_error,
     read_secret_file,
@@ -33,6 +34,8 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 # Which devices get the bot's room keys; see bot/transports/matrix/trust.py.
 TrustPolicy = Literal["tofu", "cross-signed-only"]
 _PREFIX_RE = re.compile(r"\S{1,3}")
+# A Signal group holds 1,000 members: the admins hear of it a hundred before.
+SIGNAL_SIZE_WARNING = 900
 
 
 class BotSection(Section):
@@ -192,6 +195,18 @@ class RoomConfig(Section):
     # alert: once its report closed that long ago). Matrix rooms only: a Signal group has
     # disappearing messages of its own.
     message_retention_days: int | None = Field(default=None, ge=1, le=3650)
+    # People who may rotate this room besides the admins.
+    coordinators: tuple[UserId, ...] = ()
+    # Replace the room by a new one with the same members every so many days.
+    rotate_days: int | None = Field(default=None, ge=1, le=3650)
+    # Tell the admins once when the room has this many members (Signal groups stop at
+    # 1,000: 900 unless set; Matrix rooms have no limit: off unless set).
+    size_warning: int | None = Field(default=None, ge=2, le=1_000_000)
+
+    def members_to_warn_at(self) -> int | None:
+        if self.size_warning is None and self.transport == "signal":
+            return SIGNAL_SIZE_WARNING
+        return self.size_warning
 
     @model_validator(mode="after")
     def _check_room(self) -> Self:

@@ -9,6 +9,7 @@ rosters plugin is loaded, and `VECINOS_ROSTERS__DAYS_AHEAD` overrides it like an
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar, cast
 
@@ -119,6 +120,8 @@ class Settings(BaseSettings):
     # The areas that rooms of each role cover, by role (see `serving_areas`).
     _covered: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
     _rooms_by_key: dict[tuple[str, str], RoomConfig] = PrivateAttr(default_factory=dict)
+    # Rooms replaced by a successor (rotated), old id -> new id.
+    _moved: dict[str, str] = PrivateAttr(default_factory=dict)
     _roles: dict[str, Role] = PrivateAttr(default_factory=dict)
     _sections: dict[type[PluginConfig], PluginConfig] = PrivateAttr(default_factory=dict)
 
@@ -126,8 +129,25 @@ class Settings(BaseSettings):
     def with_schema(cls, schema: Schema) -> type[Settings]:
         return _settings_class(schema)
 
+    def with_network(
+        self,
+        areas: Sequence[Area],
+        rooms: Sequence[RoomConfig],
+        moved: Mapping[str, str] | None = None,
+    ) -> Self:
+        """These settings with another shape of the network (the config file's plus what
+        admins changed from chat), checked as a file would be: raises the problems."""
+        changed = self.model_copy(update={"areas": tuple(areas), "rooms": tuple(rooms)})
+        changed._moved = dict(moved or {})
+        return changed._resolve()
+
     @model_validator(mode="after")
     def _check_references(self) -> Self:
+        return self._resolve()
+
+    def _resolve(self) -> Self:
+        """Index the areas and rooms, refusing what they refer to but is not there."""
+        self._ancestors, self._alert_areas, self._covered = {}, {}, {}
         self._areas_by_slug = {area.slug: area for area in self.areas}
         self._rooms_by_key = {(room.transport, room.id): room for room in self.rooms}
         self._roles = {role.name: role for role in self.schema_.all_roles()}
@@ -264,6 +284,14 @@ class Settings(BaseSettings):
     def room(self, transport: str, room_id: str) -> RoomConfig | None:
         return self._rooms_by_key.get((transport, room_id))
 
+    def room_now(self, room_id: str) -> str:
+        """The room that serves now in place of `room_id`: its latest successor, or
+        itself when it was never replaced."""
+        seen = {room_id}
+        while (room_id := self._moved.get(room_id, room_id)) not in seen:
+            seen.add(room_id)
+        return room_id
+
     def role(self, name: str) -> Role:
         return self._roles[name]
 
@@ -292,6 +320,10 @@ class Settings(BaseSettings):
         """Whether `room`'s role is one of `roles`, or has one of them as a trait."""
         role = self._roles.get(room.role)
         return role is not None and (role.name in roles or not roles.isdisjoint(role.traits))
+
+    def role_names(self) -> list[str]:
+        """Every room role the core and the loaded plugins declare, sorted."""
+        return sorted(self._roles)
 
     def roles_fitting(self, roles: frozenset[str]) -> list[str]:
         """The names of the roles that fit `roles` (see `room_fits`), sorted."""

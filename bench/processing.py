@@ -72,8 +72,8 @@ async def measure(sizes: Sizes) -> tuple[list[Figure], dict[str, Any]]:
     details = {
         "samples": {name: len(s.bot) for name, s in sampled.items()},
         "sqlite_statements_per_command": {name: s.statements for name, s in sampled.items()},
-        "ms": {name: _stats(s.bot) for name, s in sampled.items()},
-        "echo_host_ms": {name: _stats(s.floor) for name, s in sampled.items()},
+        "ms": {name: stats(s.bot) for name, s in sampled.items()},
+        "echo_host_ms": {name: stats(s.floor) for name, s in sampled.items()},
     }
     return figures, details
 
@@ -92,7 +92,7 @@ def _figure(command: str, sampled: Sampled) -> Figure:
     )
 
 
-def _stats(values: list[float]) -> dict[str, float]:
+def stats(values: list[float]) -> dict[str, float]:
     return {
         "p50": statistics.median(values),
         "p90": percentile(values, 90),
@@ -119,7 +119,7 @@ async def _sample(workdir: Path, sizes: Sizes) -> dict[str, Sampled]:
         transport = ConsoleTransport(write=lambda _line: None)
         await app.start([transport])
         stack.push_async_callback(app.stop)
-        say, echo = _speaker(transport), _speaker(await _echo_transport())
+        say, echo = speaker(transport), speaker(await echo_transport())
         sampled = {}
         for name, (lines, count) in commands.items():
             await _timed(say, itertools.islice(lines(), sizes.warm_up), app)
@@ -140,7 +140,7 @@ async def _count_statements(app: Application, say: Say, lines: Iterator[tuple[st
     connection.set_trace_callback(statements.append)
     try:
         for person, line in itertools.islice(lines, COUNTED_COMMANDS):
-            await _drain(app)
+            await drain(app)
             statements.clear()
             await say(person, line)
             counted += sum(1 for sql in statements if not _outbox_work(sql))
@@ -173,7 +173,7 @@ def _write_config(workdir: Path) -> Path:
     return path
 
 
-def _speaker(transport: ConsoleTransport) -> Say:
+def speaker(transport: ConsoleTransport) -> Say:
     async def say(person: str, line: str) -> object:
         transport.user = person
         return await transport.say(line)
@@ -191,21 +191,21 @@ async def _timed(
     drained between lines, untimed."""
     samples, floors = [], []
     for person, line in lines:
-        samples.append(await _milliseconds(say(person, line)))
+        samples.append(await milliseconds(say(person, line)))
         if app is not None:
-            await _drain(app)
+            await drain(app)
         if floor is not None:
-            floors.append(await _milliseconds(floor(person, line)))
+            floors.append(await milliseconds(floor(person, line)))
     return samples, floors
 
 
-async def _milliseconds(work: Awaitable[object]) -> float:
+async def milliseconds(work: Awaitable[object]) -> float:
     began = time.perf_counter()
     await work
     return (time.perf_counter() - began) * 1000
 
 
-async def _drain(app: Application) -> None:
+async def drain(app: Application) -> None:
     while await app.bot.outbox.backlog():  # noqa: ASYNC110 (no "drained" event to wait on)
         await asyncio.sleep(0.001)
 
@@ -235,7 +235,7 @@ class EchoHost:
         await self._transport.send(event.room.room_id, OutgoingMessage(plain=body))
 
 
-async def _echo_transport() -> ConsoleTransport:
+async def echo_transport() -> ConsoleTransport:
     transport = ConsoleTransport(write=lambda _line: None)
     # Only `deliver` is ever called by the console transport.
     await transport.start(cast(TransportHost, EchoHost(transport)))

@@ -4,6 +4,8 @@ same run.
 One loopback Synapse serves every scenario (each with its own accounts and rooms):
 
   processing  command processing time without network: console transport, in-process
+  zones       structure commands (!rooms, !area, !room here) and an alert's routing through
+              200 areas and 500 rooms, in-process like processing (bench/zones.py)
   ping        `!ping` round trip, and restart catch-up, vs a bare matrix-nio bot
   fanout      alert fan-out to 50 encrypted rooms vs a bare nio client (bench/fanout.py)
   burst       500 reports from 50 people across 10 rooms in 60 s, vs the bare nio bot
@@ -36,18 +38,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import burst, fanout, memory, partners, ping, processing, store
+from bench import burst, fanout, memory, partners, ping, processing, store, zones
 from bench.report import Figure, Results, table
 from bot.devtools.local_synapse import LocalSynapse
 from bot.ops.logs import setup_logging
 
-SCENARIOS = ("processing", "ping", "fanout", "burst", "memory", "store", "partners")
+SCENARIOS = ("processing", "zones", "ping", "fanout", "burst", "memory", "store", "partners")
 Measured = tuple[list[Figure], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Plan:
     processing: processing.Sizes
+    zones: zones.Sizes
     ping_rounds: int
     backlog: int
     fanout_rooms: int
@@ -62,6 +65,7 @@ class Plan:
 
 FULL = Plan(
     processing=processing.Sizes(warm_up=200, pings=2000, reports=1000),
+    zones=zones.Sizes(warm_up=50, structure=500, alerts=500, city_alerts=50),
     ping_rounds=30,
     backlog=50,
     fanout_rooms=50,
@@ -75,6 +79,7 @@ FULL = Plan(
 )
 QUICK = Plan(
     processing=processing.Sizes(warm_up=50, pings=300, reports=150),
+    zones=zones.Sizes(warm_up=10, structure=60, alerts=60, city_alerts=10),
     ping_rounds=6,
     backlog=10,
     fanout_rooms=10,
@@ -99,6 +104,7 @@ def scenarios(
 
     return {
         "processing": lambda: processing.measure(plan.processing),
+        "zones": lambda: zones.measure(plan.zones),
         "ping": lambda: ping.measure(synapse, workdir / "ping", plan.ping_rounds, plan.backlog),
         "fanout": fan_out,
         "burst": lambda: burst.measure(synapse, workdir / "burst", plan.burst),

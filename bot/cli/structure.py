@@ -57,5 +57,8 @@ def structure_toml(structure: Structure) -> str:
 
 
 def _table(name: str, values: dict[str, Any], from_chat: bool) -> str:
-    text = tomli_w.dumps({name: [values]}).strip()
+    """One `[[name]]` table. Written by hand, not as `{name: [values]}`: tomli_w writes a
+    short table inline (`areas = [{...}]`), and two such lines are a repeated key, which
+    no TOML parser accepts. The values are scalars and arrays (no nested tables)."""
+    text = f"[[{name}]]\n{tomli_w.dumps(values)}".strip()
     return f"# from chat\n{text}" if from_chat else text

@@ -89,13 +89,18 @@ class Transport(Protocol):
     async def members(self, room_id: str) -> list[str]:
         """Who is in the room now (joined, not only invited), the bot excepted."""
 
+    async def members_named(self, room_id: str, names: Sequence[str]) -> list[str]:
+        """The members that `names` stand for, as people type them (a Matrix id; on
+        Signal, a uuid or a phone number where the bot sees it); names matching no member
+        are left out."""
+
     async def create_room(
         self, name: str, invite: Sequence[str], *, successor_of: str | None = None
     ) -> str:
         """A new private room, with `invite` asked in; its id. Matrix: end-to-end
         encrypted, invite-only, history visible to members only; as the successor of a
-        room, linked back to it and with the powers people held there (its moderators
-        stay moderators). Signal: a group."""
+        room, with the powers people held there (its moderators stay moderators; the old
+        room points here, see `mark_replaced`). Signal: a group."""
 
     async def invite(self, room_id: str, user_ids: Sequence[str]) -> None:
         """Ask people into the room (Signal: add them to the group)."""

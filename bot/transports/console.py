@@ -127,6 +127,9 @@ class ConsoleTransport:
     async def members(self, room_id: str) -> list[str]:
         return [self.user] if room_id in self.rooms else []
 
+    async def members_named(self, room_id: str, names: Sequence[str]) -> list[str]:
+        return [self.user] if self.user in names and room_id in self.rooms else []
+
     async def create_room(
         self, name: str, invite: Sequence[str], *, successor_of: str | None = None
     ) -> str:

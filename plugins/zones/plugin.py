@@ -25,7 +25,7 @@ from bot.api import (
     job,
 )
 from plugins.zones.listing import network_listing
-from plugins.zones.rotation import Rotations
+from plugins.zones.rotation import RotationFailed, Rotations
 from plugins.zones.schedule import (
     NOTICE_JOB,
     ROTATE_JOB,
@@ -52,6 +52,7 @@ DROP_WORDS = frozenset({"drop", "remove", "quitar", "borrar"})
 HERE_WORDS = frozenset({"here", "aquí", "aqui"})
 WITHOUT_WORDS = frozenset({"without", "sin"})
 RESUME_JOB = "zones.resume"
+ROTATE_NOW_JOB = "zones.rotate_now"
 RESUME_RETRY = timedelta(seconds=5)
 
 
@@ -212,20 +213,47 @@ class ZonesPlugin(Plugin):
     @command("rotate", level=Level.NEIGHBOR, aliases={"es": ("rotar",)}, rank=80)
     async def rotate(self, ctx: CommandContext, rest: Rest = "") -> None:
         """Admins or the room's coordinators: move this room's members to a new room."""
+        words = rest.split()
+        if not await self._may_rotate(ctx, words):
+            return
+        transport = self.bot.structure.transport(ctx.room.transport)
+        named = {n: await transport.members_named(ctx.room.room_id, [n]) for n in words[1:]}
+        unknown = [name for name, found in named.items() if not found]
+        if unknown:
+            await ctx.reply(ctx.t("zones.rotate_unknown", people=", ".join(unknown)))
+            return
+        await ctx.reply(ctx.t("zones.rotating"))
+        # Run by the scheduler, not here: a rotation takes a while (a room to make, people
+        # to invite, the old room's messages to deliver), and events keep being handled.
+        without = sorted({member for found in named.values() for member in found})
+        payload = {"transport": ctx.room.transport, "room": ctx.room.room_id, "without": without}
+        job_id = f"rotate-now:{self.schedule.key(ctx.room)}"
+        await self.bot.scheduler.schedule(ROTATE_NOW_JOB, self._now(), payload, job_id)
+
+    async def _may_rotate(self, ctx: CommandContext, words: list[str]) -> bool:
+        """Whether this room rotates, by this person, as typed; else says why."""
         config = self.bot.room_config(ctx.room)
         if config is None:
             await ctx.reply(ctx.t("zones.room_not_in_network"))
-            return
-        sender = ctx.event.sender.user_id
-        if ctx.level < Level.ADMIN and sender not in config.coordinators:
+        elif ctx.level < Level.ADMIN and ctx.event.sender.user_id not in config.coordinators:
             await ctx.reply(ctx.t("zones.rotate_not_allowed"))
-            return
-        words = rest.split()
-        if words and words[0].casefold() not in WITHOUT_WORDS:
+        elif words and words[0].casefold() not in WITHOUT_WORDS:
             await ctx.reply(ctx.t("zones.rotate_usage"))
-            return
-        await ctx.reply(ctx.t("zones.rotating"))
-        await self._rotate(ctx.room, words[1:])
+        else:
+            return True
+        return False
+
+    @job(ROTATE_NOW_JOB, grace=timedelta(days=1))
+    async def rotate_now(self, payload: dict[str, Any]) -> None:
+        room = RoomRef(payload["transport"], payload["room"])
+        if self.bot.room_config(room) is None:
+            return  # rotated already (a replay after a crash)
+        try:
+            await self._rotate(room, payload["without"])
+        except RotationFailed:
+            lang = self.bot.settings.room_language(room.transport, room.room_id)
+            text = self.bot.translator(lang)("zones.rotate_failed")
+            await self.rotations.notify(room, f"rotation:{room.room_id}:failed:{self._now()}", text)
 
     async def _rotate(self, room: RoomRef, without: list[str]) -> None:
         await self.rotations.rotate(room, without)

@@ -31,6 +31,10 @@ CONTEXT = "zones.rotation"
 DRAIN_SECONDS = 60.0
 
 
+class RotationFailed(Exception):
+    """The network would not create the successor: nothing changed."""
+
+
 @dataclass(frozen=True)
 class Rotation:
     transport: str
@@ -55,13 +59,19 @@ class Rotations:
         self.drain_seconds = DRAIN_SECONDS
 
     async def rotate(self, room: RoomRef, without: Sequence[str]) -> RoomRef:
-        """Replace `room` by a successor; returns it once the old room is left."""
+        """Replace `room` by a successor, without the members `without` (their ids);
+        returns it once the old room is left."""
         structure = self.bot.structure
         transport = structure.transport(room.transport)
         members = [m for m in await transport.members(room.room_id) if m not in without]
         rotation = Rotation(room.transport, room.room_id, await structure.room_name(room))
         await self._save(rotation)
-        new = await transport.create_room(rotation.name, members, successor_of=room.room_id)
+        try:
+            new = await transport.create_room(rotation.name, members, successor_of=room.room_id)
+        except Exception as error:
+            await self._forget(rotation)
+            log.warning("a rotation failed to create the new room: %s", error)
+            raise RotationFailed from error
         rotation = Rotation(room.transport, room.room_id, rotation.name, new)
         await self._save(rotation)
         await structure.replace_room(room, new)
@@ -89,15 +99,14 @@ class Rotations:
         old, new = rotation.old_room, rotation.new_room
         await self._drain(old)
         transport = self.bot.structure.transport(old.transport)
-        new_name = await self.bot.structure.room_name(new)
         # The old room is out of the network: it speaks its successor's language.
         t = self.bot.translator(self.bot.settings.room_language(new.transport, new.room_id))
         await self.notify(
-            old, f"rotation:{old.room_id}:moved", t("zones.moved_notice", room=new_name)
+            old, f"rotation:{old.room_id}:moved", t("zones.moved_notice", room=rotation.name)
         )
-        await self.notify(
-            new, f"rotation:{old.room_id}:welcome", t("zones.welcome", room=rotation.name)
-        )
+        # Queued, not sent now: the network may take a moment to show the bot its new room.
+        welcome = plain_message(t("zones.welcome", room=rotation.name))
+        await self.bot.outbox.enqueue([Delivery(f"rotation:{old.room_id}:welcome", new, welcome)])
         linked = await transport.mark_replaced(old.room_id, new.room_id)
         await transport.leave(old.room_id)
         await self._forget(rotation)

@@ -16,6 +16,7 @@ import tomli_w
 from integration.matrix_clients import TextEvent, UserClient, UserFactory
 from testkit.config import load_settings
 
+from bot.api.testing import FakeClock, on_clock
 from bot.core.config import Settings
 from bot.core.plugin import Plugin
 from bot.devtools.local_synapse import LocalSynapse, RegisteredUser
@@ -135,9 +136,15 @@ class RunningBot:
         await self.app.stop()
 
 
-async def start_bot(setup: BotSetup, plugins: Sequence[type[Any]] = ()) -> RunningBot:
+async def start_bot(
+    setup: BotSetup, plugins: Sequence[type[Any]] = (), clock: FakeClock | None = None
+) -> RunningBot:
+    """The bot in this loop; on `clock`, its timers run only when the test moves it
+    (`app.bot.scheduler.run_until`)."""
     app = Application(setup.settings(), setup.key, plugins)
     await app.open()
+    if clock is not None:
+        on_clock(app, clock)
     try:
         await app.start(await configured_transports(app))
     except BaseException:

@@ -47,6 +47,11 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     await running.stop()
 
 
+async def rotation_runs(world: World) -> None:
+    """The scheduler runs the rotation the command asked for."""
+    await world.advance(timedelta(seconds=1))
+
+
 def successor(world: World) -> str:
     [room_id] = world.transport.created
     return room_id
@@ -81,7 +86,10 @@ def alerts_in(world: World, room: str, report_id: str) -> list[str]:
 async def test_a_rotation_moves_the_members_and_the_alerts_but_not_those_left_out(
     world: World,
 ) -> None:
-    await world.say(LOOMIS_HOOD, ZONE_ADMIN, "!rotate without beto")
+    [reply] = [s.text for s in await world.say(LOOMIS_HOOD, ZONE_ADMIN, "!rotate without beto")]
+    assert reply.startswith("Creando la sala nueva")
+    assert world.transport.created == {}  # the rotation runs as a job, not in the command
+    await rotation_runs(world)
     new = successor(world)
     assert world.transport.created[new] == LOOMIS_HOOD  # the old room's name
     assert sorted(user for room, user in world.transport.invited if room == new) == [
@@ -113,6 +121,7 @@ async def test_an_open_alert_is_posted_whole_in_the_successor_at_its_next_change
     report = await report_and_confirm(world, "west-hood")
     [original] = [s for s in world.messages(LOOMIS_HOOD) if s.key and s.key.startswith("relay:")]
     await world.say(LOOMIS_HOOD, ZONE_ADMIN, "!rotate")
+    await rotation_runs(world)
     new = successor(world)
     await world.say(MODS_HOOD, "rosa", f"!clear {report}")
     await world.settle()
@@ -125,9 +134,12 @@ async def test_coordinators_may_rotate_and_neighbors_may_not(world: World) -> No
     [refused] = [s.text for s in await world.say(LOOMIS_HOOD, "ana", "!rotar")]
     assert "coordinadores" in refused and world.transport.created == {}
     await world.say(LOOMIS_HOOD, ZONE_COORDINATOR, "!rotar")
+    await rotation_runs(world)
     assert serving(world) == [successor(world)]
     [usage] = [s.text for s in await world.say("west-hood", ZONE_ADMIN, "!rotate beto")]
     assert usage.startswith("Usage: !rotate")
+    [unknown] = [s.text for s in await world.say("west-hood", ZONE_ADMIN, "!rotate without zoe")]
+    assert unknown.startswith("Not in this room, so nothing changed: zoe.")
 
 
 class HeldTransport(FakeTransport):
@@ -153,9 +165,10 @@ async def test_what_was_queued_for_the_old_room_is_delivered_there_before_leavin
     world.transport.people[LOOMIS_HOOD] = set(PEOPLE)
     await world.start()
     try:
+        await world.say(LOOMIS_HOOD, ZONE_ADMIN, "!rotate")
         world.transport.hold = LOOMIS_HOOD
         await world.app.bot.outbox.enqueue([Delivery("queued", OLD, plain_message("queued"))])
-        rotating = asyncio.create_task(world.say(LOOMIS_HOOD, ZONE_ADMIN, "!rotate"))
+        rotating = asyncio.create_task(rotation_runs(world))
         await asyncio.sleep(0.2)
         assert world.transport.left == [] and serving(world) == [successor(world)]
         world.transport.release.set()
@@ -200,6 +213,20 @@ async def test_a_crash_before_the_successor_exists_leaves_the_old_room(
     assert await world.app.bot.db.fetchall("SELECT * FROM zone_rotations") == []
 
 
+async def test_a_network_refusing_the_new_room_changes_nothing_and_says_so(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("M_FORBIDDEN")
+
+    monkeypatch.setattr(world.transport, "create_room", refuse)
+    await world.say(LOOMIS_HOOD, ZONE_ADMIN, "!rotar")
+    await rotation_runs(world)
+    assert world.last(LOOMIS_HOOD).startswith("La red no quiso crear la sala nueva")
+    assert serving(world) == [LOOMIS_HOOD] and world.transport.left == []
+    assert await world.app.bot.db.fetchall("SELECT * FROM zone_rotations") == []
+
+
 async def _rotate(world: World) -> None:
     zones = next(p for p in world.app.plugins if isinstance(p, ZonesPlugin))
     await zones.rotations.rotate(OLD, [])
@@ -213,6 +240,7 @@ async def test_a_site_follows_its_room(world: World) -> None:
     await world.say("lobby", ZONE_ADMIN, "!site add whittier pilsen-west America/Chicago Whittier")
     world.transport.people["lobby"] = {"ana"}
     await world.say("lobby", ZONE_ADMIN, "!rotate")
+    await rotation_runs(world)
     new = successor(world)
     rosters = next(p for p in world.app.plugins if isinstance(p, Rosters))
     site = rosters.sites.get("whittier")

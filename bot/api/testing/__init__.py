@@ -5,7 +5,7 @@ docs/plugins.md ("Testing a plugin").
 """
 
 from bot.api.testing.fakes import TRANSPORT, FakeClock, FakeTransport, ManualScheduler, Sent
-from bot.api.testing.world import PluginWorld
+from bot.api.testing.world import PluginWorld, on_clock
 from bot.core.config import ConfigError
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "ManualScheduler",
     "PluginWorld",
     "Sent",
+    "on_clock",
 ]

@@ -153,6 +153,9 @@ class FakeTransport:
     async def members(self, room_id: str) -> list[str]:
         return sorted(self.people.get(room_id, ()))
 
+    async def members_named(self, room_id: str, names: Sequence[str]) -> list[str]:
+        return sorted(self.people.get(room_id, set()).intersection(names))
+
     async def create_room(
         self, name: str, invite: Sequence[str], *, successor_of: str | None = None
     ) -> str:

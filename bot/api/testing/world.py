@@ -81,7 +81,7 @@ class PluginWorld:
         app = Application(self.settings(), self.key, self.plugins)
         if self.clock is not None:
             await app.open()
-            _on_clock(app, self.clock)
+            on_clock(app, self.clock)
         self._app = app
         await app.start([self.transport])
         return self
@@ -272,8 +272,9 @@ class PluginWorld:
         return edits[-1] if edits else sent.text
 
 
-def _on_clock(app: Application, clock: FakeClock) -> None:
-    """Put an opened, not yet started `app` on `clock`: its scheduler and its plugins."""
+def on_clock(app: Application, clock: FakeClock) -> None:
+    """Put an opened, not yet started `app` on `clock`: its scheduler and its plugins
+    (also for a bot on a real homeserver whose timers a test moves)."""
     scheduler = ManualScheduler(app.bot.db, app.bot.cipher, clock)
     for spec, handler in app.runtime.registry.jobs:
         scheduler.register(spec, handler)

@@ -74,6 +74,8 @@ class MatrixTransport:
     ) -> None:
         self.client = client
         self.trust = trust
+        # Rooms where the bot, as their creator, holds every power (room version 12 on).
+        self._creators = rooms.Creators(client)
         self._pending = PendingKeys(client, undecryptable_wait.total_seconds())
         self._host: TransportHost | None = None
         self._task: asyncio.Task[None] | None = None
@@ -353,7 +355,10 @@ class MatrixTransport:
 
     async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
         room = self.client.rooms.get(room_id)
-        if room is None or not _may_redact(room.power_levels, self.own_user_id):
+        if room is None:
+            return False
+        creator = await self._creators.privileged(room)
+        if not creator and not _may_redact(room.power_levels, self.own_user_id):
             return False
         return await self._redact(room_id, event_id, reason)
 
@@ -388,6 +393,10 @@ class MatrixTransport:
     async def members(self, room_id: str) -> list[str]:
         return rooms.joined_members(self.client, room_id)
 
+    async def members_named(self, room_id: str, names: Sequence[str]) -> list[str]:
+        members = set(rooms.joined_members(self.client, room_id))
+        return sorted(members.intersection(names))
+
     async def create_room(
         self, name: str, invite: Sequence[str], *, successor_of: str | None = None
     ) -> str:
@@ -397,7 +406,7 @@ class MatrixTransport:
         await rooms.invite(self.client, room_id, user_ids)
 
     async def mark_replaced(self, room_id: str, successor: str) -> bool:
-        return await rooms.tombstone(self.client, room_id, successor)
+        return await rooms.tombstone(self.client, self._creators, room_id, successor)
 
     async def leave(self, room_id: str) -> None:
         await rooms.leave(self.client, room_id)

@@ -30,6 +30,8 @@ class Group:
     # among its admins.
     bot_is_member: bool = False
     bot_is_admin: bool = False
+    # The members whose phone number the account sees: (number, uuid) pairs.
+    numbers: tuple[tuple[str, str], ...] = ()
 
 
 class People:
@@ -101,8 +103,19 @@ def _group_of(groups: Any, group_id: str, account: str) -> Group:
                 name if isinstance(name, str) and name else None,
                 bot_is_member=bot_listed and group.get("isMember") is not False,
                 bot_is_admin=bot_is_admin,
+                numbers=_numbers(group.get("members"), account),
             )
     return Group(frozenset(), frozenset())
+
+
+def _numbers(people: Any, account: str) -> tuple[tuple[str, str], ...]:
+    """(number, uuid) of the listed people whose number is shown, the bot excepted."""
+    listed = [p for p in (people if isinstance(people, list) else ()) if isinstance(p, dict)]
+    return tuple(
+        (str(person["number"]), str(person["uuid"]))
+        for person in listed
+        if person.get("number") and person.get("uuid") and person.get("number") != account
+    )
 
 
 def _uuids(people: Any, account: str) -> tuple[frozenset[str], bool]:

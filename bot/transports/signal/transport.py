@@ -385,6 +385,17 @@ class SignalTransport:
             return [other]
         return sorted((await self._read_group(room_id)).members)
 
+    async def members_named(self, room_id: str, names: Sequence[str]) -> list[str]:
+        """The members of the group that `names` name as people type them on Signal: by
+        uuid, or by phone number where the account sees it (a number may be hidden).
+        Names that match no member are left out."""
+        if self.converter.sealer.open_chat(room_id) is not None:
+            return []
+        group = await self._read_group(room_id)
+        numbers = dict(group.numbers)
+        found = [numbers.get(name) or name.lower() for name in names]
+        return sorted({user_id for user_id in found if user_id in group.members})
+
     async def create_room(
         self, name: str, invite: Sequence[str], *, successor_of: str | None = None
     ) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 
 from bot.core.broadcast import Broadcasts
 from bot.core.commands import CommandSpec
-from bot.core.config import RoomConfig, Settings
+from bot.core.config import MODERATION, RoomConfig, Settings
 from bot.core.cursors import Cursors
 from bot.core.events import Event, MessageEvent, OutgoingMessage, RoomRef, SentMessage
 from bot.core.formatting import Rich, plain_message
@@ -212,10 +212,18 @@ class BotContext:
             if config.transport == transport_name and await transport.is_member(config.id, user_id)
         ]
 
-    async def tell_moderators(self, string_key: str, *, key: str, **params: object) -> None:
-        """A notice in every moderation room, each in its language, sent now (retried by
-        the outbox if that fails); `key` keeps it single."""
-        for config in self.settings.rooms_with_role("moderation"):
+    async def tell_moderators(
+        self, string_key: str, *, key: str, about: str | None = None, **params: object
+    ) -> None:
+        """A notice in the moderation rooms, each in its language, sent now (retried by
+        the outbox if that fails); `key` keeps it single. `about` an area: only the rooms
+        moderating it (its own, or its nearest parent's); else every moderation room."""
+        rooms = (
+            self.settings.serving_rooms(MODERATION, about)
+            if about is not None
+            else self.settings.rooms_with_role(MODERATION)
+        )
+        for config in rooms:
             if config.transport not in self._network.transports:
                 continue
             room = RoomRef(config.transport, config.id)

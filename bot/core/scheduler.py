@@ -136,7 +136,10 @@ class Scheduler:
             self._drop(kind)
         else:
             await self._run(job_id, kind, row["payload"])
-        await self._delete(job_id)
+        # Unless the job set itself again under its id (a retry in a moment): that stays.
+        await self._db.execute(
+            "DELETE FROM scheduled_jobs WHERE job_id = ? AND run_at = ?", (job_id, row["run_at"])
+        )
 
     async def _run(self, job_id: str, kind: str, payload: bytes) -> None:
         data = self._cipher.decrypt_json(payload, PAYLOAD_CONTEXT)

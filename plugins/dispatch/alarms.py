@@ -101,6 +101,7 @@ class Alarms:
         await self.bot.tell_moderators(
             "dispatch.escalate_moderators",
             key=f"dispatch:escalated:{report_id}:{call.called_at.timestamp():.0f}",
+            about=call.area,
             id=report_id,
             area=area.name_en if area else call.area,
             minutes=minutes,
@@ -150,6 +151,7 @@ class Alarms:
         await self.bot.tell_moderators(
             "dispatch.overdue",
             key=f"dispatch:overdue:{report_id}:{person}:{verifier.asked_at.timestamp():.0f}",
+            about=call.area if call else None,
             who=verifier.name,
             id=report_id,
             area=area.name_en if area else "",

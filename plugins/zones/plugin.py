@@ -53,7 +53,7 @@ HERE_WORDS = frozenset({"here", "aquí", "aqui"})
 WITHOUT_WORDS = frozenset({"without", "sin"})
 RESUME_JOB = "zones.resume"
 ROTATE_NOW_JOB = "zones.rotate_now"
-RESUME_RETRY = timedelta(seconds=5)
+RETRY = timedelta(seconds=5)
 
 
 class ZonesPlugin(Plugin):
@@ -222,13 +222,14 @@ class ZonesPlugin(Plugin):
         if unknown:
             await ctx.reply(ctx.t("zones.rotate_unknown", people=", ".join(unknown)))
             return
-        await ctx.reply(ctx.t("zones.rotating"))
         # Run by the scheduler, not here: a rotation takes a while (a room to make, people
         # to invite, the old room's messages to deliver), and events keep being handled.
+        # Stored before the answer: what the bot says it does survives a crash.
         without = sorted({member for found in named.values() for member in found})
         payload = {"transport": ctx.room.transport, "room": ctx.room.room_id, "without": without}
         job_id = f"rotate-now:{self.schedule.key(ctx.room)}"
         await self.bot.scheduler.schedule(ROTATE_NOW_JOB, self._now(), payload, job_id)
+        await ctx.reply(ctx.t("zones.rotating"))
 
     async def _may_rotate(self, ctx: CommandContext, words: list[str]) -> bool:
         """Whether this room rotates, by this person, as typed; else says why."""
@@ -246,8 +247,11 @@ class ZonesPlugin(Plugin):
     @job(ROTATE_NOW_JOB, grace=timedelta(days=1))
     async def rotate_now(self, payload: dict[str, Any]) -> None:
         room = RoomRef(payload["transport"], payload["room"])
-        if self.bot.room_config(room) is None:
-            return  # rotated already (a replay after a crash)
+        if self.bot.room_config(room) is None or await self.rotations.has_successor(room):
+            return  # rotated already, or the resume job finishes it (after a crash)
+        if not self.bot.structure.connected(room.transport):
+            await self._later(ROTATE_NOW_JOB, payload, f"rotate-now:{self.schedule.key(room)}")
+            return
         try:
             await self._rotate(room, payload["without"])
         except RotationFailed:
@@ -266,6 +270,9 @@ class ZonesPlugin(Plugin):
             room, payload["due"]
         ):
             return
+        if not self.bot.structure.connected(room.transport):
+            await self._later(ROTATE_JOB, payload, f"rotate:{self.schedule.key(room)}")
+            return
         await self._rotate(room, [])
 
     @job(NOTICE_JOB, grace=timedelta(hours=6))
@@ -283,6 +290,8 @@ class ZonesPlugin(Plugin):
             for rotation in await self.rotations.resume():
                 await self.schedule.rotated(rotation.old_room)
         except StructureError:  # a network not connected yet
-            await self.bot.scheduler.schedule(
-                RESUME_JOB, self._now() + RESUME_RETRY, {}, "zones-resume"
-            )
+            await self._later(RESUME_JOB, payload, "zones-resume")
+
+    async def _later(self, kind: str, payload: dict[str, Any], job_id: str) -> None:
+        """Try a job again in a moment: its network is not up yet (just started)."""
+        await self.bot.scheduler.schedule(kind, self._now() + RETRY, payload, job_id)

@@ -95,6 +95,10 @@ class Rotations:
             finished.append(rotation)
         return finished
 
+    async def has_successor(self, room: RoomRef) -> bool:
+        """Whether a rotation of `room` under way has made its successor already."""
+        return any(r.old_room == room and r.new for r in await self._unfinished())
+
     async def _finish(self, rotation: Rotation) -> None:
         old, new = rotation.old_room, rotation.new_room
         await self._drain(old)

@@ -206,7 +206,9 @@ async def test_nobody_going_calls_up_the_tree_once_per_level(world: World) -> No
     assert calls(world, DISPATCH_HOOD, west) == calls(world, DISPATCH_CITY, west) == []
     sent = await world.advance(timedelta(minutes=5, seconds=1))
     assert any(s.room_id == DISPATCH_WEST and "⏰" in s.text for s in sent)
-    assert any(s.room_id == MODS_HOOD and "Nobody answered" in s.text for s in sent)
+    # Told to the zone's moderators (Pilsen's room): not the city's, not another zone's.
+    told = [s.room_id for s in sent if "Nobody answered" in s.text]
+    assert told == [MODS_HOOD]
     [up] = [s for s in sent if s.room_id == DISPATCH_HOOD]
     assert west in up.text and "18th & Ashland" in up.text
     assert calls(world, DISPATCH_CITY, west) == []

@@ -251,3 +251,22 @@ async def test_payload_is_not_readable_in_the_database_files(
     dumps = list(raw_bytes(db.path.parent))
     assert any(b"job-visible-marker" in dump for dump in dumps)  # the row did reach disk
     assert not any(b"maria-ochoa" in dump or b"Whittier" in dump for dump in dumps)
+
+
+async def test_a_job_that_sets_itself_again_runs_again(
+    new_scheduler: Callable[..., Scheduler],
+) -> None:
+    """A job whose network is not up yet tries again in a moment under the same id."""
+    scheduler = new_scheduler()
+    runs: list[int] = []
+
+    async def retry_once(payload: dict[str, Any]) -> None:
+        runs.append(payload["try"])
+        if payload["try"] == 1:
+            await scheduler.schedule("retry", soon(0.05), {"try": 2}, payload["job_id"])
+
+    scheduler.register(JobSpec("retry", GRACE), retry_once)
+    await scheduler.start()
+    await scheduler.schedule("retry", soon(0.01), {"try": 1}, "the-job")
+    await wait_until(no_pending(scheduler))
+    assert runs == [1, 2]

@@ -18,7 +18,7 @@ from datetime import datetime
 from bot.core.config import Settings
 from bot.core.events import OutgoingMessage, RoomRef
 from bot.core.outbox import Delivery, Outbox
-from bot.storage.database import Database, utc_timestamp
+from bot.storage.database import Database, Transaction, utc_timestamp
 
 # Renders the message for one room (its language, its view of the report).
 Render = Callable[[RoomRef], OutgoingMessage]
@@ -78,24 +78,27 @@ class Broadcasts:
         urgent: bool = False,
     ) -> Broadcast:
         """Send one message per target; opening the same key again sends nothing new."""
-        # No transaction needed: after a crash between the two, opening again completes it.
-        await self._db.execute(
-            "INSERT OR IGNORE INTO broadcasts (key, topic, opened_at) VALUES (?, ?, ?)",
-            (key, topic, utc_timestamp(at)),
-        )
-        await self._db.executemany(
-            "INSERT OR IGNORE INTO broadcast_rooms (key, transport, room_id, thread_root)"
-            " VALUES (?, ?, ?, ?)",
-            [(key, t.room.transport, t.room.room_id, t.thread) for t in targets],
-        )
-        await self._outbox.enqueue(
-            [
-                Delivery(
-                    room_key(key, t.room), t.room, _placed(render(t.room), t.thread), urgent=urgent
-                )
-                for t in targets
-            ]
-        )
+        deliveries = [
+            Delivery(
+                room_key(key, t.room), t.room, _placed(render(t.room), t.thread), urgent=urgent
+            )
+            for t in targets
+        ]
+
+        async def remember(tx: Transaction) -> None:
+            await tx.execute(
+                "INSERT OR IGNORE INTO broadcasts (key, topic, opened_at) VALUES (?, ?, ?)",
+                (key, topic, utc_timestamp(at)),
+            )
+            await tx.executemany(
+                "INSERT OR IGNORE INTO broadcast_rooms (key, transport, room_id, thread_root)"
+                " VALUES (?, ?, ?, ?)",
+                [(key, t.room.transport, t.room.room_id, t.thread) for t in targets],
+            )
+
+        # Where it went is recorded with the deliveries, in one commit: the moderator's
+        # answer waits for it. (Opening the same key again after a crash adds nothing.)
+        await self._outbox.enqueue(deliveries, along=remember)
         return Broadcast(key, topic, at, tuple(targets))
 
     async def latest(self, topic: str) -> Broadcast | None:

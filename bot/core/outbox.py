@@ -14,21 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.core.events import OutgoingMessage, RoomRef, SentMessage
 from bot.core.metrics import Metrics
 from bot.storage.cipher import FieldCipher
-from bot.storage.database import Database, utc_timestamp
+from bot.storage.database import Database, Transaction, utc_timestamp
 
 log = logging.getLogger(__name__)
 
 Sender = Callable[[RoomRef, OutgoingMessage, str], Awaitable[SentMessage]]
+# Other writes to make in the transaction that records deliveries (see `Outbox.enqueue`).
+Along = Callable[[Transaction], Awaitable[None]]
 MESSAGE_CONTEXT = "outbox.message"
 MAX_ATTEMPTS = 12
 BACKOFF_CAP = timedelta(minutes=5)
@@ -36,6 +39,7 @@ BACKOFF_CAP = timedelta(minutes=5)
 DEPENDENCY_WAIT = timedelta(seconds=1)
 # Deliveries started per look at the table; the semaphore bounds how many send at once.
 BATCH = 200
+_MESSAGE_FIELDS = tuple(field.name for field in fields(OutgoingMessage))
 
 
 @dataclass(frozen=True)
@@ -87,12 +91,21 @@ class Outbox:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
+    async def enqueue(self, deliveries: Sequence[Delivery], along: Along | None = None) -> None:
         """Record deliveries atomically, for the worker to send; a key already recorded is
-        left as it is."""
-        await self._record(deliveries)
+        left as it is. `along` writes what goes with them in the same transaction (where a
+        broadcast went): one commit instead of several, while everyone waits for an alert."""
+        if along is None:
+            new = await self._record(deliveries, self._db)
+        else:
+            async with self._db.transaction() as tx:
+                await along(tx)
+                new = await self._record(deliveries, tx)
         urgent = [d.key for d in deliveries if d.urgent]
-        if urgent:
+        if urgent and new == len(deliveries):
+            # Each one was recorded just now, so each is still to send: no need to look.
+            self._urgent_waiting.update(urgent)
+        elif urgent:
             # Only those still to send: a key queued before may have gone already.
             rows = await self._db.fetchall(
                 f"SELECT key FROM outbox WHERE state = 'pending' AND key IN"
@@ -114,10 +127,18 @@ class Outbox:
             await self.enqueue([replace(delivery, urgent=False)])
             raise
 
-    async def _record(self, deliveries: Sequence[Delivery]) -> int:
-        """Insert the deliveries not recorded yet; how many were new."""
+    async def _record(self, deliveries: Sequence[Delivery], db: Database | Transaction) -> int:
+        """Insert the deliveries not recorded yet, with `db` (in a transaction, or atomic on
+        its own); how many were new."""
         now = utc_timestamp(self._now())
-        return await self._db.executemany(
+        # A broadcast hands the same message for many rooms: it is written out once (by
+        # identity: the deliveries hold it meanwhile), and encrypted for each room (a nonce
+        # of its own).
+        texts: dict[int, str] = {}
+        for d in deliveries:
+            if id(d.message) not in texts:
+                texts[id(d.message)] = _message_text(d.message)
+        return await db.executemany(
             "INSERT OR IGNORE INTO outbox (key, transport, room_id, message, state,"
             " next_attempt_at, edit_of_key, reply_to_key, urgent, created_at)"
             " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
@@ -126,7 +147,7 @@ class Outbox:
                     d.key,
                     d.room.transport,
                     d.room.room_id,
-                    self._cipher.encrypt_json(_to_json(d.message), MESSAGE_CONTEXT),
+                    self._cipher.encrypt(texts[id(d.message)], MESSAGE_CONTEXT),
                     now,
                     d.edit_of_key,
                     d.reply_to_key,
@@ -311,10 +332,14 @@ class Outbox:
         )
 
 
-def _to_json(message: OutgoingMessage) -> dict[str, Any]:
-    data = asdict(message)
+def _message_text(message: OutgoingMessage) -> str:
+    """The message as JSON, as `FieldCipher.encrypt_json` writes it (`_from_json` reads it).
+
+    Field by field, not `asdict`: its deep copy of every value cost more than the rest of
+    recording an alert, and the fields are plain values."""
+    data: dict[str, Any] = {name: getattr(message, name) for name in _MESSAGE_FIELDS}
     data["mentions"] = list(message.mentions)
-    return data
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _from_json(data: dict[str, Any]) -> OutgoingMessage:

@@ -222,7 +222,9 @@ class Structure:
         """The config file's network with `shape` laid over it, checked."""
         base = self._base
         areas = [*base.areas, *(a for s, a in shape.areas.items() if base.area(s) is None)]
-        areas = [_with_near(area, shape.near) for area in areas]
+        # The links grouped once: only the few areas linked from chat are copied.
+        near = _near_by_area(shape.near)
+        areas = [_with_near(area, near[area.slug]) if area.slug in near else area for area in areas]
         rooms = [room for room in base.rooms if room.id not in shape.moved]
         rooms += [
             room for (t, room_id), room in shape.rooms.items() if base.room(t, room_id) is None
@@ -236,13 +238,15 @@ class Structure:
     # The rooms themselves, on their networks.
 
     def connected(self, transport: str) -> bool:
-        return transport in self._transports
+        """Whether the network is up: the bot has heard from it (Matrix: a first sync,
+        which shows who is in each room)."""
+        found = self._transports.get(transport)
+        return found is not None and found.last_activity is not None
 
     def transport(self, name: str) -> Transport:
-        try:
-            return self._transports[name]
-        except KeyError:
-            raise StructureError(f"the bot is not connected to {name}") from None
+        if not self.connected(name):
+            raise StructureError(f"the bot is not connected to {name} yet")
+        return self._transports[name]
 
     async def members(self, room: RoomRef) -> list[str]:
         return await self.transport(room.transport).members(room.room_id)
@@ -266,10 +270,15 @@ class Structure:
         return uses + (self.hooks.area_uses(slug) if self.hooks is not None else [])
 
 
-def _with_near(area: Area, near: frozenset[tuple[str, str]]) -> Area:
-    added = sorted(other for slug, other in near if slug == area.slug)
-    if not added:
-        return area
+def _near_by_area(near: frozenset[tuple[str, str]]) -> dict[str, list[str]]:
+    """The areas linked from chat to each area, sorted."""
+    found: dict[str, list[str]] = {}
+    for slug, other in near:
+        found.setdefault(slug, []).append(other)
+    return {slug: sorted(others) for slug, others in found.items()}
+
+
+def _with_near(area: Area, added: list[str]) -> Area:
     return area.model_copy(update={"near": tuple(dict.fromkeys([*area.near, *added]))})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -122,6 +123,9 @@ class Application:
             # Last: "healthy" is only ever said of a bot whose transports are all up.
             self._health = HealthServer(bot, self.runtime.transports)
             await self._health.start()
+        # What start-up built lives as long as the bot: out of the collector's full passes,
+        # whose pause would otherwise land on someone's command.
+        gc.freeze()
         log.info("Vecinos is running on %s", ", ".join(t.name for t in transports) or "nothing")
 
     @property

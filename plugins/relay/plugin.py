@@ -12,6 +12,7 @@ change relayed is remembered, and the changes after it are caught up at start.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,11 +20,13 @@ from bot.api import (
     ALERTS,
     MODERATION,
     CommandContext,
+    Language,
     Level,
     Note,
     OutgoingMessage,
     Plugin,
     Rest,
+    Rich,
     Role,
     RoomRef,
     Target,
@@ -36,6 +39,7 @@ from plugins.sightings import (
     Report,
     ReportChange,
     ReportFeed,
+    View,
     normalize_id,
 )
 
@@ -92,10 +96,7 @@ class Relay(Plugin):
         targets = self.bot.broadcasts.audience(ALERTS, change.report.area)
         if all(target.room != change.reporter_room for target in targets):
             targets.append(Target(change.reporter_room, change.reporter_thread))
-
-        def render(room: RoomRef) -> OutgoingMessage:
-            return alert(change, change.at, self.feed.view(room)).message(notice=False)
-
+        render = self._per_language(lambda view: alert(change, change.at, view))
         # The key names the confirmation: report ids can come back after a purge.
         key = f"{PREFIX}{change.seq}"
         await self.bot.broadcasts.open(
@@ -108,13 +109,8 @@ class Relay(Plugin):
         if broadcast is None:
             return 0
         confirmed_at = broadcast.opened_at
-
-        def edit(room: RoomRef) -> OutgoingMessage:
-            return alert(change, confirmed_at, self.feed.view(room)).message(notice=False)
-
-        def follow(room: RoomRef) -> OutgoingMessage:
-            return follow_up(change, self.feed.view(room)).message(notice=False)
-
+        edit = self._per_language(lambda view: alert(change, confirmed_at, view))
+        follow = self._per_language(lambda view: follow_up(change, view))
         # Going stale only edits: a follow-up would wake everyone to say nothing happened.
         stale = change.kind is ChangeKind.STALE
         await self.bot.broadcasts.revise(
@@ -154,16 +150,27 @@ class Relay(Plugin):
 
     async def _debunk(self, report_id: str, report: Report, note: str, filed_at: datetime) -> int:
         targets = self.bot.broadcasts.audience(ALERTS, report.area)
-
-        def render(room: RoomRef) -> OutgoingMessage:
-            return debunk(report_id, report, note, self.feed.view(room)).message(notice=False)
-
+        render = self._per_language(lambda view: debunk(report_id, report, note, view))
         topic, now = f"{DEBUNK}{report_id}", datetime.now(UTC)
         key = f"{topic}:{filed_at.timestamp():.6f}"  # a report id can come back after a purge
         await self.bot.broadcasts.open(key, topic, targets, render, at=now, urgent=True)
         await self.bot.broadcasts.close(topic, now)  # nothing edits it later
         log.info("sent a false alarm notice to %d rooms", len(targets))
         return len(targets)
+
+    def _per_language(self, make: Callable[[View], Rich]) -> Callable[[RoomRef], OutgoingMessage]:
+        """A broadcast's render: `make`'s message as it reads in each room. A room's view is
+        its language's (`ReportFeed.view`), so the message is made once per language, not
+        once per room: an alert reaches many rooms, all waiting for the moderator's answer."""
+        made: dict[Language, OutgoingMessage] = {}
+
+        def render(room: RoomRef) -> OutgoingMessage:
+            lang = self.bot.settings.room_language(room.transport, room.room_id)
+            if lang not in made:
+                made[lang] = make(self.feed.view(room, lang)).message(notice=False)
+            return made[lang]
+
+        return render
 
     async def purge(self) -> None:
         """Forget where closed alerts went once their reports are past retention."""

@@ -94,9 +94,14 @@ class RostersConfig(PluginConfig):
     sites: tuple[SiteConfig, ...] = ()
 
     def problems(self, settings: Settings) -> list[Problem]:
+        if not self.sites:  # checked on every change of the network from chat
+            return []
         known = {area.slug for area in settings.areas}
-        rota_rooms = {room.id for room in settings.rooms if settings.room_fits(room, ROTA_ROOMS)}
-        roles = " or ".join(f'role = "{role}"' for role in settings.roles_fitting(ROTA_ROOMS))
+        fitting = settings.roles_fitting(ROTA_ROOMS)
+        # A room fits when its role does (`room_fits`): the roles are looked up once.
+        rota_roles = frozenset(fitting)
+        rota_rooms = {room.id for room in settings.rooms if room.role in rota_roles}
+        roles = " or ".join(f'role = "{role}"' for role in fitting)
         first: dict[str, int] = {}
         problems: list[Problem] = []
         for index, site in enumerate(self.sites):

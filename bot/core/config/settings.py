@@ -9,7 +9,7 @@ rosters plugin is loaded, and `VECINOS_ROSTERS__DAYS_AHEAD` overrides it like an
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar, cast
 
@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     # The areas that rooms of each role cover, by role (see `serving_areas`).
     _covered: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
     _rooms_by_key: dict[tuple[str, str], RoomConfig] = PrivateAttr(default_factory=dict)
+    # The positions in `rooms` of the rooms covering each area, in order, each room once.
+    _rooms_by_area: dict[str, list[int]] = PrivateAttr(default_factory=dict)
+    # The names of the roles fitting each role name or trait (see `room_fits`).
+    _fitting: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
     # Rooms replaced by a successor (rotated), old id -> new id.
     _moved: dict[str, str] = PrivateAttr(default_factory=dict)
     _roles: dict[str, Role] = PrivateAttr(default_factory=dict)
@@ -147,86 +151,52 @@ class Settings(BaseSettings):
 
     def _resolve(self) -> Self:
         """Index the areas and rooms, refusing what they refer to but is not there."""
+        # Pydantic reads a private attribute through __getattr__ (microseconds each), and
+        # this runs on every change of the network from chat: the checks work on locals.
+        by_slug = {area.slug: area for area in self.areas}
+        roles = {role.name: role for role in self.schema_.all_roles()}
+        self._areas_by_slug, self._roles = by_slug, roles
+        self._fitting = _fitting_index(roles)
         self._ancestors, self._alert_areas, self._covered = {}, {}, {}
-        self._areas_by_slug = {area.slug: area for area in self.areas}
         self._rooms_by_key = {(room.transport, room.id): room for room in self.rooms}
-        self._roles = {role.name: role for role in self.schema_.all_roles()}
-        self._sections = {
+        self._rooms_by_area = _area_rooms(self.rooms)
+        sections = self._sections = {
             kind: kind.model_construct(**{name: getattr(self, name) for name in kind.model_fields})
             for kind in self.schema_.configs
         }
-        problems = [*self._area_problems(), *self._room_problems()]
-        for section in self._sections.values():
+        known = set(by_slug)
+        problems = [*self._area_problems(by_slug, known), *self._room_problems(known, roles)]
+        for section in sections.values():
             problems += section.problems(self)
         if problems:
             raise problems_error(problems)
-        self._map_areas()
+        self._ancestors, self._alert_areas = _area_maps(self.areas, by_slug)
         return self
 
-    def _area_problems(self) -> list[Problem]:
+    def _area_problems(self, by_slug: Mapping[str, Area], known: set[str]) -> list[Problem]:
         first: dict[str, int] = {}
-        known = set(self._areas_by_slug)
         problems: list[Problem] = []
         for index, area in enumerate(self.areas):
             if area.slug in first:
                 where = f"areas[{first[area.slug]}]"
                 problems.append((("areas", index, "slug"), f"duplicate of {where}"))
-            first.setdefault(area.slug, index)
+            else:
+                first[area.slug] = index
             if area.parent is not None and area.parent not in known:
                 problems.append((("areas", index, "parent"), unknown_area(area.parent, known)))
-            problems += [
-                (("areas", index, "near"), unknown_area(slug, known))
-                for slug in area.near
-                if slug not in known
-            ]
-        return problems + self._cycle_problems(first)
+            for slug in area.near:
+                if slug not in known:
+                    problems.append((("areas", index, "near"), unknown_area(slug, known)))
+        return problems + _cycle_problems(self.areas, by_slug, first)
 
-    def _cycle_problems(self, first: dict[str, int]) -> list[Problem]:
-        """One line per cycle of `parent`, at the first area of it in the file."""
-        problems: list[Problem] = []
-        reported: set[str] = set()
-        for area in self.areas:
-            path = [area.slug]
-            parent = area.parent
-            while parent is not None and parent in self._areas_by_slug and parent not in path:
-                path.append(parent)
-                parent = self._areas_by_slug[parent].parent
-            if parent is None or parent not in path:
-                continue
-            cycle = path[path.index(parent) :]
-            if reported.isdisjoint(cycle):
-                reported.update(cycle)
-                start = min(cycle, key=lambda slug: first[slug])
-                at = cycle.index(start)
-                loop = [*cycle[at:], *cycle[:at], start]
-                message = f"cycle of parents: {' > '.join(loop)}"
-                problems.append((("areas", first[start], "parent"), message))
-        return problems
-
-    def _map_areas(self) -> None:
-        """Ancestors and alert reach of every area; the parents are known to be a tree."""
-        children: dict[str, list[str]] = {}
-        for area in self.areas:
-            ancestors = []
-            parent = area.parent
-            while parent is not None:
-                ancestors.append(parent)
-                parent = self._areas_by_slug[parent].parent
-            self._ancestors[area.slug] = tuple(ancestors)
-            for ancestor in ancestors:
-                children.setdefault(ancestor, []).append(area.slug)
-        for area in self.areas:
-            reach = {area.slug, *self._ancestors[area.slug], *children.get(area.slug, ())}
-            self._alert_areas[area.slug] = frozenset(reach | set(area.near))
-
-    def _room_problems(self) -> list[Problem]:
-        known = set(self._areas_by_slug)
+    def _room_problems(self, known: set[str], roles: Mapping[str, Role]) -> list[Problem]:
         first: dict[tuple[str, str], int] = {}
         problems: list[Problem] = []
+        # The transports whose rooms need a section the config lacks.
+        unset = {"matrix": self.matrix is None, "signal": self.signal is None}
         for index, room in enumerate(self.rooms):
-            if room.role not in self._roles:
-                roles = ", ".join(self._roles)
-                message = f'must be one of {roles} (got "{room.role}")'
+            if room.role not in roles:
+                message = f'must be one of {", ".join(roles)} (got "{room.role}")'
                 problems.append((("rooms", index, "role"), message))
             for slug in room.areas:
                 if slug not in known:
@@ -235,11 +205,11 @@ class Settings(BaseSettings):
             if key in first:
                 message = f"same {room.transport} room as rooms[{first[key]}]"
                 problems.append((("rooms", index, "id"), message))
-            first.setdefault(key, index)
-            if room.transport == "matrix" and self.matrix is None:
-                problems.append((("rooms", index, "transport"), "needs a [matrix] section"))
-            if room.transport == "signal" and self.signal is None:
-                problems.append((("rooms", index, "transport"), "needs a [signal] section"))
+            else:
+                first[key] = index
+            if unset.get(room.transport, False):
+                message = f"needs a [{room.transport}] section"
+                problems.append((("rooms", index, "transport"), message))
         return problems
 
     def section(self, kind: type[C]) -> C:
@@ -266,9 +236,9 @@ class Settings(BaseSettings):
         nearest first: the first serves `area`, the next ones are where to escalate."""
         covered = self._covered.get(role)
         if covered is None:  # asked for every report: once per role, settings never change
-            fits = frozenset({role})
+            fitting = self._fitting.get(role, frozenset())
             covered = frozenset(
-                slug for room in self.rooms if self.room_fits(room, fits) for slug in room.areas
+                slug for room in self.rooms if room.role in fitting for slug in room.areas
             )
             self._covered[role] = covered
         return [slug for slug in (area, *self.ancestors(area)) if slug in covered]
@@ -300,21 +270,21 @@ class Settings(BaseSettings):
 
     def rooms_hearing(self, audience: str, area: str) -> list[RoomConfig]:
         """The rooms covering `area` itself whose role has the trait `audience` (or is it)."""
-        return [
-            room
-            for room in self.rooms
-            if area in room.areas and self.room_fits(room, frozenset({audience}))
-        ]
+        return self._rooms_at(self._rooms_by_area.get(area, ()), audience)
 
     def rooms_alerted(self, audience: str, area: str) -> list[RoomConfig]:
         """The rooms whose role has the trait `audience` (or is it) covering one of the
         areas an alert of `area` reaches (`alert_areas`)."""
-        reach, fits = self.alert_areas(area), frozenset({audience})
-        return [
-            room
-            for room in self.rooms
-            if not reach.isdisjoint(room.areas) and self.room_fits(room, fits)
-        ]
+        by_area = self._rooms_by_area
+        # A room covering several of those areas is alerted once, in the config's order.
+        found = {at for slug in self.alert_areas(area) for at in by_area.get(slug, ())}
+        return self._rooms_at(sorted(found), audience)
+
+    def _rooms_at(self, positions: Iterable[int], audience: str) -> list[RoomConfig]:
+        """The rooms at `positions` of `rooms` whose role has the trait `audience` (or is
+        it): the index by area spares a scan of every room."""
+        rooms, fitting = self.rooms, self._fitting.get(audience, frozenset())
+        return [rooms[at] for at in positions if rooms[at].role in fitting]
 
     def room_fits(self, room: RoomConfig, roles: frozenset[str]) -> bool:
         """Whether `room`'s role is one of `roles`, or has one of them as a trait."""
@@ -356,6 +326,82 @@ class Settings(BaseSettings):
         for section in self._sections.values():
             found += section.warnings(self)
         return found
+
+
+def _fitting_index(roles: Mapping[str, Role]) -> dict[str, frozenset[str]]:
+    """For each role name and trait, the names of the roles that fit it: the role itself,
+    and every role having it as a trait (a set of them fits their union, see `room_fits`)."""
+    fitting: dict[str, set[str]] = {}
+    for role in roles.values():
+        for fits in (role.name, *role.traits):
+            fitting.setdefault(fits, set()).add(role.name)
+    return {fits: frozenset(names) for fits, names in fitting.items()}
+
+
+def _area_rooms(rooms: Sequence[RoomConfig]) -> dict[str, list[int]]:
+    """The positions of the rooms covering each area, in order; a room listing an area
+    twice is there once."""
+    found: dict[str, list[int]] = {}
+    for at, room in enumerate(rooms):
+        areas = room.areas
+        # Most rooms cover one area: no duplicates to drop, and no list made per room.
+        for slug in areas if len(areas) == 1 else dict.fromkeys(areas):
+            if slug in found:
+                found[slug].append(at)
+            else:
+                found[slug] = [at]
+    return found
+
+
+def _cycle_problems(
+    areas: Sequence[Area], by_slug: Mapping[str, Area], first: Mapping[str, int]
+) -> list[Problem]:
+    """One line per cycle of `parent`, at the first area of it in the file."""
+    problems: list[Problem] = []
+    reported: set[str] = set()
+    for area in areas:
+        path = [area.slug]
+        parent = area.parent
+        while parent is not None and parent in by_slug and parent not in path:
+            path.append(parent)
+            parent = by_slug[parent].parent
+        if parent is None or parent not in path:
+            continue
+        cycle = path[path.index(parent) :]
+        if reported.isdisjoint(cycle):
+            reported.update(cycle)
+            start = min(cycle, key=lambda slug: first[slug])
+            at = cycle.index(start)
+            loop = [*cycle[at:], *cycle[:at], start]
+            message = f"cycle of parents: {' > '.join(loop)}"
+            problems.append((("areas", first[start], "parent"), message))
+    return problems
+
+
+def _area_maps(
+    areas: Sequence[Area], by_slug: Mapping[str, Area]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset[str]]]:
+    """Each area's ancestors (nearest first) and alert reach; the parents form a tree."""
+    ancestors: dict[str, tuple[str, ...]] = {}
+    below: dict[str, list[str]] = {}  # each area's descendants
+    for area in areas:
+        found = []
+        parent = area.parent
+        while parent is not None:
+            found.append(parent)
+            if parent in below:
+                below[parent].append(area.slug)
+            else:
+                below[parent] = [area.slug]
+            parent = by_slug[parent].parent
+        ancestors[area.slug] = tuple(found)
+    reach: dict[str, frozenset[str]] = {}
+    for area in areas:
+        slug = area.slug
+        reached = {slug, *ancestors[slug], *area.near}
+        reached.update(below.get(slug, ()))
+        reach[slug] = frozenset(reached)
+    return ancestors, reach
 
 
 @functools.cache

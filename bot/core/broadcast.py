@@ -11,17 +11,21 @@ plus any room a plugin adds (the reporter's thread).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 
 from bot.core.config import Settings
 from bot.core.events import OutgoingMessage, RoomRef
+from bot.core.i18n import Language, parse_language
 from bot.core.outbox import Delivery, Outbox
 from bot.storage.database import Database, Transaction, utc_timestamp
 
-# Renders the message for one room (its language, its view of the report).
-Render = Callable[[RoomRef], OutgoingMessage]
+# Renders the message for one target (its room's language or its own, its view).
+Render = Callable[["Target"], OutgoingMessage]
+# More targets of an audience than its rooms (a plugin's subscribers' direct chats), for
+# the areas an alert reaches.
+AudienceProvider = Callable[[frozenset[str]], Awaitable[list["Target"]]]
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class Target:
     thread: str | None = None
     # The room replaced one the message was sent to: nothing there to edit yet.
     moved: bool = False
+    # The language to write in, where it is not the room's (one person's direct chat).
+    lang: Language | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,11 @@ class Broadcasts:
         self._outbox = outbox
         # The settings in force: rooms come and go while the bot runs.
         self._settings = settings
+        self._providers: dict[str, list[AudienceProvider]] = {}
+
+    def add_audience(self, audience: str, provider: AudienceProvider) -> None:
+        """Who else hears `audience` besides its rooms (a plugin's subscribers)."""
+        self._providers.setdefault(audience, []).append(provider)
 
     def audience(self, audience: str, area: str) -> list[Target]:
         """Every configured room whose role hears `audience`, covering `area` or an area
@@ -58,6 +69,15 @@ class Broadcasts:
             Target(RoomRef(room.transport, room.id))
             for room in self._settings().rooms_alerted(audience, area)
         ]
+
+    async def reach(self, audience: str, area: str) -> list[Target]:
+        """`audience`'s rooms for `area`, then whoever else hears it there (see
+        `add_audience`): the subscribers of the areas `area`'s alerts reach."""
+        targets = self.audience(audience, area)
+        reach = self._settings().alert_areas(area)
+        for provider in self._providers.get(audience, ()):
+            targets += await provider(reach)
+        return targets
 
     def serving(self, role: str, area: str, level: int = 0) -> list[Target]:
         """The rooms fitting `role` that serve `area`: its own, or its nearest ancestor's;
@@ -79,9 +99,7 @@ class Broadcasts:
     ) -> Broadcast:
         """Send one message per target; opening the same key again sends nothing new."""
         deliveries = [
-            Delivery(
-                room_key(key, t.room), t.room, _placed(render(t.room), t.thread), urgent=urgent
-            )
+            Delivery(room_key(key, t.room), t.room, _placed(render(t), t.thread), urgent=urgent)
             for t in targets
         ]
 
@@ -91,9 +109,9 @@ class Broadcasts:
                 (key, topic, utc_timestamp(at)),
             )
             await tx.executemany(
-                "INSERT OR IGNORE INTO broadcast_rooms (key, transport, room_id, thread_root)"
-                " VALUES (?, ?, ?, ?)",
-                [(key, t.room.transport, t.room.room_id, t.thread) for t in targets],
+                "INSERT OR IGNORE INTO broadcast_rooms (key, transport, room_id, thread_root,"
+                " lang) VALUES (?, ?, ?, ?, ?)",
+                [(key, t.room.transport, t.room.room_id, t.thread, t.lang) for t in targets],
             )
 
         # Where it went is recorded with the deliveries, in one commit: the moderator's
@@ -111,11 +129,17 @@ class Broadcasts:
         if row is None:
             return None
         rooms = await self._db.fetchall(
-            "SELECT transport, room_id, thread_root, moved FROM broadcast_rooms WHERE key = ?",
+            "SELECT transport, room_id, thread_root, moved, lang FROM broadcast_rooms"
+            " WHERE key = ?",
             (row["key"],),
         )
         targets = tuple(
-            Target(RoomRef(r["transport"], r["room_id"]), r["thread_root"], bool(r["moved"]))
+            Target(
+                RoomRef(r["transport"], r["room_id"]),
+                r["thread_root"],
+                bool(r["moved"]),
+                parse_language(r["lang"]) if r["lang"] else None,
+            )
             for r in rooms
         )
         return Broadcast(row["key"], topic, datetime.fromisoformat(row["opened_at"]), targets)
@@ -140,16 +164,14 @@ class Broadcasts:
             if target.moved:
                 whole = edit or follow_up
                 assert whole is not None, "a change edits or follows up"
-                deliveries.append(
-                    Delivery(original, target.room, whole(target.room), urgent=urgent)
-                )
+                deliveries.append(Delivery(original, target.room, whole(target), urgent=urgent))
                 continue
             if edit is not None:
                 deliveries.append(
                     Delivery(
                         f"{original}:edit:{change}",
                         target.room,
-                        edit(target.room),
+                        edit(target),
                         edit_of_key=original,
                         urgent=urgent,
                     )
@@ -159,7 +181,7 @@ class Broadcasts:
                     Delivery(
                         f"{original}:follow:{change}",
                         target.room,
-                        _placed(follow_up(target.room), target.thread),
+                        _placed(follow_up(target), target.thread),
                         reply_to_key=original,
                         urgent=urgent,
                     )

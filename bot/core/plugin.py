@@ -81,6 +81,12 @@ class Plugin:
         site, an open alert's message) to `new`. May be called again for the same pair
         after a crash, so it must not do anything twice."""
 
+    async def welcomes(self, transport: str, user_id: str) -> bool:
+        """Whether this plugin talks one to one with someone who shares no room with the
+        bot (a public alert line): the bot then accepts their direct chat, where they
+        have a guest's commands only."""
+        return False
+
     def area_uses(self, slug: str) -> list[str]:
         """What of this plugin uses the area `slug` (named as people know it: "site
         Whittier"): an area cannot be removed while something uses it."""

@@ -89,12 +89,13 @@ class Runtime:
 
     async def serves_direct_chat(self, transport: str, user_id: str) -> bool:
         """Whether the bot talks with `user_id` one to one: they share one of its rooms (or
-        may invite it anywhere, as admins do)."""
+        may invite it anywhere, as admins do), or a plugin welcomes anyone (see
+        `Plugin.welcomes`)."""
         if self.settings.invite_allowed(user_id):
             return True
-        return self.settings.invites.direct_chats and bool(
-            await self.bot.shared_rooms(transport, user_id)
-        )
+        if self.settings.invites.direct_chats and await self.bot.shared_rooms(transport, user_id):
+            return True
+        return any([await p.welcomes(transport, user_id) for p in self.registry.plugins()])
 
     async def moderates(self, transport: str, user_id: str) -> bool:
         """Admin or moderator by config or power level, identity flags aside."""

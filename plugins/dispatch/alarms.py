@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.api import BotContext, Broadcast, OutgoingMessage, RoomRef, Target
+from bot.api import BotContext, Broadcast, OutgoingMessage, Target
 from plugins.dispatch import render
 from plugins.dispatch.config import DISPATCH, DispatchConfig, DispatchSection
 from plugins.dispatch.store import Call, DispatchStore, Person, State
@@ -83,8 +83,8 @@ class Alarms:
             return
         pools = {t.room: await self.rotas.backup_pool(t.room) for t in broadcast.targets}
 
-        def escalation(room: RoomRef) -> OutgoingMessage:
-            view = self.feed.view(room)
+        def escalation(target: Target) -> OutgoingMessage:
+            view = self.feed.view_of(target)
             text = view.t(
                 "dispatch.escalate",
                 id=report_id,
@@ -93,7 +93,7 @@ class Alarms:
                 going=view.command("going"),
             )
             return OutgoingMessage(
-                plain=text, notice=False, mentions=tuple(pools[room]), mention_room=True
+                plain=text, notice=False, mentions=tuple(pools[target.room]), mention_room=True
             )
 
         await self.bot.broadcasts.revise(broadcast, "escalate", follow_up=escalation, urgent=True)
@@ -119,8 +119,8 @@ class Alarms:
         if not broadcasts:
             return
 
-        def ask(room: RoomRef) -> OutgoingMessage:
-            view = self.feed.view(room)
+        def ask(target: Target) -> OutgoingMessage:
+            view = self.feed.view_of(target)
             text = view.t(
                 "dispatch.checkin",
                 who=verifier.name,
@@ -174,14 +174,14 @@ async def call_render(
     report: Report,
     targets: Sequence[Target],
     now: datetime,
-) -> Callable[[RoomRef], OutgoingMessage]:
+) -> Callable[[Target], OutgoingMessage]:
     """The dispatch call for each of `targets`, mentioning who is on call there now."""
     on_call = {t.room: await rotas.on_duty(t.room, now) for t in targets}
 
-    def message(room: RoomRef) -> OutgoingMessage:
-        rich = render.call(report_id, report, feed.view(room), on_call[room])
+    def message(target: Target) -> OutgoingMessage:
+        rich = render.call(report_id, report, feed.view_of(target), on_call[target.room])
         return OutgoingMessage(
-            plain=rich.plain, html=rich.html, notice=False, mentions=tuple(on_call[room])
+            plain=rich.plain, html=rich.html, notice=False, mentions=tuple(on_call[target.room])
         )
 
     return message

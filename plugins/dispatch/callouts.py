@@ -7,7 +7,7 @@ retraction posts a stand-down replying to it.
 
 from __future__ import annotations
 
-from bot.api import BotContext, OutgoingMessage, Rich, RoomRef
+from bot.api import BotContext, OutgoingMessage, Rich, Target
 from plugins.dispatch import render
 from plugins.dispatch.config import DISPATCH
 from plugins.dispatch.stats import DispatchMetrics
@@ -39,8 +39,8 @@ class Callouts:
                 self.metrics.confirmed(call.called_at, change.at)
             targets = self.bot.broadcasts.serving(DISPATCH, change.report.area)
 
-            def message(room: RoomRef) -> OutgoingMessage:
-                rich = render.callout(report_id, change.report, self.feed.view(room), [])
+            def message(target: Target) -> OutgoingMessage:
+                rich = render.callout(report_id, change.report, self.feed.view_of(target), [])
                 return rich.message(notice=False)
 
             await self.bot.broadcasts.open(
@@ -58,8 +58,8 @@ class Callouts:
             if callout is not None:
                 kind = change.kind.value
 
-                def standdown(room: RoomRef) -> OutgoingMessage:
-                    text = self.feed.view(room).t(f"dispatch.standdown_{kind}", id=report_id)
+                def standdown(target: Target) -> OutgoingMessage:
+                    text = self.feed.view_of(target).t(f"dispatch.standdown_{kind}", id=report_id)
                     return Rich().bold(text).message(notice=False)
 
                 await self.bot.broadcasts.revise(
@@ -77,8 +77,8 @@ class Callouts:
         if report is None:
             return
 
-        def edit(room: RoomRef) -> OutgoingMessage:
-            rich = render.callout(report_id, report, self.feed.view(room), responders)
+        def edit(target: Target) -> OutgoingMessage:
+            rich = render.callout(report_id, report, self.feed.view_of(target), responders)
             return rich.message(notice=False)
 
         version = ",".join(f"{p.person[:8]}{p.state.value}" for p in responders)

@@ -29,6 +29,7 @@ from bot.api import (
     OutgoingMessage,
     Plugin,
     RoomRef,
+    Target,
     command,
     on_event,
     readable_key,
@@ -137,13 +138,13 @@ class Partners(Plugin):
     async def _relay(self, partner: PartnerConfig, alert: WireAlert, area: str) -> None:
         topic = f"{PREFIX}{partner.bot}:{alert.alert}"
 
-        def render(room: RoomRef) -> OutgoingMessage:
-            view = self.feed.view(room)
+        def render(target: Target) -> OutgoingMessage:
+            view = self.feed.view_of(target)
             rich = partner_alert(alert, partner.name(view.t.lang), area, view)
             return rich.message(notice=False)
 
         if alert.change is ChangeKind.CONFIRMED:
-            targets = self.bot.broadcasts.audience(ALERTS, area)
+            targets = await self.bot.broadcasts.reach(ALERTS, area)
             key = f"{topic}:{alert.seq}"
             await self.bot.broadcasts.open(key, topic, targets, render, at=alert.at, urgent=True)
             log.info("relayed a partner alert to %d rooms (%s)", len(targets), describe(alert))
@@ -152,8 +153,8 @@ class Partners(Plugin):
         if broadcast is None:
             return
 
-        def follow(room: RoomRef) -> OutgoingMessage:
-            view = self.feed.view(room)
+        def follow(target: Target) -> OutgoingMessage:
+            view = self.feed.view_of(target)
             return follow_up(alert, partner.name(view.t.lang), view).message(notice=False)
 
         quiet = alert.change is ChangeKind.STALE

@@ -28,7 +28,6 @@ from bot.api import (
     Rest,
     Rich,
     Role,
-    RoomRef,
     Target,
     command,
 )
@@ -93,7 +92,7 @@ class Relay(Plugin):
         log.info("relayed a report change to %d rooms", rooms)
 
     async def _alert(self, change: ReportChange) -> int:
-        targets = self.bot.broadcasts.audience(ALERTS, change.report.area)
+        targets = await self.bot.broadcasts.reach(ALERTS, change.report.area)
         if all(target.room != change.reporter_room for target in targets):
             targets.append(Target(change.reporter_room, change.reporter_thread))
         render = self._per_language(lambda view: alert(change, change.at, view))
@@ -149,7 +148,7 @@ class Relay(Plugin):
             await ctx.reply(ctx.t("relay.debunk_sent", id=report_id, count=rooms))
 
     async def _debunk(self, report_id: str, report: Report, note: str, filed_at: datetime) -> int:
-        targets = self.bot.broadcasts.audience(ALERTS, report.area)
+        targets = await self.bot.broadcasts.reach(ALERTS, report.area)
         render = self._per_language(lambda view: debunk(report_id, report, note, view))
         topic, now = f"{DEBUNK}{report_id}", datetime.now(UTC)
         key = f"{topic}:{filed_at.timestamp():.6f}"  # a report id can come back after a purge
@@ -158,14 +157,16 @@ class Relay(Plugin):
         log.info("sent a false alarm notice to %d rooms", len(targets))
         return len(targets)
 
-    def _per_language(self, make: Callable[[View], Rich]) -> Callable[[RoomRef], OutgoingMessage]:
-        """A broadcast's render: `make`'s message as it reads in each room. A room's view is
-        its language's (`ReportFeed.view`), so the message is made once per language, not
-        once per room: an alert reaches many rooms, all waiting for the moderator's answer."""
+    def _per_language(self, make: Callable[[View], Rich]) -> Callable[[Target], OutgoingMessage]:
+        """A broadcast's render: `make`'s message as it reads for each target (its own
+        language, a subscriber's, else its room's). A view is its language's, so the
+        message is made once per language, not once per target: an alert reaches many
+        rooms and people, all waiting for the moderator's answer."""
         made: dict[Language, OutgoingMessage] = {}
 
-        def render(room: RoomRef) -> OutgoingMessage:
-            lang = self.bot.settings.room_language(room.transport, room.room_id)
+        def render(target: Target) -> OutgoingMessage:
+            room = target.room
+            lang = target.lang or self.bot.settings.room_language(room.transport, room.room_id)
             if lang not in made:
                 made[lang] = make(self.feed.view(room, lang)).message(notice=False)
             return made[lang]

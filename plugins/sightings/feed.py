@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from bot.api import Language, RoomRef
+from bot.api import Language, RoomRef, Target
 from plugins.sightings.card import View
 from plugins.sightings.decisions import Decisions, Verdict
 from plugins.sightings.lifecycle import UNDECIDED
@@ -101,6 +101,10 @@ class ReportFeed:
         """Labels, times, area and command names as they read in `room` (or, given, in the
         language of the person answered)."""
         return self._notifier.view(lang) if lang else self._notifier.room_view(room)
+
+    def view_of(self, target: Target) -> View:
+        """The view for one target of a broadcast: its own language, else its room's."""
+        return self.view(target.room, target.lang)
 
     async def report(self, report_id: str) -> Report | None:
         """The report's fields as they stand (with the plate: never show it outside the

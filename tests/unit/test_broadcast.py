@@ -99,7 +99,7 @@ async def test_opened_once_revised_everywhere_then_closed_and_purged(bench: Benc
         Target(RoomRef("console", "mods"), "$root"),
     ]
     for _ in range(2):  # a replay after a crash adds nothing
-        await bench.broadcasts.open("t:1", "t:R1", targets, lambda room: text("ALERT"), at=AT)
+        await bench.broadcasts.open("t:1", "t:R1", targets, lambda target: text("ALERT"), at=AT)
     await bench.drain()
     assert [bench.rooms.shown(r) for r in ("hood", "alerts", "mods")] == [["ALERT"]] * 3
     in_thread = next(m for r, m, _ in bench.rooms.sent if r == "mods")
@@ -111,8 +111,8 @@ async def test_opened_once_revised_everywhere_then_closed_and_purged(bench: Benc
         await bench.broadcasts.revise(
             latest,
             "2",
-            edit=lambda room: text("ALERT, updated"),
-            follow_up=lambda room: text("see above"),
+            edit=lambda target: text("ALERT, updated"),
+            follow_up=lambda target: text("see above"),
         )
     await bench.drain()
     assert bench.rooms.shown("hood") == ["ALERT, updated", "see above"]
@@ -130,9 +130,9 @@ async def test_opened_once_revised_everywhere_then_closed_and_purged(bench: Benc
 
 async def test_the_latest_broadcast_on_a_topic_wins(bench: Bench) -> None:
     hood = [Target(RoomRef("console", "hood"))]
-    await bench.broadcasts.open("t:1", "t:R1", hood, lambda room: text("first"), at=AT)
+    await bench.broadcasts.open("t:1", "t:R1", hood, lambda target: text("first"), at=AT)
     later = AT + timedelta(hours=1)
-    await bench.broadcasts.open("t:2", "t:R1", hood, lambda room: text("second"), at=later)
+    await bench.broadcasts.open("t:2", "t:R1", hood, lambda target: text("second"), at=later)
     latest = await bench.broadcasts.latest("t:R1")
     assert latest is not None and latest.key == "t:2" and latest.opened_at == later
     assert await bench.broadcasts.latest("t:R2") is None
@@ -173,7 +173,7 @@ def previous_release(path: Path) -> None:
     conn.executescript(
         "DROP TABLE broadcast_rooms; DROP TABLE broadcasts; DROP TABLE cursors;"
         " DELETE FROM schema_migrations WHERE (component, version) IN"
-        " (('core', 6), ('core', 7), ('core', 11), ('relay', 2), ('relay', 3));"
+        " (('core', 6), ('core', 7), ('core', 11), ('core', 12), ('relay', 2), ('relay', 3));"
         " CREATE TABLE relay_position (id INTEGER PRIMARY KEY CHECK (id = 1),"
         " last_seq INTEGER NOT NULL); INSERT INTO relay_position VALUES (1, 4);"
         " CREATE TABLE relay_alerts (report_id TEXT NOT NULL, confirm_seq INTEGER NOT NULL,"

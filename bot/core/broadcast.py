@@ -24,8 +24,8 @@ from bot.storage.database import Database, Transaction, utc_timestamp
 # Renders the message for one target (its room's language or its own, its view).
 Render = Callable[["Target"], OutgoingMessage]
 # More targets of an audience than its rooms (a plugin's subscribers' direct chats), for
-# the areas an alert reaches.
-AudienceProvider = Callable[[frozenset[str]], Awaitable[list["Target"]]]
+# an area and the areas its alerts reach: those of the area itself, and the others.
+AudienceProvider = Callable[[str, frozenset[str]], Awaitable[tuple[list["Target"], list["Target"]]]]
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,20 @@ class Broadcasts:
         ]
 
     async def reach(self, audience: str, area: str) -> list[Target]:
-        """`audience`'s rooms for `area`, then whoever else hears it there (see
-        `add_audience`): the subscribers of the areas `area`'s alerts reach."""
-        targets = self.audience(audience, area)
-        reach = self._settings().alert_areas(area)
+        """`audience`'s rooms for `area`, and whoever else hears it there (see
+        `add_audience`: the subscribers of the areas `area`'s alerts reach). Those of
+        `area` itself come first (the outbox sends in this order), then the rest."""
+        settings = self._settings()
+        reach = settings.alert_areas(area)
+        own: list[Target] = []
+        rest: list[Target] = []
+        for room in settings.rooms_alerted(audience, area):
+            (own if area in room.areas else rest).append(Target(RoomRef(room.transport, room.id)))
         for provider in self._providers.get(audience, ()):
-            targets += await provider(reach)
-        return targets
+            theirs, others = await provider(area, reach)
+            own += theirs
+            rest += others
+        return own + rest
 
     def serving(self, role: str, area: str, level: int = 0) -> list[Target]:
         """The rooms fitting `role` that serve `area`: its own, or its nearest ancestor's;

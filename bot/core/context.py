@@ -97,7 +97,9 @@ class BotContext:
         # Plugins may add their own gauges: `bot.metrics.gauge_callback(...)`.
         self.metrics = metrics
         # Messages that must arrive (alerts) go through the durable outbox.
-        self.outbox = Outbox(db, cipher, network.send, metrics=metrics)
+        self.outbox = Outbox(
+            db, cipher, network.send, settings.bot.sends_in_flight, metrics=metrics
+        )
         # Messages to every room of an audience and area, with their later edits.
         self.broadcasts = Broadcasts(db, self.outbox, lambda: self.structure.settings)
         # How far followers of ordered logs got (a relay in the reports' changes).

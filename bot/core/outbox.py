@@ -30,6 +30,7 @@ from bot.storage.database import Database, Transaction, utc_timestamp
 log = logging.getLogger(__name__)
 
 Sender = Callable[[RoomRef, OutgoingMessage, str], Awaitable[SentMessage]]
+GivenUp = Callable[[RoomRef], Awaitable[None]]
 # Other writes to make in the transaction that records deliveries (see `Outbox.enqueue`).
 Along = Callable[[Transaction], Awaitable[None]]
 MESSAGE_CONTEXT = "outbox.message"
@@ -81,6 +82,11 @@ class Outbox:
         self._urgent_ended = asyncio.Event()
         # Set whenever a delivery ended (sent, put off or given up), for `drain`.
         self._ended = asyncio.Event()
+        # Rooms with a delivery under way, and whether a due one waits for its room.
+        self._rooms_in_flight: set[tuple[str, str]] = set()
+        self._held_by_room = False
+        # Told of each room a delivery to which was given up (see `on_given_up`).
+        self._given_up: list[GivenUp] = []
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -210,23 +216,40 @@ class Outbox:
         send never holds back the ones queued after it."""
         rows = await self._db.fetchall(
             "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-            " ORDER BY urgent DESC, created_at LIMIT ?",
+            " ORDER BY urgent DESC, created_at, rowid LIMIT ?",
             (utc_timestamp(self._now()), BATCH + len(self._in_flight)),
         )
         fresh = [row for row in rows if row["key"] not in self._in_flight]
         if self._urgent_in_flight or any(row["urgent"] for row in fresh):
             fresh = [row for row in fresh if row["urgent"]]
-        for row in fresh:
+        started = self._one_per_room(fresh)
+        # Due ones behind another delivery to their room wait for it to end (a wake).
+        self._held_by_room = len(started) < len(fresh)
+        for row in started:
             if row["urgent"]:
                 self._urgent_in_flight.add(row["key"])
+            self._rooms_in_flight.add((row["transport"], row["room_id"]))
             self._in_flight[row["key"]] = asyncio.create_task(self._deliver_then_wake(row))
-        return len(fresh)
+        return len(started)
+
+    def _one_per_room(self, rows: list[Any]) -> list[Any]:
+        """The first due delivery of each room with none under way: a room (a person's
+        direct chat) gets its messages one at a time, in the order they were queued."""
+        busy = set(self._rooms_in_flight)
+        chosen = []
+        for row in rows:
+            room = (row["transport"], row["room_id"])
+            if room not in busy:
+                busy.add(room)
+                chosen.append(row)
+        return chosen
 
     async def _deliver_then_wake(self, row: Any) -> None:
         try:
             await self._deliver(row)
         finally:
             del self._in_flight[row["key"]]
+            self._rooms_in_flight.discard((row["transport"], row["room_id"]))
             if row["urgent"]:
                 self._urgent_in_flight.discard(row["key"])
                 self._urgent_waiting.discard(row["key"])
@@ -236,7 +259,7 @@ class Outbox:
             self._wake.set()
 
     async def _sleep_until_due(self) -> None:
-        if self._urgent_in_flight:
+        if self._urgent_in_flight or self._held_by_room:
             # What is due waits for the urgent ones, each of which wakes us when done.
             await self._wake.wait()
             return
@@ -302,18 +325,18 @@ class Outbox:
             reply_to=found.get("reply_to", message.reply_to),
         )
 
+    def on_given_up(self, listener: GivenUp) -> None:
+        """Be told of the room of each delivery given up on (the person blocked the bot,
+        left the chat): a plugin that writes to people stops writing to them."""
+        self._given_up.append(listener)
+
     async def _failed(self, row: Any, error: Exception) -> None:
         self._metrics.send_failures.labels(transport=row["transport"]).inc()
         attempts = row["attempts"] + 1
-        if attempts >= MAX_ATTEMPTS:
-            self._metrics.deliveries.labels(transport=row["transport"], result="gave_up").inc()
-            log.warning(
-                "gave up on a delivery after %d attempts (%s)", attempts, type(error).__name__
-            )
-            await self._db.execute(
-                "UPDATE outbox SET state = 'failed', attempts = ? WHERE key = ?",
-                (attempts, row["key"]),
-            )
+        # A refusal that no retry changes (the network said the room is not the bot's to
+        # write to) is given up at once.
+        if attempts >= MAX_ATTEMPTS or getattr(error, "permanent", False):
+            await self._give_up(row, attempts, error)
             return
         backoff = self._first_retry * 2 ** (attempts - 1)
         delay = min(BACKOFF_CAP, backoff) * random.uniform(0.8, 1.2)
@@ -324,6 +347,17 @@ class Outbox:
             delay.total_seconds(),
         )
         await self._postpone(row["key"], delay, count_attempt=True)
+
+    async def _give_up(self, row: Any, attempts: int, error: Exception) -> None:
+        self._metrics.deliveries.labels(transport=row["transport"], result="gave_up").inc()
+        log.warning("gave up on a delivery after %d attempts (%s)", attempts, type(error).__name__)
+        await self._db.execute(
+            "UPDATE outbox SET state = 'failed', attempts = ? WHERE key = ?",
+            (attempts, row["key"]),
+        )
+        room = RoomRef(row["transport"], row["room_id"])
+        for listener in self._given_up:
+            await listener(room)
 
     async def _postpone(self, key: str, delay: timedelta, count_attempt: bool) -> None:
         await self._db.execute(

@@ -10,6 +10,7 @@ of the bot's rooms, people a member vouched for with a one-time code, or anyone.
 from __future__ import annotations
 
 import difflib
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -24,18 +25,22 @@ from bot.api import (
     Note,
     Plugin,
     Rest,
+    RoomRef,
+    StructureError,
     Target,
     command,
     on_event,
 )
 from plugins.subscriptions.config import SubscriptionsConfig, SubscriptionsSection
-from plugins.subscriptions.store import Address, Redeemed, Subscribers
+from plugins.subscriptions.store import DROP_AFTER, Address, Redeemed, Subscribers
 
 # Codes people read to each other: no 0/O, 1/I/L.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 ALL_WORDS = frozenset({"all", "todas", "todo"})
 COUNT_WORDS = frozenset({"count", "cuantos", "cuántos"})
+
+log = logging.getLogger(__name__)
 
 
 class SubscriptionsPlugin(Plugin):
@@ -55,13 +60,39 @@ class SubscriptionsPlugin(Plugin):
 
     async def start(self) -> None:
         self.bot.broadcasts.add_audience(ALERTS, self._targets)
+        self.bot.outbox.on_given_up(self._given_up)
 
-    async def _targets(self, reach: frozenset[str]) -> list[Target]:
-        """The direct chats of the subscribers of `reach`, each in its person's language."""
-        return [
-            Target(address.room, lang=await self.bot.language_for(address.room, address.user_id))
-            for address in await self.subscribers.following(reach)
-        ]
+    async def _targets(self, area: str, reach: frozenset[str]) -> tuple[list[Target], list[Target]]:
+        """The direct chats of the subscribers of `reach` (those of `area` first), each in
+        its person's language; a subscriber no longer in their chat is counted out."""
+        own, others = await self.subscribers.following(area, reach)
+        return await self._reachable(own), await self._reachable(others)
+
+    async def _reachable(self, addresses: list[Address]) -> list[Target]:
+        targets = []
+        for address in addresses:
+            if not await self._in_chat(address):
+                await self._missed(user_id=address.user_id)
+                continue
+            lang = await self.bot.language_for(address.room, address.user_id)
+            targets.append(Target(address.room, lang=lang))
+        return targets
+
+    async def _in_chat(self, address: Address) -> bool:
+        """Whether the person is still in their direct chat with the bot (a network not
+        up yet cannot tell: then yes)."""
+        try:
+            transport = self.bot.structure.transport(address.room.transport)
+        except StructureError:
+            return True
+        return await transport.is_member(address.room.room_id, address.user_id)
+
+    async def _given_up(self, room: RoomRef) -> None:
+        await self._missed(room=room)
+
+    async def _missed(self, **whom: Any) -> None:
+        if await self.subscribers.missed(**whom):
+            log.info("dropped a subscriber who could not be reached %d times", DROP_AFTER)
 
     async def welcomes(self, transport: str, user_id: str) -> bool:
         return self.settings.who != "members"
@@ -129,11 +160,16 @@ class SubscriptionsPlugin(Plugin):
             await ctx.reply(ctx.t("subscriptions.count_admins"))
             return
         counts = await self.subscribers.counts()
+        dropped = await self.subscribers.dropped()
         lines = [ctx.t("subscriptions.count_title")]
         lines += [
             ctx.t("subscriptions.count_line", area=area, count=n) for area, n in counts.items()
         ]
-        await ctx.reply("\n".join(lines) if counts else ctx.t("subscriptions.count_none"))
+        if dropped:
+            lines.append(ctx.t("subscriptions.count_dropped", count=dropped))
+        await ctx.reply(
+            "\n".join(lines) if counts or dropped else ctx.t("subscriptions.count_none")
+        )
 
     # --- vouching -------------------------------------------------------------------------
 

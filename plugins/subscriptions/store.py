@@ -16,6 +16,10 @@ from bot.api import BotContext, RoomRef, utc_timestamp
 
 ADDRESS_CONTEXT = "subscriptions.address"
 CODE_PURPOSE = "subscriptions.code"
+ROOM_PURPOSE = "subscriptions.room"
+# Alerts that could not reach a subscriber (they left the chat, blocked the bot) before
+# they are dropped.
+DROP_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,11 @@ class Subscribers:
         sealed = self.bot.cipher.encrypt_json({**body, "user": address.user_id}, ADDRESS_CONTEXT)
         async with self.bot.db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO subscribers (person, address, vouched_by, created_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (person) DO UPDATE SET"
-                " address = excluded.address,"
+                "INSERT INTO subscribers (person, address, room_key, vouched_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (person) DO UPDATE SET"
+                " address = excluded.address, room_key = excluded.room_key, misses = 0,"
                 " vouched_by = COALESCE(subscribers.vouched_by, excluded.vouched_by)",
-                (person, sealed, vouched_by, utc_timestamp(now)),
+                (person, sealed, self._room(address.room), vouched_by, utc_timestamp(now)),
             )
             await tx.executemany(
                 "INSERT OR IGNORE INTO subscriptions (person, area) VALUES (?, ?)",
@@ -78,17 +82,49 @@ class Subscribers:
         )
         return [str(row["area"]) for row in rows]
 
-    async def following(self, areas: frozenset[str]) -> list[Address]:
-        """Each subscriber of any of `areas`, once."""
-        if not areas:
-            return []
-        marks = ", ".join("?" * len(areas))
+    async def following(
+        self, area: str, reach: frozenset[str]
+    ) -> tuple[list[Address], list[Address]]:
+        """The subscribers of any of `reach`, once each: those of `area` itself, then the
+        others."""
+        marks = ", ".join("?" * len(reach))
         rows = await self.bot.db.fetchall(
-            "SELECT address FROM subscribers WHERE person IN"
-            f" (SELECT person FROM subscriptions WHERE area IN ({marks})) ORDER BY created_at",
-            tuple(sorted(areas)),
+            "SELECT s.address, MAX(x.area = ?) AS own FROM subscribers s"
+            f" JOIN subscriptions x ON x.person = s.person WHERE x.area IN ({marks})"
+            " GROUP BY s.person ORDER BY s.created_at",
+            (area, *sorted(reach)),
         )
-        return [self._address(row["address"]) for row in rows]
+        own = [self._address(row["address"]) for row in rows if row["own"]]
+        others = [self._address(row["address"]) for row in rows if not row["own"]]
+        return own, others
+
+    async def missed(self, *, user_id: str | None = None, room: RoomRef | None = None) -> bool:
+        """An alert could not reach the subscriber (by person, or by their chat); whether
+        that was one time too many, and they were dropped."""
+        where, key = (
+            ("person", self.bot.person(user_id)) if user_id else ("room_key", self._room(room))
+        )
+        row = await self.bot.db.fetchone(
+            f"UPDATE subscribers SET misses = misses + 1 WHERE {where} = ? RETURNING misses",
+            (key,),
+        )
+        if row is None or row["misses"] < DROP_AFTER:
+            return False
+        async with self.bot.db.transaction() as tx:
+            await tx.execute(f"DELETE FROM subscribers WHERE {where} = ?", (key,))
+            await tx.execute(
+                "INSERT INTO subscription_drops (id, dropped) VALUES (1, 1)"
+                " ON CONFLICT (id) DO UPDATE SET dropped = dropped + 1"
+            )
+        return True
+
+    async def dropped(self) -> int:
+        row = await self.bot.db.fetchone("SELECT dropped FROM subscription_drops")
+        return int(row["dropped"]) if row is not None else 0
+
+    def _room(self, room: RoomRef | None) -> str:
+        assert room is not None
+        return self.bot.cipher.keyed_hash(f"{room.transport}:{room.room_id}", ROOM_PURPOSE)
 
     async def counts(self) -> dict[str, int]:
         rows = await self.bot.db.fetchall(

@@ -210,15 +210,46 @@ async def test_a_slow_send_does_not_hold_back_later_deliveries(
     await outbox.start()
     try:
         await asyncio.sleep(0.05)
-        await outbox.enqueue([delivery("alert")])
+        other_room = replace(delivery("alert"), room=RoomRef("matrix", "!other:x"))
+        await outbox.enqueue([other_room, delivery("same-room")])
         async with asyncio.timeout(5):
             while "alert" not in sent:
                 await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        # Another room's goes at once; the slow one's room keeps its order.
         assert sent == ["alert"]
         release.set()
         async with asyncio.timeout(5):
-            while "slow" not in sent:
+            while "same-room" not in sent:
                 await asyncio.sleep(0.01)
+        assert sent == ["alert", "slow", "same-room"]
+    finally:
+        await outbox.stop()
+
+
+async def test_a_delivery_the_network_refuses_for_good_is_given_up_at_once(
+    db: Database, cipher: FieldCipher
+) -> None:
+    class Refused(Exception):
+        permanent = True
+
+    async def send(room: RoomRef, message: OutgoingMessage, key: str) -> SentMessage:
+        raise Refused("M_FORBIDDEN")
+
+    told: list[RoomRef] = []
+
+    async def given_up(room: RoomRef) -> None:
+        told.append(room)
+
+    outbox = Outbox(db, cipher, send)
+    outbox.on_given_up(given_up)
+    await outbox.enqueue([delivery("blocked")])
+    await outbox.start()
+    try:
+        async with asyncio.timeout(5):
+            while not told:
+                await asyncio.sleep(0.01)
+        assert told == [ROOM] and await outbox.backlog() == 0
     finally:
         await outbox.stop()
 

@@ -11,7 +11,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from testkit.networks import EAST_HOOD, MODS_EAST, MODS_HOOD, MONDAY, WEST_HOOD, ZONE_ADMIN, ZONES
+from testkit.networks import (
+    EAST_HOOD,
+    LOOMIS_HOOD,
+    MODS_EAST,
+    MODS_HOOD,
+    MONDAY,
+    WEST_HOOD,
+    ZONE_ADMIN,
+    ZONES,
+)
 from testkit.world import World
 
 from bot.api.testing import FakeClock
@@ -44,6 +53,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 
 async def dm(world: World, room: str, user: str, text: str) -> str:
+    world.transport.people.setdefault(room, set()).add(user)  # their direct chat
     [reply] = [s.text for s in await world.say(room, user, text, direct=True) if s.room_id == room]
     return reply
 
@@ -201,3 +211,43 @@ async def test_the_data_directory_names_no_subscriber(world: World) -> None:
     raw = world.raw_bytes()
     assert b"ana-secreta" not in raw and ANA_DM.encode() not in raw
     await world.start()
+
+
+async def test_the_alerts_own_area_is_served_first(world: World) -> None:
+    world.transport.people[WEST_HOOD].add("carla")
+    await dm(world, "dm-city", "carla", "!subscribe chicago")
+    await dm(world, ANA_DM, "ana", "!subscribe pilsen-east")
+    targets = [t.room.room_id for t in await world.bot.broadcasts.reach("alerts", "pilsen-east")]
+    assert targets[:2] == [EAST_HOOD, ANA_DM]  # the zone's room and subscriber
+    assert set(targets[2:]) == {"city-alerts", "pilsen-hood", WEST_HOOD, LOOMIS_HOOD, "dm-city"}
+
+
+async def test_a_subscriber_who_left_their_chat_is_dropped_and_counted(world: World) -> None:
+    await dm(world, ANA_DM, "ana", "!subscribe pilsen-east")
+    world.transport.people[ANA_DM].discard("ana")
+    for _ in range(3):
+        east = await confirmed(world, EAST_HOOD, MODS_EAST)
+        assert alerts(world, ANA_DM, east) == []
+    assert await world.bot.db.fetchall("SELECT * FROM subscribers") == []
+    counts = await dm(world, ADMIN_DM, ZONE_ADMIN, "!subscriptions count")
+    assert (
+        "Dropped, no longer reachable (left the chat or blocked the bot): 1 subscriber." in counts
+    )
+
+
+async def test_a_chat_the_network_refuses_for_good_drops_its_subscriber(world: World) -> None:
+    class Blocked(Exception):
+        permanent = True
+
+    await dm(world, ANA_DM, "ana", "!subscribe pilsen-east")
+    send = world.transport.send
+
+    async def refuse(room_id: str, message: object, *, key: str | None = None) -> str:
+        if room_id == ANA_DM:
+            raise Blocked("M_FORBIDDEN")
+        return await send(room_id, message, key=key)  # type: ignore[arg-type]
+
+    world.transport.send = refuse  # type: ignore[method-assign]
+    for _ in range(3):
+        await confirmed(world, EAST_HOOD, MODS_EAST)
+    assert await world.bot.db.fetchall("SELECT * FROM subscribers") == []

@@ -50,6 +50,9 @@ class BotSection(Section):
     undecryptable_wait_seconds: int = Field(default=60, ge=1, le=3600)
     # Per person, all commands together; a backlog after downtime counts too.
     commands_per_minute: int = Field(default=20, ge=1, le=1000)
+    # Messages being sent at once (alerts to many rooms and direct chats): enough to keep
+    # the homeserver busy, not so many that it is flooded.
+    sends_in_flight: int = Field(default=10, ge=1, le=200)
     log_level: LogLevel = "INFO"
 
     @field_validator("command_prefix")

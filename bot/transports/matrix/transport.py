@@ -60,10 +60,17 @@ def _may_redact(levels: nio.PowerLevels, user_id: str) -> bool:
     )
 
 
+# The homeserver's answers that no retry changes: the bot may not write there (it left,
+# was kicked or banned) or the room is gone.
+PERMANENT = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
+
+
 class SendError(Exception):
     def __init__(self, status: str | None, message: str) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
+        # Read by the outbox: given up at once, not retried for hours.
+        self.permanent = status in PERMANENT
 
 
 class MatrixTransport:

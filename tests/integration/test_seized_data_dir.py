@@ -1,5 +1,6 @@
 """A seized data directory, without the data key, after a full scenario on a real Synapse
-(a report with a plate, a dispatch answer, a confirmation and its alert, a roster entry):
+(a report with a plate, a dispatch answer, a confirmation and its alert, a roster entry,
+a subscriber who got the alert in their direct chat):
 every byte of every file is scanned for the people's ids, their devices, the bot's, and
 what the report said (the privacy rules in the README's "Privacy")."""
 
@@ -38,11 +39,13 @@ def every_byte(directory: Path) -> bytes:
 async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
     setup: BotSetup, user_factory: UserFactory
 ) -> None:
-    ana, rosa, vera = await asyncio.gather(*(user_factory(n) for n in ("ana", "rosa", "vera")))
-    people = (ana, rosa, vera)
-    setup.allowed_users = [person.user_id for person in people]
+    names = ("ana", "rosa", "vera", "sol")
+    ana, rosa, vera, sol = await asyncio.gather(*(user_factory(n) for n in names))
+    people = (ana, rosa, vera, sol)
+    setup.allowed_users = [person.user_id for person in people[:3]]
     setup.moderators = [rosa.user_id]
-    hood = await ana.create_encrypted_room(invite=[setup.user_id])
+    hood = await ana.create_encrypted_room(invite=[setup.user_id, sol.user_id])
+    await sol.join(hood)
     mods = await rosa.create_encrypted_room(invite=[setup.user_id])
     dispatch = await vera.create_encrypted_room(invite=[setup.user_id])
     watch = await ana.create_encrypted_room(invite=[setup.user_id])
@@ -60,6 +63,10 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
     try:
         for room in (hood, mods, dispatch, watch):
             await wait_until_joined(bot, room)
+        direct = await sol.create_encrypted_room(invite=[setup.user_id], is_direct=True)
+        await wait_until_joined(bot, direct)
+        await sol.send_text(direct, "!subscribe pilsen")
+        await sol.wait_for_message(direct, from_bot(setup, "Subscribed"))
         await ana.send_text(hood, REPORT)
         ack = await ana.wait_for_message(hood, from_bot(setup, "UNCONFIRMED"))
         report_id = REPORT_ID.findall(ack.body)[0]
@@ -68,6 +75,7 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
         await vera.wait_for_message(dispatch, from_bot(setup, "is going to"))
         await rosa.send_text(mods, f"!confirm {report_id} {WORDS[3]}")
         await ana.wait_for_message(hood, from_bot(setup, "CONFIRMED ALERT"))
+        await sol.wait_for_message(direct, from_bot(setup, "CONFIRMED ALERT"))
         await ana.send_text(watch, "!backup on")
         await ana.wait_for_message(watch, from_bot(setup, "backup"))
     finally:

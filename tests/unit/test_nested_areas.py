@@ -4,12 +4,12 @@ going up the tree when nobody answers."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from testkit.alerts import alerted, filed
 from testkit.config import load_settings
 from testkit.networks import (
     CITY_ALERTS,
@@ -31,8 +31,6 @@ from bot.api.testing import FakeClock
 from bot.core.config import ConfigError
 from plugins.dispatch import Dispatch
 
-REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
-KEYED = "!report where: 18th & Ashland | what: detaining | agents: 2 | vehicle: white van"
 ALERT_ROOMS = (CITY_ALERTS, PILSEN_HOOD, EAST_HOOD, WEST_HOOD)
 
 
@@ -121,24 +119,6 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     await running.stop()
 
 
-async def report(world: World, room: str) -> str:
-    sent = await world.say(room, "ana", KEYED)
-    match = REPORT_ID.search(next(s for s in sent if s.room_id == room).text)
-    assert match
-    return match[0]
-
-
-def alerted(world: World, report_id: str) -> list[str]:
-    return [
-        room
-        for room in ALERT_ROOMS
-        if any(
-            s.key and s.key.startswith("relay:") and report_id in s.text
-            for s in world.messages(room)
-        )
-    ]
-
-
 def cards(world: World, report_id: str) -> list[str]:
     return [s.room_id for s in world.cards() if report_id in s.text]
 
@@ -158,18 +138,18 @@ def calls(world: World, room: str, report_id: str) -> list[str]:
 async def test_a_zone_alert_reaches_its_ancestors_not_a_sibling_unless_near(
     world: World,
 ) -> None:
-    west = await report(world, WEST_HOOD)
+    west = await filed(world, WEST_HOOD)
     await world.say(MODS_HOOD, "rosa", f"!confirm {west}")
     await world.settle()
-    assert alerted(world, west) == [CITY_ALERTS, PILSEN_HOOD, WEST_HOOD]
-    east = await report(world, EAST_HOOD)
+    assert alerted(world, west, ALERT_ROOMS) == [CITY_ALERTS, PILSEN_HOOD, WEST_HOOD]
+    east = await filed(world, EAST_HOOD)
     await world.say(MODS_EAST, "rosa", f"!confirm {east}")
     await world.settle()
-    assert alerted(world, east) == [CITY_ALERTS, PILSEN_HOOD, EAST_HOOD, WEST_HOOD]
+    assert alerted(world, east, ALERT_ROOMS) == [CITY_ALERTS, PILSEN_HOOD, EAST_HOOD, WEST_HOOD]
 
 
 async def test_status_of_the_city_covers_its_zones(world: World) -> None:
-    west = await report(world, WEST_HOOD)
+    west = await filed(world, WEST_HOOD)
     await world.say(MODS_HOOD, "rosa", f"!confirm {west}")
     [answer] = [s.text for s in await world.say(CITY_ALERTS, "ana", "!status chicago")]
     for title in ("Chicago", "Pilsen", "Pilsen East", "Pilsen West"):
@@ -182,26 +162,26 @@ async def test_status_of_the_city_covers_its_zones(world: World) -> None:
 async def test_a_zone_without_moderation_room_is_moderated_by_its_parents(
     world: World,
 ) -> None:
-    west = await report(world, WEST_HOOD)
-    east = await report(world, EAST_HOOD)
+    west = await filed(world, WEST_HOOD)
+    east = await filed(world, EAST_HOOD)
     assert cards(world, west) == [MODS_HOOD]
     assert cards(world, east) == [MODS_EAST]
     [refused] = [s.text for s in await world.say(MODS_CITY, "rosa", f"!confirm {west}")]
     assert "Pilsen West" in refused and "✅" not in refused
-    assert alerted(world, west) == []
+    assert alerted(world, west, ALERT_ROOMS) == []
     await world.say(MODS_HOOD, "rosa", f"!confirm {west}")
     await world.settle()
-    assert alerted(world, west) == [CITY_ALERTS, PILSEN_HOOD, WEST_HOOD]
+    assert alerted(world, west, ALERT_ROOMS) == [CITY_ALERTS, PILSEN_HOOD, WEST_HOOD]
 
 
 async def test_a_zone_without_dispatch_room_is_served_by_its_parents(world: World) -> None:
-    east = await report(world, EAST_HOOD)
+    east = await filed(world, EAST_HOOD)
     assert calls(world, DISPATCH_HOOD, east) != []
     assert calls(world, DISPATCH_WEST, east) == calls(world, DISPATCH_CITY, east) == []
 
 
 async def test_nobody_going_calls_up_the_tree_once_per_level(world: World) -> None:
-    west = await report(world, WEST_HOOD)
+    west = await filed(world, WEST_HOOD)
     assert len(calls(world, DISPATCH_WEST, west)) == 1
     assert calls(world, DISPATCH_HOOD, west) == calls(world, DISPATCH_CITY, west) == []
     sent = await world.advance(timedelta(minutes=5, seconds=1))
@@ -223,7 +203,7 @@ async def test_nobody_going_calls_up_the_tree_once_per_level(world: World) -> No
 
 
 async def test_someone_going_up_the_tree_stops_the_escalation(world: World) -> None:
-    west = await report(world, WEST_HOOD)
+    west = await filed(world, WEST_HOOD)
     await world.advance(timedelta(minutes=5, seconds=1))
     assert calls(world, DISPATCH_HOOD, west) != []
     await world.say(DISPATCH_HOOD, "vera", f"!going {west} 20")
@@ -234,7 +214,7 @@ async def test_someone_going_up_the_tree_stops_the_escalation(world: World) -> N
 async def test_a_verifier_from_up_the_tree_answers_there_and_is_asked_after_there(
     world: World,
 ) -> None:
-    west = await report(world, WEST_HOOD)
+    west = await filed(world, WEST_HOOD)
     sent = await world.advance(timedelta(minutes=5, seconds=1))  # 09:05
     [up] = [s for s in sent if s.room_id == DISPATCH_HOOD]
     await world.react(DISPATCH_HOOD, "vera", up.event_id, "🚗")  # ETA 09:20

@@ -6,12 +6,12 @@ the two serving; rotation every `rotate_days`; and the size watch."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from testkit.alerts import alerts_in, confirmed
 from testkit.networks import (
     LOOMIS_HOOD,
     MODS_CITY,
@@ -31,8 +31,6 @@ from bot.core.structure import Structure
 from plugins.rosters import Rosters
 from plugins.zones import ZonesPlugin
 
-REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
-KEYED = "!report where: 18th & Ashland | what: detaining | agents: 2 | vehicle: white van"
 PEOPLE = {"ana", "beto", ZONE_COORDINATOR}
 OLD = RoomRef("console", LOOMIS_HOOD)
 
@@ -66,23 +64,6 @@ def serving(world: World) -> list[str]:
     ]
 
 
-async def report_and_confirm(world: World, room: str) -> str:
-    sent = await world.say(room, "ana", KEYED)
-    match = REPORT_ID.search(next(s for s in sent if s.room_id == room).text)
-    assert match
-    await world.say(MODS_HOOD, "rosa", f"!confirm {match[0]}")
-    await world.settle()
-    return match[0]
-
-
-def alerts_in(world: World, room: str, report_id: str) -> list[str]:
-    return [
-        s.text
-        for s in world.messages(room)
-        if s.key and s.key.startswith("relay:") and report_id in s.text
-    ]
-
-
 async def test_a_rotation_moves_the_members_and_the_alerts_but_not_those_left_out(
     world: World,
 ) -> None:
@@ -109,7 +90,7 @@ async def test_a_rotation_moves_the_members_and_the_alerts_but_not_those_left_ou
     assert world.transport.replaced == {LOOMIS_HOOD: new}
     assert world.transport.left == [LOOMIS_HOOD]
     assert "reemplaza" in world.texts(new)[0]
-    report = await report_and_confirm(world, "west-hood")
+    report = await confirmed(world, "west-hood", MODS_HOOD)
     assert alerts_in(world, new, report) != [] and alerts_in(world, LOOMIS_HOOD, report) == []
     await world.restart()
     assert serving(world) == [new]
@@ -118,7 +99,7 @@ async def test_a_rotation_moves_the_members_and_the_alerts_but_not_those_left_ou
 async def test_an_open_alert_is_posted_whole_in_the_successor_at_its_next_change(
     world: World,
 ) -> None:
-    report = await report_and_confirm(world, "west-hood")
+    report = await confirmed(world, "west-hood", MODS_HOOD)
     [original] = [s for s in world.messages(LOOMIS_HOOD) if s.key and s.key.startswith("relay:")]
     await world.say(LOOMIS_HOOD, ZONE_ADMIN, "!rotate")
     await rotation_runs(world)

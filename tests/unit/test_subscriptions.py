@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from testkit.alerts import KEYED, alerts_in, confirmed
 from testkit.networks import (
     EAST_HOOD,
     LOOMIS_HOOD,
@@ -26,8 +27,6 @@ from testkit.world import World
 from bot.api.testing import FakeClock
 from plugins.subscriptions import SubscriptionsPlugin
 
-REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
-KEYED = "!report where: 18th & Ashland | what: detaining | agents: 2 | vehicle: white van"
 ANA_DM, NEWCOMER_DM, ADMIN_DM = "dm-ana", "dm-nico", "dm-ada"
 CODE = re.compile(r"\b[2-9A-HJKMNP-Z]{8}\b")
 
@@ -58,23 +57,6 @@ async def dm(world: World, room: str, user: str, text: str) -> str:
     return reply
 
 
-async def confirmed(world: World, room: str, moderation: str) -> str:
-    sent = await world.say(room, "beto", KEYED)
-    match = REPORT_ID.search(next(s for s in sent if s.room_id == room).text)
-    assert match
-    await world.say(moderation, "rosa", f"!confirm {match[0]}")
-    await world.settle()
-    return match[0]
-
-
-def alerts(world: World, room: str, report_id: str) -> list[str]:
-    return [
-        s.text
-        for s in world.messages(room)
-        if s.key and s.key.startswith("relay:") and report_id in s.text
-    ]
-
-
 async def test_in_a_room_the_commands_point_to_a_direct_chat(world: World) -> None:
     [reply] = [s.text for s in await world.say(WEST_HOOD, "ana", "!subscribe pilsen-west")]
     assert reply.startswith("Subscriptions live in a direct chat")
@@ -86,10 +68,10 @@ async def test_a_subscriber_gets_the_alerts_that_reach_their_area_and_their_chan
 ) -> None:
     reply = await dm(world, ANA_DM, "ana", "!subscribe pilsen-east")
     assert reply.startswith("Subscribed: you will get the confirmed alerts of Pilsen East")
-    west = await confirmed(world, WEST_HOOD, MODS_HOOD)
-    assert alerts(world, ANA_DM, west) == []  # West's alert reaches Pilsen and up, not East
-    east = await confirmed(world, EAST_HOOD, MODS_EAST)
-    [alert] = alerts(world, ANA_DM, east)
+    west = await confirmed(world, WEST_HOOD, MODS_HOOD, reporter="beto")
+    assert alerts_in(world, ANA_DM, west) == []  # West's alert reaches Pilsen and up, not East
+    east = await confirmed(world, EAST_HOOD, MODS_EAST, reporter="beto")
+    [alert] = alerts_in(world, ANA_DM, east)
     assert "18th & Ashland" in alert
     [sent] = [s for s in world.messages(ANA_DM) if s.key and s.key.startswith("relay:")]
     assert sent.mentions == () and not sent.message.mention_room
@@ -102,8 +84,8 @@ async def test_a_subscriber_gets_the_alerts_that_reach_their_area_and_their_chan
 async def test_alerts_come_in_the_subscribers_language(world: World) -> None:
     await dm(world, ANA_DM, "ana", "!lang es")
     await dm(world, ANA_DM, "ana", "!suscribir pilsen-east")
-    east = await confirmed(world, EAST_HOOD, MODS_EAST)
-    [alert] = alerts(world, ANA_DM, east)
+    east = await confirmed(world, EAST_HOOD, MODS_EAST, reporter="beto")
+    [alert] = alerts_in(world, ANA_DM, east)
     assert "ALERTA" in alert or "CONFIRMAD" in alert.upper()
 
 
@@ -123,8 +105,8 @@ async def test_unsubscribing_all_stops_the_alerts_and_erases_the_subscriber(worl
     )
     assert (await dm(world, ANA_DM, "ana", "!unsubscribe all")).startswith("Done")
     assert await world.bot.db.fetchall("SELECT * FROM subscribers") == []
-    east = await confirmed(world, EAST_HOOD, MODS_EAST)
-    assert alerts(world, ANA_DM, east) == []
+    east = await confirmed(world, EAST_HOOD, MODS_EAST, reporter="beto")
+    assert alerts_in(world, ANA_DM, east) == []
 
 
 async def test_forgetme_erases_the_subscription(world: World) -> None:
@@ -168,8 +150,8 @@ async def test_a_vouched_newcomer_gets_in_once_with_a_code(tmp_path: Path) -> No
         )
         again = await dm(world, "dm-otto", "otto", f"!join {match[0]}")
         assert again.startswith("That code was used already")
-        east = await confirmed(world, EAST_HOOD, MODS_EAST)
-        assert alerts(world, NEWCOMER_DM, east) != []
+        east = await confirmed(world, EAST_HOOD, MODS_EAST, reporter="beto")
+        assert alerts_in(world, NEWCOMER_DM, east) != []
         revoked = await dm(world, ADMIN_DM, ZONE_ADMIN, "!revoke-vouched ana")
         assert revoked == "Removed 1 subscriber vouched for by ana."
         assert await world.bot.db.fetchall("SELECT * FROM subscribers") == []
@@ -226,8 +208,8 @@ async def test_a_subscriber_who_left_their_chat_is_dropped_and_counted(world: Wo
     await dm(world, ANA_DM, "ana", "!subscribe pilsen-east")
     world.transport.people[ANA_DM].discard("ana")
     for _ in range(3):
-        east = await confirmed(world, EAST_HOOD, MODS_EAST)
-        assert alerts(world, ANA_DM, east) == []
+        east = await confirmed(world, EAST_HOOD, MODS_EAST, reporter="beto")
+        assert alerts_in(world, ANA_DM, east) == []
     assert await world.bot.db.fetchall("SELECT * FROM subscribers") == []
     counts = await dm(world, ADMIN_DM, ZONE_ADMIN, "!subscriptions count")
     assert (
@@ -249,5 +231,5 @@ async def test_a_chat_the_network_refuses_for_good_drops_its_subscriber(world: W
 
     world.transport.send = refuse  # type: ignore[method-assign]
     for _ in range(3):
-        await confirmed(world, EAST_HOOD, MODS_EAST)
+        await confirmed(world, EAST_HOOD, MODS_EAST, reporter="beto")
     assert await world.bot.db.fetchall("SELECT * FROM subscribers") == []

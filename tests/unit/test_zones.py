@@ -3,11 +3,11 @@ listed, each applied at once and kept across restarts; bad input changing nothin
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from testkit.alerts import alerted, confirmed
 from testkit.networks import (
     CITY_ALERTS,
     EAST_HOOD,
@@ -26,8 +26,6 @@ from bot.core.config import RoomConfig
 from bot.core.events import RoomRef
 from bot.core.structure import StructureError
 
-REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
-KEYED = "!report where: 18th & Ashland | what: detaining | agents: 2 | vehicle: white van"
 LOBBY = "lobby"  # a room the bot is in that the config does not name
 ALERT_ROOMS = (CITY_ALERTS, PILSEN_HOOD, EAST_HOOD, WEST_HOOD, LOOMIS_HOOD, LOBBY)
 
@@ -44,26 +42,6 @@ async def answer(world: World, room: str, text: str, user: str = ZONE_ADMIN) -> 
     return reply
 
 
-async def confirmed_alert(world: World, room: str, moderation: str = MODS_HOOD) -> str:
-    sent = await world.say(room, "ana", KEYED)
-    match = REPORT_ID.search(next(s for s in sent if s.room_id == room).text)
-    assert match
-    await world.say(moderation, "rosa", f"!confirm {match[0]}")
-    await world.settle()
-    return match[0]
-
-
-def alerted(world: World, report_id: str) -> list[str]:
-    return [
-        room
-        for room in ALERT_ROOMS
-        if any(
-            s.key and s.key.startswith("relay:") and report_id in s.text
-            for s in world.messages(room)
-        )
-    ]
-
-
 def stored(world: World) -> int:
     return len(world.app.bot.structure.shape.areas) + len(world.app.bot.structure.shape.rooms)
 
@@ -75,11 +53,23 @@ async def test_a_zone_added_and_a_room_adopted_serve_at_once_and_after_a_restart
     assert "Loomis (pilsen-loomis) inside Pilsen West" in added
     adopted = await answer(world, LOBBY, "!room here neighborhood pilsen-loomis es")
     assert adopted == "This room now serves the network: neighborhood · Loomis · es."
-    report = await confirmed_alert(world, LOBBY)  # moderated by Pilsen's room, its ancestor
-    assert alerted(world, report) == [CITY_ALERTS, PILSEN_HOOD, WEST_HOOD, LOOMIS_HOOD, LOBBY]
+    report = await confirmed(world, LOBBY, MODS_HOOD)  # moderated by Pilsen's room, its ancestor
+    assert alerted(world, report, ALERT_ROOMS) == [
+        CITY_ALERTS,
+        PILSEN_HOOD,
+        WEST_HOOD,
+        LOOMIS_HOOD,
+        LOBBY,
+    ]
     await world.restart()
-    again = await confirmed_alert(world, LOBBY)
-    assert alerted(world, again) == [CITY_ALERTS, PILSEN_HOOD, WEST_HOOD, LOOMIS_HOOD, LOBBY]
+    again = await confirmed(world, LOBBY, MODS_HOOD)
+    assert alerted(world, again, ALERT_ROOMS) == [
+        CITY_ALERTS,
+        PILSEN_HOOD,
+        WEST_HOOD,
+        LOOMIS_HOOD,
+        LOBBY,
+    ]
     # The room speaks Spanish now.
     assert "(pilsen-loomis · agregada desde el chat)" in await answer(world, LOBBY, "!rooms")
 
@@ -100,10 +90,10 @@ async def test_near_areas_from_chat_hear_each_other(world: World) -> None:
     await answer(world, LOBBY, "!area add loomis in pilsen Loomis")
     await answer(world, LOBBY, "!room here neighborhood loomis")
     assert "near each other" in await answer(world, LOBBY, "!area near loomis pilsen-east")
-    report = await confirmed_alert(world, EAST_HOOD, moderation="mods-east")
-    assert LOBBY in alerted(world, report)
-    other = await confirmed_alert(world, LOBBY)
-    assert EAST_HOOD in alerted(world, other)
+    report = await confirmed(world, EAST_HOOD, "mods-east")
+    assert LOBBY in alerted(world, report, ALERT_ROOMS)
+    other = await confirmed(world, LOBBY, MODS_HOOD)
+    assert EAST_HOOD in alerted(world, other, ALERT_ROOMS)
     assert "already" in await answer(world, LOBBY, "!area near pilsen-east loomis")
 
 

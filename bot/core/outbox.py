@@ -340,13 +340,19 @@ class Outbox:
             return
         backoff = self._first_retry * 2 ** (attempts - 1)
         delay = min(BACKOFF_CAP, backoff) * random.uniform(0.8, 1.2)
+        # A rate limit is waited out as long as the network advised (Signal: up to a day),
+        # and is not a failure of the delivery: it never counts towards giving up.
+        advised = getattr(error, "retry_after", None)
+        if advised:
+            delay = max(delay, timedelta(seconds=float(advised)))
+        limited = bool(getattr(error, "rate_limited", False))
         log.info(
             "delivery failed (%s); retry %d in %.0fs",
             type(error).__name__,
             attempts,
             delay.total_seconds(),
         )
-        await self._postpone(row["key"], delay, count_attempt=True)
+        await self._postpone(row["key"], delay, count_attempt=not limited)
 
     async def _give_up(self, row: Any, attempts: int, error: Exception) -> None:
         self._metrics.deliveries.labels(transport=row["transport"], result="gave_up").inc()

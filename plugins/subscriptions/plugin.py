@@ -71,12 +71,33 @@ class SubscriptionsPlugin(Plugin):
     async def _reachable(self, addresses: list[Address]) -> list[Target]:
         targets = []
         for address in addresses:
+            if not await self._still_allowed(address):
+                continue  # removed from the network's rooms: no alerts until back
             if not await self._in_chat(address):
                 await self._missed(user_id=address.user_id)
                 continue
             lang = await self.bot.language_for(address.room, address.user_id)
             targets.append(Target(address.room, lang=lang))
         return targets
+
+    async def _still_allowed(self, address: Address) -> bool:
+        """Whether the person may still subscribe: with `members`, they are still in one of
+        the bot's rooms (people removed from the network stop getting alerts); one who got
+        in with a code keeps it; with `anyone`, everyone may."""
+        who = self.settings.who
+        if who == "anyone" or (who == "vouched" and address.vouched):
+            return True
+        user_id, transport = address.user_id, address.room.transport
+        if self.bot.settings.invite_allowed(user_id):
+            return True
+        try:
+            network = self.bot.structure.transport(transport)
+        except StructureError:
+            return True  # not up yet: cannot tell
+        for room in self.bot.settings.rooms:
+            if room.transport == transport and await network.is_member(room.id, user_id):
+                return True
+        return False
 
     async def _in_chat(self, address: Address) -> bool:
         """Whether the person is still in their direct chat with the bot (a network not

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from bot.api import BotContext, RoomRef, utc_timestamp
 
@@ -28,6 +29,8 @@ class Address:
 
     room: RoomRef
     user_id: str
+    # They got in with a member's code (not by being in one of the bot's rooms).
+    vouched: bool = False
 
 
 class Redeemed(Enum):
@@ -89,13 +92,13 @@ class Subscribers:
         others."""
         marks = ", ".join("?" * len(reach))
         rows = await self.bot.db.fetchall(
-            "SELECT s.address, MAX(x.area = ?) AS own FROM subscribers s"
+            "SELECT s.address, s.vouched_by, MAX(x.area = ?) AS own FROM subscribers s"
             f" JOIN subscriptions x ON x.person = s.person WHERE x.area IN ({marks})"
             " GROUP BY s.person ORDER BY s.created_at",
             (area, *sorted(reach)),
         )
-        own = [self._address(row["address"]) for row in rows if row["own"]]
-        others = [self._address(row["address"]) for row in rows if not row["own"]]
+        own = [self._address(row) for row in rows if row["own"]]
+        others = [self._address(row) for row in rows if not row["own"]]
         return own, others
 
     async def missed(self, *, user_id: str | None = None, room: RoomRef | None = None) -> bool:
@@ -138,9 +141,10 @@ class Subscribers:
             await self.bot.db.execute("DELETE FROM subscribers WHERE person = ?", (person,))
         )
 
-    def _address(self, sealed: bytes) -> Address:
-        data = self.bot.cipher.decrypt_json(sealed, ADDRESS_CONTEXT)
-        return Address(RoomRef(data["transport"], data["room"]), data["user"])
+    def _address(self, row: Any) -> Address:
+        data = self.bot.cipher.decrypt_json(row["address"], ADDRESS_CONTEXT)
+        room = RoomRef(data["transport"], data["room"])
+        return Address(room, data["user"], vouched=row["vouched_by"] is not None)
 
     # Vouching.
 

@@ -11,26 +11,47 @@ recorded by `tests/integration/test_signal_cli_contract.py` against signal-cli 0
 - TCP: one JSON object per line; every connection subscribed to every envelope; answers
   may come out of order. (`--receive-mode manual`, whose notifications differ, is not
   faked: the bot does not use it.)
+- Requests: JsonRpcReader's checks in its order (unknown members, the types of `params`
+  and `id`, `jsonrpc` "2.0", a method), answered even without an id; a call is answered
+  when the request has an `id` member, `null` included. Jackson's long texts are shortened
+  (the probes match them as ANY).
 - Errors: -32700 parse, -32600 invalid request, -32601 unknown method, -32602 unknown or
-  missing account, -5 rate limits (injected with `fail_next`).
+  missing account (checked before any parameter, an array of params having none), -5
+  rate limits. A daemon serving exactly one account would take a request without one as
+  that account's: the fake, like the probed daemon without accounts, refuses it.
 - Delivery: envelopes wait (as on the Signal server) while nobody is subscribed, and go to
   every subscriber in order; a subscriber that does not read holds delivery back, as
   signal-cli's blocking writes do.
+- Sends (`send`, `sendReaction`, `remoteDelete`): `recipient` (one value or a list) and/or
+  `groupId`; one result per distinct recipient identifier and per group member; recipients
+  parsed and the message checked before anything is sent, with SendCommand's error texts
+  (invalid number, no recipients, empty message, quote without author, unknown group);
+  the verdict of SendMessageResultUtils: success while anyone got the message, else -5
+  when every failure is a rate limit, -4 when every one is an untrusted identity, -1
+  otherwise, each with `{"response": {timestamp, results}}` as its data. These answers are
+  the golden file's `send` lines, printed by real signal-cli's JSON-RPC code
+  (test_signal_fake_golden.py).
 - Groups: `updateGroup` without `groupId` creates a group (`name`, `members`, `admin`),
   with it adds `members` (and `admin`s, a new `name`); `quitGroup` leaves (`admin` names
   new admins, `delete` forgets the group); `listGroups` shows groups the bot left with
-  `isMember` false. List parameters take the singular or plural name, one value or an
-  array (JsonRpcNamespace). The answers, their key order and the error texts (-1: invalid
-  group id, unknown group, not a member, last admin, unregistered number) are the ones in
-  the golden file, which real signal-cli's JSON-RPC code printed (see
+  `isMember` false. List parameters take the singular name with one value or an array,
+  or the plural name with an array (JsonRpcNamespace; one value under the plural name is
+  an uncaught ClassCastException, -32603). The answers, their key order and the error texts
+  (-1: invalid group id, unknown group, not a member, last admin, unregistered number) are
+  the ones in the golden file, which real signal-cli's JSON-RPC code printed (see
   test_signal_fake_golden.py). Account errors on these methods come before any parameter
   check, as test_signal_cli_contract.py checks against the real daemon.
 
-What is made up: the texts of the user errors (-1) of sends; everything about sending
-(there is no Signal network: sends are recorded in `sent`); which people join a new group
-at once (everyone the fake knows: real Signal needs their profile key) and which are only
-invited (unknown uuids); new group ids (random, 32 bytes as a v2 group's); the answer to
-`quitGroup` without a group id (real 0.13.19 fails with some internal error).
+What is made up: everything Signal's servers decide. There is no Signal network: sends
+are recorded in `sent`; who is registered is who the fake knows (anyone else gets an
+UNREGISTERED_FAILURE result); a recipient is refused only when a test says so
+(`fail_sends_to`: rate limits, untrusted identities, ...), and a whole call fails only
+with `fail_next`. Also made up: which people join a new group at once (everyone the fake
+knows: real Signal needs their profile key) and which are only invited (unknown uuids);
+new group ids (random, 32 bytes as a v2 group's); the answer to `quitGroup` without a
+group id (real 0.13.19 fails with some internal error); phone numbers are taken only in
+international form (signal-cli would complete a local one with the account's country
+code).
 """
 
 from __future__ import annotations
@@ -57,7 +78,7 @@ from signal_fake.envelopes import (
     Person,
     group_change_result,
     quit_result,
-    send_result,
+    recipient_result,
 )
 
 VERSION = "0.13.19"
@@ -69,6 +90,16 @@ INTERNAL_ERROR = -32603
 USER_ERROR = -1
 RATE_LIMIT = -5
 RATE_LIMIT_MESSAGE = "Failed to send message due to rate limiting"
+UNTRUSTED = -4
+# A send that reached nobody: SendMessageResultUtils.outputResult's error, by the kinds of
+# the failures (any other mix: -1 "Failed to send message").
+SEND_FAILURES = {
+    frozenset({"RATE_LIMIT_FAILURE"}): (RATE_LIMIT, RATE_LIMIT_MESSAGE),
+    frozenset({"IDENTITY_FAILURE"}): (
+        UNTRUSTED,
+        "Failed to send message due to untrusted identities",
+    ),
+}
 SEND_METHODS = ("send", "sendReaction", "remoteDelete")
 GROUP_METHODS = ("updateGroup", "quitGroup")
 # Methods that run for one account and so need one.
@@ -85,9 +116,22 @@ class RpcFailure(Exception):
 
 @dataclass
 class Sent:
+    """A send that reached someone: `reached` holds their uuids (a send whose every
+    recipient failed is not here; `calls` has it)."""
+
     method: str
     params: Payload
     timestamp: int
+    reached: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Signal's server refusing one recipient of a send (a JsonSendMessageResult type)."""
+
+    kind: str
+    token: str | None = None
+    retry_after: int | None = None
 
 
 class _Subscriber:
@@ -116,6 +160,7 @@ class FakeSignalDaemon:
         self._arrived = asyncio.Event()
         self._subscribers: list[_Subscriber] = []
         self._failures: dict[str, deque[RpcFailure]] = {}
+        self._refusals: dict[str, deque[Refusal]] = {}
         # Sent timestamps: milliseconds, from now on, never twice the same.
         self._clock = itertools.count(int(time.time() * 1000))
         self._runner: web.AppRunner | None = None
@@ -140,7 +185,27 @@ class FakeSignalDaemon:
         self._arrived.set()
 
     def fail_next(self, method: str, code: int, message: str, data: Any = None) -> None:
+        """The next call of `method` fails with this error, whatever it asks."""
         self._failures.setdefault(method, deque()).append(RpcFailure(code, message, data))
+
+    def fail_sends_to(
+        self,
+        person: Person,
+        kind: str = "RATE_LIMIT_FAILURE",
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        token: str | None = None,
+    ) -> None:
+        """The next `times` sends (messages, reactions, deletes; 1:1 or group) fail for
+        `person` alone with `kind`, as Signal's server refusing them. The answer then
+        follows signal-cli's rules: success while anyone got the message, with this
+        person's result marked; else -5 (only rate limits), -4 (only untrusted identities)
+        or -1, with the results in the error's `data.response`. signal-cli 0.13.19 gives
+        `retryAfterSeconds` only with a proof-required `token`; 0.14 gives it for every
+        rate limit: pass `retry_after` alone for that."""
+        refusal = Refusal(kind, token, retry_after)
+        self._refusals.setdefault(person.uuid, deque()).extend([refusal] * times)
 
     def now(self) -> int:
         return next(self._clock)
@@ -231,39 +296,46 @@ class FakeSignalDaemon:
                 return _error(INVALID_REQUEST, "invalid request", None)
             answers = [self._handle(item) for item in message]
             return [answer for answer in answers if answer is not None] or None
+        if not isinstance(message, dict):
+            return _error(INVALID_REQUEST, f"unexpected type: {_node_type(message)}", None)
         return self._handle(message)
 
     def _handle(self, message: Any) -> Any:
-        if not isinstance(message, dict) or not isinstance(message.get("method"), str):
-            return _error(INVALID_REQUEST, "invalid request", None)
-        known = {"jsonrpc", "method", "id", "params"}
-        if set(message) - known:
-            return _error(INVALID_REQUEST, "Unrecognized field", message.get("id"))
-        request_id = message.get("id")
+        """One request, checked as JsonRpcReader does: a malformed request is answered even
+        without an id; a call is answered only when the request has an id (`null` too)."""
         try:
-            result = self._call(message["method"], message.get("params") or {})
+            request_id, method, params = _request_parts(message)
         except RpcFailure as failure:
-            if request_id is None:
-                return None
-            return {"jsonrpc": "2.0", "error": failure.error, "id": request_id}
-        if request_id is None:
+            return {"jsonrpc": "2.0", "error": failure.error, "id": _value_id(message)}
+        answer: Payload
+        try:
+            answer = {"result": self._call(method, params)}
+        except RpcFailure as failure:
+            answer = {"error": failure.error}
+        if "id" not in message:
             return None
-        return {"jsonrpc": "2.0", "result": result, "id": request_id}
+        return {"jsonrpc": "2.0", **answer, "id": request_id}
 
-    def _call(self, method: str, params: Any) -> Any:
-        if not isinstance(params, dict):
-            raise RpcFailure(INVALID_REQUEST, "Cannot deserialize params")
-        self.calls.append((method, params))
+    def _call(self, method: str, params: Payload | list[Any] | None) -> Any:
+        given = params if isinstance(params, dict) else {}
+        self.calls.append((method, given))
         if method == "listAccounts":
             return [{"number": self.account}]
         handler = self._methods().get(method)
         if handler is None:
             raise RpcFailure(METHOD_NOT_FOUND, "Method not implemented")
-        self._check_account(method, params)
+        # The account first: an array has none (SignalJsonRpcCommandHandler).
+        self._check_account(method, given)
+        if isinstance(params, list):
+            raise RpcFailure(
+                INVALID_REQUEST,
+                "Cannot deserialize value of type `java.util.LinkedHashMap<java.lang.String,"
+                "java.lang.Object>` from Array value (token `JsonToken.START_ARRAY`)",
+            )
         failures = self._failures.get(method)
         if failures:
             raise failures.popleft()
-        return handler(params)
+        return handler(given)
 
     def _methods(self) -> dict[str, Callable[[Payload], Any]]:
         return {
@@ -284,27 +356,62 @@ class FakeSignalDaemon:
         if account is not None and account != self.account:
             raise RpcFailure(INVALID_PARAMS, "Specified account does not exist")
 
+    # --- sending ------------------------------------------------------------------------
+
     def _send(self, params: Payload) -> Payload:
-        group = self._group(params)
-        recipients = group.members if group else [self._person(r) for r in params["recipient"]]
+        """`send`, `sendReaction` and `remoteDelete`: SendCommand's checks in its order, one
+        result per recipient identifier and group member, then SendMessageResultUtils'
+        verdict (see `fail_sends_to`)."""
+        method = self.calls[-1][0]
+        identifiers = [_identifier(text) for text in _list_param(params, "recipient") or []]
+        group_ids = [_checked_group_id(text) for text in _list_param(params, "groupId") or []]
+        if not identifiers and not group_ids:
+            raise RpcFailure(USER_ERROR, "No recipients given")
+        if method == "send":
+            _check_message(params)
+        groups = [self._group_for_sending(group_id) for group_id in group_ids]
         timestamp = self.now()
-        self.sent.append(Sent(self.calls[-1][0], params, timestamp))
-        others = [person for person in recipients if person.uuid != self.me.uuid]
-        return send_result(timestamp, others, group)
+        results = [self._single_result(identifier) for identifier in dict.fromkeys(identifiers)]
+        for group in groups:
+            results += [self._result(p, group) for p in group.members if p != self.me]
+        answer = {"timestamp": timestamp, "results": results}
+        if results and not any(result["type"] == "SUCCESS" for result in results):
+            kinds = frozenset(result["type"] for result in results)
+            code, message = SEND_FAILURES.get(kinds, (USER_ERROR, "Failed to send message"))
+            raise RpcFailure(code, message, {"response": answer})
+        reached = tuple(
+            str(r["recipientAddress"]["uuid"]) for r in results if r["type"] == "SUCCESS"
+        )
+        self.sent.append(Sent(method, params, timestamp, reached))
+        return answer
 
-    def _group(self, params: Payload) -> Group | None:
-        group_id = params.get("groupId")
-        if group_id is None:
-            return None
-        if group_id not in self.groups:
-            raise RpcFailure(USER_ERROR, "Failed to send to group: Group not found")
-        return self.groups[group_id]
+    def _group_for_sending(self, group_id: str) -> Group:
+        group = self.groups.get(group_id)
+        if group is None:
+            raise RpcFailure(USER_ERROR, f"Group not found: {group_id}")
+        if not group.is_member:
+            raise RpcFailure(
+                USER_ERROR, f"User is not a member in group: {group.name} ({group_id})"
+            )
+        return group
 
-    def _person(self, recipient: str) -> Person:
-        for person in self.people.values():
-            if recipient in (person.uuid, person.number):
-                return person
-        raise RpcFailure(USER_ERROR, "Failed to send message: unknown recipient")
+    def _single_result(self, identifier: str) -> Payload:
+        for person in (self.me, *self.people.values()):
+            if identifier in (person.uuid, person.number):
+                return self._result(person, None)
+        # Signal knows nobody by that uuid or number.
+        uuid, number = (identifier, None) if _UUID.fullmatch(identifier) else (None, identifier)
+        address = {"uuid": uuid, "number": number, "username": None}
+        return recipient_result(address, None, "UNREGISTERED_FAILURE")
+
+    def _result(self, person: Person, group: Group | None) -> Payload:
+        refusals = self._refusals.get(person.uuid)
+        if not refusals:
+            return recipient_result(person.address(), group)
+        refusal = refusals.popleft()
+        return recipient_result(
+            person.address(), group, refusal.kind, refusal.token, refusal.retry_after
+        )
 
     def _list_groups(self, params: Payload) -> list[Payload]:
         wanted = _list_param(params, "groupId")
@@ -517,6 +624,74 @@ class FakeSignalDaemon:
                 await send_line(answer)
 
 
+def _request_parts(message: Any) -> tuple[Any, str, Payload | list[Any] | None]:
+    """(id, method, params) of a request, or the -32600 JsonRpcReader answers (Jackson's
+    texts shortened: the probes match them as ANY)."""
+    if not isinstance(message, dict):
+        raise RpcFailure(INVALID_REQUEST, "Cannot construct instance of `JsonRpcRequest`")
+    unknown = sorted(set(message) - {"jsonrpc", "method", "id", "params"})
+    if unknown:
+        raise RpcFailure(INVALID_REQUEST, f'Unrecognized field "{unknown[0]}"')
+    params = message.get("params")
+    if params is not None and not isinstance(params, dict | list):
+        raise RpcFailure(INVALID_REQUEST, "Problem deserializing property 'params'")
+    for name in ("id", "jsonrpc", "method"):
+        if isinstance(message.get(name), dict | list):
+            raise RpcFailure(INVALID_REQUEST, f"Problem deserializing property '{name}'")
+    if _text(message.get("jsonrpc")) != "2.0":
+        raise RpcFailure(INVALID_REQUEST, "only jsonrpc version 2.0 is supported")
+    method = message.get("method")
+    if method is None:
+        raise RpcFailure(INVALID_REQUEST, "method field must be set")
+    return message.get("id"), str(_text(method)), params
+
+
+def _value_id(message: Any) -> Any:
+    """The id an answer to a malformed request carries: the request's, if a plain value."""
+    request_id = message.get("id") if isinstance(message, dict) else None
+    return None if isinstance(request_id, dict | list) else request_id
+
+
+def _text(value: Any) -> str | None:
+    """A JSON scalar as Jackson reads it into a String field (2.0 -> "2.0", true -> "true")."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _node_type(value: Any) -> str:
+    """Jackson's JsonNodeType of a JSON value that is not an object or an array."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "BOOLEAN"
+    return "STRING" if isinstance(value, str) else "NUMBER"
+
+
+def _identifier(value: Any) -> str:
+    """A recipient as RecipientIdentifier.Single.fromString reads it (a uuid or a number;
+    no usernames, no numbers without their country code here)."""
+    text = str(value)
+    if _UUID.fullmatch(text):
+        return text.lower()
+    if _NUMBER.fullmatch(text):
+        return text
+    raise RpcFailure(USER_ERROR, f"Invalid phone number '{text}': No valid characters found.")
+
+
+def _check_message(params: Payload) -> None:
+    """SendCommand's checks of what a message holds."""
+    if params.get("quoteTimestamp") is not None and params.get("quoteAuthor") is None:
+        raise RpcFailure(USER_ERROR, "Quote author parameter is missing")
+    holds = [params.get("message"), _list_param(params, "attachment"), params.get("sticker")]
+    if not any(holds) and params.get("quoteTimestamp") is None:
+        raise RpcFailure(
+            USER_ERROR,
+            "Sending empty message is not allowed, either a message, attachment or sticker "
+            "must be given.",
+        )
+
+
 def _error(code: int, message: str, request_id: Any) -> Payload:
     error = {"code": code, "message": message, "data": None}
     return {"jsonrpc": "2.0", "error": error, "id": request_id}
@@ -527,14 +702,31 @@ def _dumps(message: Any) -> bytes:
 
 
 def _list_param(params: Payload, name: str) -> list[Any] | None:
-    """A list parameter as JsonRpcNamespace reads it: `name` or `name + "s"`, one value or
-    an array."""
+    """A list parameter as JsonRpcNamespace reads it: `name`, one value or an array, else
+    `name + "s"`, an array only (one value there is a ClassCastException signal-cli does
+    not catch)."""
     value = params.get(name)
-    if value is None:
-        value = params.get(name + "s")
-    if value is None:
-        return None
-    return value if isinstance(value, list) else [value]
+    if value is not None:
+        return value if isinstance(value, list) else [value]
+    value = params.get(name + "s")
+    if value is None or isinstance(value, list):
+        return value
+    raise RpcFailure(
+        INTERNAL_ERROR,
+        f"class {_java_class(value)} cannot be cast to class java.util.List ({_java_class(value)}"
+        " and java.util.List are in module java.base of loader 'bootstrap') (ClassCastException)",
+    )
+
+
+def _java_class(value: Any) -> str:
+    """The class Jackson maps a JSON scalar to, in a Map<String, Object>."""
+    if isinstance(value, bool):
+        return "java.lang.Boolean"
+    if isinstance(value, int):
+        return "java.lang.Integer" if -(2**31) <= value < 2**31 else "java.lang.Long"
+    if isinstance(value, float):
+        return "java.lang.Double"
+    return "java.lang.String" if isinstance(value, str) else "java.util.LinkedHashMap"
 
 
 def _checked_group_id(group_id: Any) -> str:

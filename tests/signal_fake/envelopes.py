@@ -232,14 +232,33 @@ def typing(account: str, sender: Person, when: int, *, group: Group | None = Non
 
 
 def send_result(timestamp: int, recipients: list[Person], group: Group | None) -> Payload:
-    results = []
-    for person in recipients:
-        result: Payload = {"recipientAddress": person.address()}
-        if group is not None:
-            result["groupId"] = group.id
-        result["type"] = "SUCCESS"
-        results.append(result)
-    return {"timestamp": timestamp, "results": results}
+    """A send's answer when everyone got it (key order as in the golden file; signal-cli's
+    `Map.of` may put `results` first on another run of the JVM)."""
+    return {
+        "timestamp": timestamp,
+        "results": [recipient_result(person.address(), group) for person in recipients],
+    }
+
+
+def recipient_result(
+    address: Payload,
+    group: Group | None = None,
+    kind: str = "SUCCESS",
+    token: str | None = None,
+    retry_after: int | None = None,
+) -> Payload:
+    """One recipient's JsonSendMessageResult: `kind` is its type (SUCCESS,
+    RATE_LIMIT_FAILURE, UNREGISTERED_FAILURE, IDENTITY_FAILURE, NETWORK_FAILURE, ...); a
+    proof-required rate limit adds the challenge `token` and `retryAfterSeconds`."""
+    result: Payload = {"recipientAddress": address}
+    if group is not None:
+        result["groupId"] = group.id
+    result["type"] = kind
+    if token is not None:
+        result["token"] = token
+    if retry_after is not None:
+        result["retryAfterSeconds"] = retry_after
+    return result
 
 
 def group_change_result(

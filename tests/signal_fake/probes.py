@@ -7,6 +7,13 @@ signal-cli every run, and test_signal_fake_probes.py checks the fake gives the s
 Without an account, `updateGroup` and `quitGroup` show only that they exist, that the
 account is checked before any of their parameters, and that there is no `createGroup` or
 `leaveGroup`; what they answer for an account is in the golden file.
+
+So do `send`'s probes: with several recipients, with parameters signal-cli would refuse
+(an invalid number, an empty message, a quote without author) or of the wrong JSON type,
+the answer is about the account, which is checked first. The request-level checks
+(jsonrpc version, method, params' and id's types, a `null` id) answer without any account.
+What `send` answers for an account (results per recipient, partial and total failures) is
+in the golden file, printed by signal-cli's own code with a stubbed account layer.
 """
 
 from __future__ import annotations
@@ -54,6 +61,10 @@ SEND = {"groupId": "abc=", "message": "hi"}
 NEW_GROUP = {"name": "Zone", "members": ["8f1e4c2a-1111-4b7e-9d7a-0123456789ab"]}
 NO_SUCH_ACCOUNT = "Specified account does not exist"
 ACCOUNT_REQUIRED = "Method requires valid account parameter"
+ALICE_UUID = "8f1e4c2a-1111-4b7e-9d7a-0123456789ab"
+TO_SEVERAL = {"recipient": [ALICE_UUID, "+15550002222", "+15550003333"], "message": "Alert"}
+# Each of these would be refused for an account; the account is checked first.
+REFUSABLE = {"recipient": "not-a-number", "message": "", "quoteTimestamp": 1700000000500}
 
 HTTP_PROBES = (
     Probe("version", _request("version", 1), answer=VERSION),
@@ -131,6 +142,105 @@ HTTP_PROBES = (
         _request("leaveGroup", 16, account=UNKNOWN_ACCOUNT, groupId="abc="),
         answer=_error(-32601, "Method not implemented", 16),
     ),
+    Probe(
+        "send to several recipients for an unknown account",
+        _request("send", 20, account=UNKNOWN_ACCOUNT, **TO_SEVERAL),
+        answer=_error(-32602, NO_SUCH_ACCOUNT, 20),
+    ),
+    Probe(
+        "send to several recipients without an account",
+        _request("send", 21, **TO_SEVERAL),
+        answer=_error(-32602, ACCOUNT_REQUIRED, 21),
+    ),
+    Probe(
+        "send with a null account",
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "send",
+                "params": {"account": None, **TO_SEVERAL},
+                "id": 22,
+            }
+        ),
+        answer=_error(-32602, ACCOUNT_REQUIRED, 22),
+    ),
+    Probe(
+        "send checks the account before its parameters",
+        _request("send", 23, account=UNKNOWN_ACCOUNT, **REFUSABLE),
+        answer=_error(-32602, NO_SUCH_ACCOUNT, 23),
+    ),
+    Probe(
+        "send with its recipients under the plural name",
+        _request("send", 24, account=UNKNOWN_ACCOUNT, recipients=ALICE_UUID, message="Alert"),
+        answer=_error(-32602, NO_SUCH_ACCOUNT, 24),
+    ),
+    Probe(
+        "send with params as an array has no account",
+        '{"jsonrpc":"2.0","method":"send","params":["+15559999999"],"id":25}',
+        answer=_error(-32602, ACCOUNT_REQUIRED, 25),
+    ),
+    Probe(
+        "version with params as an array",
+        '{"jsonrpc":"2.0","method":"version","params":[],"id":26}',
+        answer=_error(-32600, ANY, 26),
+    ),
+    Probe(
+        "send with params as a string",
+        '{"jsonrpc":"2.0","method":"send","params":"x","id":27}',
+        answer=_error(-32600, ANY, 27),
+    ),
+    Probe(
+        "not JSON-RPC 2.0",
+        '{"jsonrpc":"1.0","method":"send","params":{"account":"+15559999999"},"id":28}',
+        answer=_error(-32600, "only jsonrpc version 2.0 is supported", 28),
+    ),
+    Probe(
+        "an empty object",
+        "{}",
+        answer=_error(-32600, "only jsonrpc version 2.0 is supported", None),
+    ),
+    Probe(
+        "no method",
+        '{"jsonrpc":"2.0","params":{"account":"+15559999999"},"id":29}',
+        answer=_error(-32600, "method field must be set", 29),
+    ),
+    Probe("a string", '"x"', answer=_error(-32600, "unexpected type: STRING", None)),
+    Probe("null", "null", answer=_error(-32600, "unexpected type: NULL", None)),
+    Probe(
+        "an object as id",
+        '{"jsonrpc":"2.0","method":"version","id":{"a":1}}',
+        answer=_error(-32600, ANY, None),
+    ),
+    Probe(
+        "a null id is answered",
+        '{"jsonrpc":"2.0","method":"version","id":null}',
+        answer={**VERSION, "id": None},
+    ),
+    Probe(
+        "a null id is answered with its error",
+        _request("send", None, account=UNKNOWN_ACCOUNT, **TO_SEVERAL).replace("}}", '},"id":null}'),
+        answer=_error(-32602, NO_SUCH_ACCOUNT, None),
+    ),
+    Probe(
+        "a malformed request without id is answered",
+        '{"jsonrpc":"2.0","method":"version","extra":1}',
+        answer=_error(-32600, ANY, None),
+    ),
+    Probe(
+        "send without id",
+        _request("send", None, account=UNKNOWN_ACCOUNT, **TO_SEVERAL),
+        status=201,
+    ),
+    Probe(
+        "a batch of sends",
+        f"[{_request('send', 30, account=UNKNOWN_ACCOUNT, **TO_SEVERAL)},"
+        f"{_request('send', 31, **TO_SEVERAL)},1]",
+        answer=[  # sorted by id, as str: None last
+            _error(-32602, NO_SUCH_ACCOUNT, 30),
+            _error(-32602, ACCOUNT_REQUIRED, 31),
+            _error(-32600, ANY, None),
+        ],
+    ),
     Probe("wrong content type", _request("version", 1), status=415, content_type="text/plain"),
     Probe("GET", "", status=405, method="GET"),
 )
@@ -149,6 +259,13 @@ TCP_PROBES: tuple[tuple[str, Any], ...] = (
         _request("quitGroup", 9, account=UNKNOWN_ACCOUNT, groupId="abc="),
         _error(-32602, NO_SUCH_ACCOUNT, 9),
     ),
+    (
+        _request("send", 10, account=UNKNOWN_ACCOUNT, **TO_SEVERAL),
+        _error(-32602, NO_SUCH_ACCOUNT, 10),
+    ),
+    ('"x"', _error(-32600, "unexpected type: STRING", None)),
+    ('{"jsonrpc":"2.0","method":"version","id":null}', {**VERSION, "id": None}),
+    (_request("send", None, account=UNKNOWN_ACCOUNT, **TO_SEVERAL), None),
     (_request("version"), None),
 )
 

@@ -15,6 +15,18 @@ a group at once are the stub's decisions, modelled on signal-cli's GroupHelper. 
 owe nothing to the stub: an invalid group id and an invalid phone number. Here the fake
 gets the same requests and must give the same answers, but for the order of Java sets
 (members, admins, send results) and of quitGroup's `Map.of`, which signal-cli does not fix.
+
+Its `send request` / `send answer` pairs were printed the same way by SendCommand,
+SendMessageResultUtils and JsonSendMessageResult (tests/signal_fake/SendProbes.java is
+the stub; it ran on the jars of the npm package with Java 25): several recipients in one
+`send`, the plural and singular parameter names, edits, quotes, and what a send that
+reached some, or nobody, answers. Real: the answers' shapes and key order, the error codes
+and texts, and the verdict (success while anyone got it; -5 only if every failure is a
+rate limit, with the results in the error's data; a proof-required limit's `token` and
+`retryAfterSeconds`; recipients parsed, and the message checked, before anything is sent).
+The stub's decisions: who is registered, and that Signal's server rate-limits Ruth and
+asks a proof of Paz (the fake is told so with `fail_sends_to`). `send`'s `Map.of` puts
+`timestamp` or `results` first, depending on the JVM run.
 """
 
 from __future__ import annotations
@@ -38,6 +50,9 @@ NEW_GROUP_IDS = (
     "U2Vjb25kLWdyb3VwLWlkLWZvci10ZXN0cy0zMmJ5dGU=",
 )
 GROUP_TIMESTAMP = 1700000000999
+# The stub's people whose sends Signal's server refuses: rate-limited, and proof required.
+RUTH = Person("Ruth", "6e5d4c3b-5555-4a2b-8c1d-0a0b0c0d0e0f", "+15550005555")
+PAZ = Person("Paz", "4c3b2a19-8888-4e7f-9a0b-abcabcabcabc", "+15550008888")
 
 
 def golden() -> dict[str, list[str]]:
@@ -87,9 +102,15 @@ def test_send_results_match() -> None:
 
 
 def comparable(request: str, answer: Any) -> Any:
-    """What signal-cli fixes of an answer: lists (Java sets) sorted, and quitGroup's keys."""
-    if json.loads(request)["method"] == "quitGroup" and answer.get("result"):
-        answer = {**answer, "result": dict(sorted(answer["result"].items()))}
+    """What signal-cli fixes of an answer: lists (Java sets) sorted, and the keys of
+    quitGroup's and send's `Map.of` (in a result, or in an error's data) sorted too."""
+    if json.loads(request)["method"] in ("quitGroup", "send"):
+        if isinstance(answer.get("result"), dict):
+            answer = {**answer, "result": dict(sorted(answer["result"].items()))}
+        data = answer.get("error", {}).get("data")
+        if isinstance(data, dict):
+            response = dict(sorted(data["response"].items()))
+            answer = {**answer, "error": {**answer["error"], "data": {"response": response}}}
     return _canonical(answer)
 
 
@@ -121,3 +142,31 @@ def test_group_builders_match_byte_for_byte() -> None:
     assert dumps(created) == dumps(answers[0])
     listed = Group(NEW_GROUP_IDS[0], "Zone", members=[ALICE, BOT], admins=[BOT]).listed()
     assert dumps([listed]) == dumps(answers[1])
+
+
+async def test_send_answers_match() -> None:
+    fake = new_daemon()
+    fake.now = lambda: GROUP_TIMESTAMP  # type: ignore[method-assign]
+    fake.add_person(RUTH)
+    fake.add_person(PAZ)
+    fake.fail_sends_to(RUTH, times=3)
+    fake.fail_sends_to(PAZ, token="7b1c3e5f-challenge", retry_after=86400)
+    lines = golden()
+    exchanges = list(zip(lines["send request"], lines["send answer"], strict=True))
+    assert len(exchanges) == 21
+    for request, answer in exchanges:
+        expected = comparable(request, json.loads(answer))
+        assert comparable(request, await fake.handle_text(request)) == expected, request
+    # The fake records the sends that reached someone, and whom they reached.
+    succeeded = [json.loads(answer) for _, answer in exchanges if '"result"' in answer]
+    assert [sent.timestamp for sent in fake.sent] == [GROUP_TIMESTAMP] * len(succeeded)
+    [half] = [s for s in fake.sent if s.params.get("recipient") == [ALICE.uuid, RUTH.uuid]]
+    assert half.reached == (ALICE.uuid,)
+
+
+def test_a_send_result_builds_byte_for_byte() -> None:
+    """Where this run of the JVM put `timestamp` first, the builder gives it exactly."""
+    answers = dict(zip(golden()["send request"], golden()["send answer"], strict=True))
+    [one_to_one] = [a for r, a in answers.items() if json.loads(r)["id"] == 22]
+    result = json.loads(one_to_one)["result"]
+    assert dumps(envelopes.send_result(GROUP_TIMESTAMP, [ALICE], None)) == dumps(result)

@@ -187,8 +187,14 @@ async def call_retrying(
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Any:
-    """`daemon.call`, waiting out rate limits (-5): nobody got a rate-limited message, so
-    sending it again cannot post it twice."""
+    """`daemon.call`, waiting out short rate limits (-5): nobody got a rate-limited message,
+    so sending it again cannot post it twice.
+
+    Never sooner than Signal advised: a limit whose advised wait (`RpcError.retry_after`)
+    is longer than `RATE_LIMIT_MAX_WAIT` is raised at once, for the caller to retry when
+    that time has passed, rather than retried early (capped) and refused again. After the
+    last attempt the error is raised too, with whatever advice it carries.
+    """
     # The jitter only adds: never sooner than signal-cli asked.
     backoff = Backoff(first=RATE_LIMIT_FIRST_WAIT, cap=RATE_LIMIT_MAX_WAIT, jitter=(1.0, 1.2))
     attempt = 0
@@ -200,13 +206,25 @@ async def call_retrying(
             if error.code != RATE_LIMITED or attempt == RATE_LIMIT_ATTEMPTS:
                 raise
             if attempt == 1 and error.challenge is not None:
+                _explain_challenge(error.challenge)
+            advised = error.retry_after
+            if advised is not None and advised > RATE_LIMIT_MAX_WAIT:
                 log.warning(
-                    "Signal asks this account to prove it is not a spammer: solve a captcha at "
-                    "%s, then run signal-cli -a ACCOUNT submitRateLimitChallenge --challenge %s "
-                    "--captcha TOKEN; until then sends are retried after the advised wait",
-                    CAPTCHA_PAGE,
-                    error.challenge,
+                    "signal-cli %s rate limited; Signal advises waiting %.0fs: left to the caller",
+                    method,
+                    advised,
                 )
-            wait = backoff.failed(retry_after=error.retry_after or None)
+                raise
+            wait = backoff.failed(retry_after=advised or None)
             log.warning("signal-cli %s rate limited; retrying in %.1fs", method, wait)
             await sleep(wait)
+
+
+def _explain_challenge(token: str) -> None:
+    log.warning(
+        "Signal asks this account to prove it is not a spammer: solve a captcha at "
+        "%s, then run signal-cli -a ACCOUNT submitRateLimitChallenge --challenge %s "
+        "--captcha TOKEN; until then sends wait as long as Signal advises",
+        CAPTCHA_PAGE,
+        token,
+    )

@@ -29,6 +29,7 @@ from bot.transports.signal.ids import MessageRef
 from bot.transports.signal.people import Group, People
 from bot.transports.signal.rpc import (
     INVALID_PARAMS,
+    RATE_LIMITED,
     Daemon,
     DaemonUnavailable,
     Payload,
@@ -61,11 +62,22 @@ class SignalSetupError(Exception):
 
 class SendError(Exception):
     """signal-cli refused a send or a group change (or reading a group); `code` is its
-    JSON-RPC error code."""
+    JSON-RPC error code.
+
+    A rate limit (-5) that outlasted the transport's own short waits, or whose advised wait
+    is longer than they may be, has `retry_after`: the seconds Signal advised waiting
+    before sending again (None when it gave none: 0.13.19 gives one only with a captcha
+    challenge, 0.14 with every rate limit). Retrying sooner is refused again.
+    """
 
     def __init__(self, error: RpcError) -> None:
         super().__init__(str(error))
         self.code = error.code
+        self.retry_after = error.retry_after if error.code == RATE_LIMITED else None
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.code == RATE_LIMITED
 
 
 class SignalTransport:

@@ -14,6 +14,7 @@ from typing import Any
 from bot.api import BotContext, Broadcast, OutgoingMessage, Target
 from plugins.dispatch import render
 from plugins.dispatch.config import DISPATCH, DispatchConfig, DispatchSection
+from plugins.dispatch.lines import CallLines
 from plugins.dispatch.store import Call, DispatchStore, Person, State
 from plugins.rosters import Rotas
 from plugins.sightings import Report, ReportFeed
@@ -31,12 +32,14 @@ class Alarms:
         feed: ReportFeed,
         rotas: Rotas,
         clock: Callable[[], datetime],
+        lines: CallLines | None = None,
     ) -> None:
         self.bot = bot
         self.store = store
         self.feed = feed
         self.rotas = rotas
         self.clock = clock
+        self.lines = lines if lines is not None else CallLines()
 
     @property
     def settings(self) -> DispatchSection:
@@ -64,7 +67,10 @@ class Alarms:
         if not targets or report is None:
             return
         now = self.clock()
-        message = await call_render(self.rotas, self.feed, call.report_id, report, targets, now)
+        lines = await self.lines.keys(call.report_id, report)
+        message = await call_render(
+            self.rotas, self.feed, call.report_id, report, targets, now, lines
+        )
         topic = up_topic(call.report_id, level)
         key = f"{topic}:{call.called_at.timestamp():.6f}"
         await self.bot.broadcasts.open(key, topic, targets, message, at=now, urgent=True)
@@ -174,12 +180,15 @@ async def call_render(
     report: Report,
     targets: Sequence[Target],
     now: datetime,
+    lines: Sequence[str] = (),
 ) -> Callable[[Target], OutgoingMessage]:
-    """The dispatch call for each of `targets`, mentioning who is on call there now."""
+    """The dispatch call for each of `targets`, mentioning who is on call there now;
+    `lines`: other plugins' lines (locale keys, see lines.py)."""
     on_call = {t.room: await rotas.on_duty(t.room, now) for t in targets}
 
     def message(target: Target) -> OutgoingMessage:
-        rich = render.call(report_id, report, feed.view_of(target), on_call[target.room])
+        view = feed.view_of(target)
+        rich = render.call(report_id, report, view, on_call[target.room], lines)
         return OutgoingMessage(
             plain=rich.plain, html=rich.html, notice=False, mentions=tuple(on_call[target.room])
         )

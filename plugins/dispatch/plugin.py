@@ -47,6 +47,7 @@ from plugins.dispatch.config import (
     DispatchConfig,
     DispatchSection,
 )
+from plugins.dispatch.lines import CallLines
 from plugins.dispatch.stats import DispatchMetrics, stats_text
 from plugins.dispatch.store import Call, DispatchStore, Outcome, State
 from plugins.rosters import Rotas
@@ -93,6 +94,9 @@ class Dispatch(Plugin):
         self._rotas: Rotas | None = None
         self._callouts: Callouts | None = None
         self._alarms: Alarms | None = None
+        # Lines other plugins add to the call (a known vehicle): see lines.py.
+        self.lines = CallLines()
+        bot.provide(CallLines, self.lines)
 
     @property
     def settings(self) -> DispatchSection:
@@ -112,7 +116,9 @@ class Dispatch(Plugin):
         for filed in await self.feed.undecided():
             await self.on_filed(filed)
         self._callouts = Callouts(self.bot, self.store, self.feed, self.metrics)
-        self._alarms = Alarms(self.bot, self.store, self.feed, self._rotas_of(), self.clock)
+        self._alarms = Alarms(
+            self.bot, self.store, self.feed, self._rotas_of(), self.clock, self.lines
+        )
         await self.feed.follow(self.name, self._callouts.on_change)
         self.bot.scheduler.every(PURGE_INTERVAL, self.purge)
 
@@ -129,8 +135,9 @@ class Dispatch(Plugin):
         if not targets or await self.store.call(filed.report_id) is not None:
             return
         now = self.clock()
+        lines = await self.lines.keys(filed.report_id, filed.report)
         message = await call_render(
-            self._rotas_of(), self.feed, filed.report_id, filed.report, targets, now
+            self._rotas_of(), self.feed, filed.report_id, filed.report, targets, now, lines
         )
         topic = call_topic(filed.report_id)
         key = f"{topic}:{filed.filed_at.timestamp():.6f}"

@@ -7,17 +7,24 @@ with `Rich` only, so every piece of user text is escaped in the HTML body.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.api import Rich
 from plugins.dispatch.store import Observation, Outcome, Person, State
 from plugins.sightings import Report, View
 
 
-def call(report_id: str, report: Report, view: View, on_call: list[str]) -> Rich:
-    """The dispatch call of a new report: where to go and what was seen."""
+def call(
+    report_id: str, report: Report, view: View, on_call: list[str], lines: Sequence[str] = ()
+) -> Rich:
+    """The dispatch call of a new report: where to go and what was seen; `lines` are other
+    plugins' locale keys (a known vehicle), shown bold after it."""
     t = view.t
     title = t("dispatch.call_title", area=view.area_name(report.area), id=report_id)
     rich = Rich().bold(title).newline().line(t("dispatch.call_unconfirmed"))
     _sighting(rich, report, view)
+    for key in lines:
+        rich.bold(t(key)).newline()
     rich.line(t("dispatch.call_seen", observed=view.time(report.observed_at)))
     if report.stale:
         rich.line(t("dispatch.call_stale", minutes=minutes(view, view.stale_minutes)))

@@ -1,6 +1,6 @@
 """A seized data directory, without the data key, after a full scenario on a real Synapse
 (a report with a plate, a dispatch answer, a confirmation and its alert, a roster entry,
-a subscriber who got the alert in their direct chat):
+a subscriber who got the alert in their direct chat, plates on the network's list):
 every byte of every file is scanned for the people's ids, their devices, the bot's, and
 what the report said (the privacy rules in the README's "Privacy")."""
 
@@ -24,6 +24,8 @@ pytestmark = pytest.mark.integration
 setup = bot_harness.setup  # the fixture: a new bot account and its config
 
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
+# A plate put on the network's list, its note.
+LISTED = ("XKJ 472", "XKJ472", "seen at the processing center")
 WORDS = ("Cermak y Throop", "QZX987", "Señor Ejemplo", "two of us checked it", "WVU 654")
 REPORT = (
     f"!report where: {WORDS[0]} | what: detaining from a gray van {WORDS[4]} | agents: 3"
@@ -76,6 +78,10 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
         await rosa.send_text(mods, f"!confirm {report_id} {WORDS[3]}")
         await ana.wait_for_message(hood, from_bot(setup, "CONFIRMED ALERT"))
         await sol.wait_for_message(direct, from_bot(setup, "CONFIRMED ALERT"))
+        await rosa.send_text(mods, f"!plate {LISTED[0]} agency {LISTED[2]}")
+        await rosa.wait_for_message(mods, from_bot(setup, "is on the network's list"))
+        await rosa.send_text(mods, "!plate QZX987 suspected")
+        await rosa.wait_for_message(mods, from_bot(setup, "QZX987 is on the network's list"))
         await ana.send_text(watch, "!backup on")
         await ana.wait_for_message(watch, from_bot(setup, "backup"))
     finally:
@@ -90,6 +96,7 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
         *(person.user_id.split(":")[0][1:] for person in people),  # localparts
         *(str(person.client.device_id) for person in people),
         *WORDS,
+        *LISTED,
     ]
     found = [secret for secret in secrets if secret.encode() in stored]
     assert found == []

@@ -1,0 +1,151 @@
+"""The plates of the reports still kept, to compare a new report's plates with.
+
+Stored: each plate encrypted (as written), with a keyed hash of its canonical form, the
+report and when it was filed. A whole plate is found by its hash, in the database's index.
+A partial one ("ABC1**") has no hash to look up: it is compared with the canonical plates of
+its length, which this process keeps in memory (decrypted once at start, then kept current;
+never written anywhere), and the plates it could be are then looked up by their hashes. A
+whole plate is compared the same way with the partial plates stored, so "ABC123" finds an
+earlier "ABC1**" too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.api import Database, FieldCipher, utc_timestamp
+from plugins.vehicles.plates import canonical, could_be, is_partial, matchable, pattern
+
+PLATE = "vehicles.plate"  # cipher context, and keyed-hash purpose
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A plate of a report still kept."""
+
+    seq: int  # the order it was stored in: lower is earlier
+    report_id: str
+    plate: str  # as written
+    filed_at: datetime
+
+
+def plate_hash(cipher: FieldCipher, plate: str) -> str:
+    """The keyed hash a canonical plate is stored and found under."""
+    return cipher.keyed_hash(plate, PLATE)
+
+
+class ReportPlates:
+    def __init__(self, db: Database, cipher: FieldCipher) -> None:
+        self._db = db
+        self._cipher = cipher
+        # Canonical plates stored, by length: whole ones and partial ones apart.
+        self._whole: dict[int, set[str]] | None = None
+        self._partial: dict[int, set[str]] = {}
+        # Each length's whole plates as one text, a line each: scanned at C speed.
+        self._joined: dict[int, str] = {}
+        # The reports with plates kept: most have none, and their cards ask nothing more.
+        self._reports: set[str] = set()
+
+    async def add(self, report_id: str, plates: Iterable[str], filed_at: datetime) -> None:
+        """Keep the report's plates (again: nothing changes)."""
+        await self._loaded()
+        for plate in plates:
+            form = canonical(plate)
+            if form is None or not matchable(form):
+                continue
+            await self._db.execute(
+                "INSERT OR IGNORE INTO vehicle_report_plates (report_id, plate_hash, plate,"
+                " filed_at) VALUES (?, ?, ?, ?)",
+                (
+                    report_id,
+                    plate_hash(self._cipher, form),
+                    self._cipher.encrypt(plate, PLATE),
+                    utc_timestamp(filed_at),
+                ),
+            )
+            self._remember(form)
+            self._reports.add(report_id)
+
+    async def has_plates(self, report_id: str) -> bool:
+        """Whether the report's plates are kept (without a look at the database)."""
+        await self._loaded()
+        return report_id in self._reports
+
+    async def seq_of(self, report_id: str) -> int | None:
+        """Where the report's plates stand in the order they were stored, if it has any."""
+        row = await self._db.fetchone(
+            "SELECT MIN(seq) AS seq FROM vehicle_report_plates WHERE report_id = ?", (report_id,)
+        )
+        return None if row is None or row["seq"] is None else int(row["seq"])
+
+    async def matching(self, plate: str) -> list[Seen]:
+        """The stored plates that `plate` (canonical) could be, oldest first."""
+        hashes = [plate_hash(self._cipher, form) for form in await self.could_be(plate)]
+        if not hashes:
+            return []
+        marks = ", ".join("?" for _ in hashes)
+        rows = await self._db.fetchall(
+            "SELECT seq, report_id, plate, filed_at FROM vehicle_report_plates"
+            f" WHERE plate_hash IN ({marks}) ORDER BY seq",
+            hashes,
+        )
+        return [
+            Seen(
+                int(row["seq"]),
+                row["report_id"],
+                self._cipher.decrypt(row["plate"], PLATE),
+                datetime.fromisoformat(row["filed_at"]),
+            )
+            for row in rows
+        ]
+
+    async def could_be(self, plate: str) -> list[str]:
+        """The canonical plates stored that `plate` could be (itself, if stored)."""
+        if not matchable(plate):
+            return []
+        whole, partial = await self._loaded(), self._partial
+        found = [form for form in partial.get(len(plate), ()) if could_be(plate, form)]
+        if not is_partial(plate):
+            return [plate, *found] if plate in whole.get(len(plate), ()) else found
+        return found + pattern(plate).findall(self._lines(len(plate)))
+
+    async def reports(self) -> list[str]:
+        rows = await self._db.fetchall("SELECT DISTINCT report_id FROM vehicle_report_plates")
+        return [row["report_id"] for row in rows]
+
+    async def drop_gone(self, gone: Callable[[str], Awaitable[bool]]) -> int:
+        """Forget the plates of the reports that are no longer kept; how many reports."""
+        dropped: Sequence[str] = [r for r in await self.reports() if await gone(r)]
+        for report_id in dropped:
+            await self._db.execute(
+                "DELETE FROM vehicle_report_plates WHERE report_id = ?", (report_id,)
+            )
+        if dropped:
+            self._whole = None  # read again at the next comparison
+        return len(dropped)
+
+    async def _loaded(self) -> dict[int, set[str]]:
+        if self._whole is None:
+            self._whole, self._partial, self._joined = {}, {}, {}
+            rows = await self._db.fetchall("SELECT report_id, plate FROM vehicle_report_plates")
+            self._reports = {row["report_id"] for row in rows}
+            for row in rows:
+                form = canonical(self._cipher.decrypt(row["plate"], PLATE))
+                if form is not None:
+                    self._remember(form)
+        assert self._whole is not None
+        return self._whole
+
+    def _remember(self, form: str) -> None:
+        assert self._whole is not None
+        kept = self._partial if is_partial(form) else self._whole
+        kept.setdefault(len(form), set()).add(form)
+        self._joined.pop(len(form), None)
+
+    def _lines(self, length: int) -> str:
+        if length not in self._joined:
+            assert self._whole is not None
+            self._joined[length] = "\n".join(self._whole.get(length, ()))
+        return self._joined[length]

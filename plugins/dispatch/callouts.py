@@ -8,10 +8,10 @@ retraction posts a stand-down replying to it.
 from __future__ import annotations
 
 from bot.api import BotContext, OutgoingMessage, Rich, Target
-from plugins.dispatch import render
+from plugins.dispatch import quotas, render
 from plugins.dispatch.config import DISPATCH
 from plugins.dispatch.stats import DispatchMetrics
-from plugins.dispatch.store import DispatchStore
+from plugins.dispatch.store import DispatchStore, Person
 from plugins.sightings import CLOSING, ChangeKind, ReportChange, ReportFeed
 
 CALLOUT = "dispatch-callout:"  # broadcast key and topic prefix of call-outs
@@ -38,9 +38,13 @@ class Callouts:
             if call is not None:
                 self.metrics.confirmed(call.called_at, change.at)
             targets = self.bot.broadcasts.serving(DISPATCH, change.report.area)
+            # The verifiers already going count from the start.
+            going = quotas.going(await self.store.people(report_id))
+            enough = quotas.enough_for(self.bot, change.report.area)
 
             def message(target: Target) -> OutgoingMessage:
-                rich = render.callout(report_id, change.report, self.feed.view_of(target), [])
+                view = self.feed.view_of(target)
+                rich = render.callout(report_id, change.report, view, going, enough)
                 return rich.message(notice=False)
 
             await self.bot.broadcasts.open(
@@ -72,16 +76,18 @@ class Callouts:
         callout = await self.bot.broadcasts.latest(_callout_topic(report_id))
         if callout is None:
             return
-        responders = await self.store.people(report_id, responder=True)
+        people = await self.store.people(report_id)
+        going = quotas.going(people)
         report = change.report if change else await self.feed.report(report_id)
         if report is None:
             return
+        enough = quotas.enough_for(self.bot, report.area)
 
         def edit(target: Target) -> OutgoingMessage:
-            rich = render.callout(report_id, report, self.feed.view_of(target), responders)
+            rich = render.callout(report_id, report, self.feed.view_of(target), going, enough)
             return rich.message(notice=False)
 
-        version = ",".join(f"{p.person[:8]}{p.state.value}" for p in responders)
+        version = _version(people, enough)
         await self.bot.broadcasts.revise(
             callout, f"tally:{change.seq if change else ''}:{version}", edit=edit, urgent=True
         )
@@ -89,3 +95,10 @@ class Callouts:
 
 def _callout_topic(report_id: str) -> str:
     return f"{CALLOUT}{report_id}"
+
+
+def _version(people: list[Person], enough: int) -> str:
+    """Names one state of the tally: every answer so far, and the last one's time."""
+    answers = ",".join(f"{p.person[:8]}{int(p.responder)}{p.state.value}" for p in people)
+    last = max((p.heard_at for p in people), default=None)
+    return f"{answers}/{last.timestamp() if last else 0:.0f}/{enough}"

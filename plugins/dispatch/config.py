@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from bot.api import Level, Role, Settings
@@ -31,6 +33,19 @@ class DispatchSection(Section):
     # Areas where a verifier's on-scene "confirmed" confirms the report (never the
     # reporter's own); elsewhere the moderators decide.
     verifier_confirms: tuple[Slug, ...] = ()
+    # People a responders call-out needs; past that, `!going` is sent to the open call-outs
+    # nearby that have the fewest. `enough_by_area` sets it for an area (and the areas in
+    # it, unless they have their own).
+    enough: int = Field(default=6, ge=1, le=1000)
+    enough_by_area: dict[Slug, Annotated[int, Field(ge=1, le=1000)]] = Field(default_factory=dict)
+
+    def enough_for(self, settings: Settings, area: str) -> int:
+        """The people a call-out in `area` needs: its own number, else its nearest
+        ancestor's, else `enough`."""
+        for slug in (area, *settings.ancestors(area)):
+            if slug in self.enough_by_area:
+                return self.enough_by_area[slug]
+        return self.enough
 
 
 class DispatchConfig(PluginConfig):
@@ -38,8 +53,14 @@ class DispatchConfig(PluginConfig):
 
     def problems(self, settings: Settings) -> list[Problem]:
         known = {area.slug for area in settings.areas}
-        return [
+        found: list[Problem] = [
             (("dispatch", "verifier_confirms", index), unknown_area(slug, known))
             for index, slug in enumerate(self.dispatch.verifier_confirms)
             if slug not in known
         ]
+        found += [
+            (("dispatch", "enough_by_area", slug), unknown_area(slug, known))
+            for slug in self.dispatch.enough_by_area
+            if slug not in known
+        ]
+        return found

@@ -19,9 +19,11 @@ from bot.api import (
     MODERATION,
     BotContext,
     CommandContext,
+    Delivery,
     EventContext,
     Level,
     Note,
+    OutgoingMessage,
     Plugin,
     ReactionEvent,
     Rest,
@@ -31,7 +33,7 @@ from bot.api import (
     job,
     reaction,
 )
-from plugins.dispatch import render
+from plugins.dispatch import quotas, render
 from plugins.dispatch.alarms import (
     Alarms,
     call_broadcasts,
@@ -47,6 +49,7 @@ from plugins.dispatch.config import (
     DispatchConfig,
     DispatchSection,
 )
+from plugins.dispatch.handoff import Handoff
 from plugins.dispatch.lines import CallLines
 from plugins.dispatch.stats import DispatchMetrics, stats_text
 from plugins.dispatch.store import Call, DispatchStore, Outcome, State
@@ -74,6 +77,9 @@ OUTCOMES = {
 MAX_ETA_MINUTES = 240
 PURGE_INTERVAL = timedelta(hours=6)
 MOD_ROOMS = frozenset({MODERATION})
+HANDOFF_ROOMS = DISPATCH_ROOMS | MOD_ROOMS
+# How often the shift-change handoffs are set again (a one-off shift added from chat).
+HANDOFF_SWEEP = timedelta(minutes=30)
 
 
 class Dispatch(Plugin):
@@ -94,6 +100,7 @@ class Dispatch(Plugin):
         self._rotas: Rotas | None = None
         self._callouts: Callouts | None = None
         self._alarms: Alarms | None = None
+        self._handoff: Handoff | None = None
         # Lines other plugins add to the call (a known vehicle): see lines.py.
         self.lines = CallLines()
         bot.provide(CallLines, self.lines)
@@ -119,8 +126,11 @@ class Dispatch(Plugin):
         self._alarms = Alarms(
             self.bot, self.store, self.feed, self._rotas_of(), self.clock, self.lines
         )
+        self._handoff = Handoff(self.bot, self.store, self.feed, self.clock)
         await self.feed.follow(self.name, self._callouts.on_change)
         self.bot.scheduler.every(PURGE_INTERVAL, self.purge)
+        self.bot.scheduler.every(HANDOFF_SWEEP, self.plan_handoffs)
+        await self.plan_handoffs()
 
     async def forget(self, user_id: str) -> list[Note]:
         for report_id in await self.store.forget(self.bot.person(user_id)):
@@ -173,6 +183,9 @@ class Dispatch(Plugin):
         eta = now + timedelta(minutes=minutes or self.settings.default_eta_minutes)
         # After the confirmation, those going are responders answering the call-out.
         responder = call.confirmed_at is not None
+        if responder and await self._full_without(call, self.bot.person(sender.user_id)):
+            await self._redirect(ctx, call)
+            return
         await self.store.answer(
             call.report_id,
             self.bot.person(sender.user_id),
@@ -196,6 +209,34 @@ class Dispatch(Plugin):
                 "dispatch.checkin", check_at, payload, person_job("checkin", payload)
             )
         await self.feed.refresh_card(call.report_id)
+
+    async def _full_without(self, call: Call, person: str) -> bool:
+        """Whether the call-out has enough people going, `person` not among them."""
+        going = quotas.going(await self.store.people(call.report_id))
+        if any(p.person == person for p in going):
+            return False  # already counted: a new arrival time, not one more person
+        return len(going) >= quotas.enough_for(self.bot, call.area)
+
+    async def _redirect(self, ctx: EventContext[Any], call: Call) -> None:
+        """Enough people at this call-out: name the open ones nearby with the fewest."""
+        view = self.feed.view(ctx.room, ctx.lang)
+        lines = [ctx.t("dispatch.enough_here", id=call.report_id)]
+        needs = await quotas.needing(self.bot, self.store, call)
+        for need in needs:
+            report = await self.feed.report(need.call.report_id)
+            where = view.readable(report).location if report else ""
+            lines.append(
+                ctx.t(
+                    "dispatch.needs_people",
+                    id=need.call.report_id,
+                    location=where,
+                    going=need.going,
+                    enough=need.enough,
+                )
+            )
+        if not needs:
+            lines.append(ctx.t("dispatch.none_needs_people"))
+        await ctx.reply("\n".join(lines))
 
     @command("notgoing", level=Level.NEIGHBOR, aliases={"es": ("novoy",)}, roles=DISPATCH_ROOMS)
     async def notgoing(self, ctx: CommandContext, report_id: str) -> None:
@@ -318,6 +359,59 @@ class Dispatch(Plugin):
     async def on_overdue(self, payload: dict[str, Any]) -> None:
         await self._alarms_of().overdue(payload["report"], payload["person"])
 
+    # --- the handoff (see handoff.py) ---------------------------------------------------
+
+    @command(
+        "handoff",
+        level=Level.VOLUNTEER,
+        aliases={"es": ("relevo",)},
+        roles=HANDOFF_ROOMS,
+        rank=5,
+    )
+    async def handoff(self, ctx: CommandContext) -> None:
+        config = self.bot.room_config(ctx.room)
+        areas = config.areas if config else ()
+        on_call = await self._rotas_of().on_duty(ctx.room, self.clock())
+        rich = await self._handoff_of().message(areas, self.feed.view(ctx.room, ctx.lang), on_call)
+        await ctx.reply(rich, threaded=False)
+
+    @job("dispatch.handoff", grace=timedelta(minutes=10))
+    async def on_shift_change(self, payload: dict[str, Any]) -> None:
+        """A shift of a dispatch room's rota starts: the handoff, then the next one set."""
+        room = RoomRef(payload["transport"], payload["room"])
+        config = self.bot.room_config(room)
+        if config is None or not self.bot.settings.room_fits(config, DISPATCH_ROOMS):
+            return
+        now = self.clock()
+        on_call = await self._rotas_of().on_duty(room, now)
+        rich = await self._handoff_of().message(config.areas, self.feed.view(room), on_call)
+        key = f"dispatch:handoff:{room.room_id}:{payload['at']}"
+        message = OutgoingMessage(
+            plain=rich.plain, html=rich.html, notice=False, mentions=tuple(on_call)
+        )
+        await self.bot.outbox.enqueue([Delivery(key, room, message)])
+        await self._plan_handoff(room, now)
+
+    async def plan_handoffs(self) -> None:
+        """Set each dispatch room's handoff at the start of its rota's next shift."""
+        now = self.clock()
+        for config in self.bot.settings.rooms:
+            if self.bot.settings.room_fits(config, DISPATCH_ROOMS):
+                await self._plan_handoff(RoomRef(config.transport, config.id), now)
+
+    async def _plan_handoff(self, room: RoomRef, now: datetime) -> None:
+        starts = await self._rotas_of().next_shift_start(room, now)
+        name = f"dispatch.handoff:{room.transport}:{room.room_id}"
+        if starts is None:
+            await self.bot.scheduler.cancel(name)
+            return
+        payload = {
+            "transport": room.transport,
+            "room": room.room_id,
+            "at": f"{starts.timestamp():.0f}",
+        }
+        await self.bot.scheduler.schedule("dispatch.handoff", starts, payload, name)
+
     # --- the card, stats, upkeep --------------------------------------------------------
 
     async def card_section(self, report_id: str, area: str, view: View) -> Rich | None:
@@ -328,7 +422,11 @@ class Dispatch(Plugin):
             called = await self.store.call(report_id) is not None
             return render.card_section([], [], view) if called else None
         # Only those who answered observe: no answers, nothing seen.
-        return render.card_section(people, await self.store.observations(report_id), view)
+        call = await self.store.call(report_id)
+        confirmed = call is not None and call.confirmed_at is not None
+        responders = quotas.going(people) if confirmed else []
+        observations = await self.store.observations(report_id)
+        return render.card_section(people, observations, view, responders)
 
     @command(
         "stats",
@@ -354,6 +452,10 @@ class Dispatch(Plugin):
     def _alarms_of(self) -> Alarms:
         assert self._alarms is not None, "start() first"
         return self._alarms
+
+    def _handoff_of(self) -> Handoff:
+        assert self._handoff is not None, "start() first"
+        return self._handoff
 
     def _callouts_of(self) -> Callouts:
         assert self._callouts is not None, "start() first"

@@ -34,26 +34,38 @@ def call(
     return rich.italic(t("dispatch.call_answer", going=going, notgoing=notgoing, id=report_id))
 
 
-def callout(report_id: str, report: Report, view: View, responders: list[Person]) -> Rich:
-    """The call for responders once the report is confirmed, with who is going so far."""
+def callout(report_id: str, report: Report, view: View, going: list[Person], enough: int) -> Rich:
+    """The call for responders once the report is confirmed, with who is going so far (see
+    quotas.going) of the `enough` it needs; once full, it says so."""
     t = view.t
     title = t("dispatch.callout_title", area=view.area_name(report.area), id=report_id)
     location = view.public(report.location)
     body = t("dispatch.callout_body", activity=view.activity(report), location=location)
     rich = Rich().bold(title).newline().line(body)
     _sighting(rich, report, view)
-    going = [p.name for p in responders if p.state is not State.NOT_GOING]
-    tally = (
-        t("dispatch.callout_tally", people=", ".join(going))
-        if going
-        else t("dispatch.callout_tally_nobody")
-    )
-    rich.bold(tally).newline()
+    rich.bold(tally(view, [p.name for p in going], enough)).newline()
+    if len(going) >= enough:
+        return rich.bold(t("dispatch.callout_full"))
     return rich.italic(t("dispatch.callout_answer", going=view.command("going"), id=report_id))
 
 
-def card_section(people: list[Person], observations: list[Observation], view: View) -> Rich:
-    """What the moderators see on the card: who is going, who is there, what they saw."""
+def tally(view: View, names: list[str], enough: int) -> str:
+    """The tally line: `Going: Rita, Raul · 2 of 6`, and `, enough` once there are enough."""
+    t, count = view.t, len(names)
+    if not names:
+        return t("dispatch.callout_tally_nobody", enough=enough)
+    key = "dispatch.callout_tally_enough" if count >= enough else "dispatch.callout_tally"
+    return t(key, people=", ".join(names), going=count, enough=enough)
+
+
+def card_section(
+    people: list[Person],
+    observations: list[Observation],
+    view: View,
+    responders: Sequence[Person] = (),
+) -> Rich:
+    """What the moderators see on the card: who is going, who is there, what they saw; and
+    once confirmed, how many are going to the call-out (`responders`, see quotas.going)."""
     t = view.t
     rich = Rich().bold(t("dispatch.card.title")).newline()
     verifiers = [p for p in people if not p.responder]
@@ -67,7 +79,6 @@ def card_section(people: list[Person], observations: list[Observation], view: Vi
             "dispatch.card.observation", time=view.clock(seen.at), who=seen.name, outcome=outcome
         )
         rich.line(f"{line} — {seen.note}" if seen.note else line)
-    responders = [p for p in people if p.responder and p.state is not State.NOT_GOING]
     if responders:
         rich.line(t("dispatch.card.responders", count=len(responders)))
     return rich

@@ -2,7 +2,8 @@
 
 A room whose role has the `ROTA` trait keeps a roster: sites (or on-call rotas) attached to
 it have shifts that people claim with the roster commands. Another plugin asks who holds a
-shift there now, and who stands by in its backup pool, to call them first.
+shift there now, and who stands by in its backup pool, to call them first; and when the
+next shift starts, to hand over to the incoming team.
 """
 
 from __future__ import annotations
@@ -34,3 +35,15 @@ class Rotas:
         for site in self._sites.in_room(room):
             pool += (await self._store.backups(self._sites.key(site.slug))).values()
         return list(dict.fromkeys(pool))
+
+    async def next_shift_start(self, room: RoomRef, after: datetime) -> datetime | None:
+        """When the next shift of `room`'s rosters starts after `after` (the on-call team
+        changes hands then), or None if none is planned. Times follow each site's wall
+        clock, across daylight-saving changes."""
+        sites = {self._sites.key(site.slug) for site in self._sites.in_room(room)}
+        if not sites:
+            return None
+        return next(
+            (shift.starts_at for shift in await self._store.upcoming(after) if shift.site in sites),
+            None,
+        )

@@ -128,7 +128,8 @@ async def test_report_to_stand_down_in_english_and_spanish(network: Network) -> 
 
     await n.rosa.send_text(n.mods, f"!confirm {report_id}")
     callout = await n.vera.wait_for_message(n.english, n.from_bot("RESPONDERS NEEDED"))
-    assert "Going: nobody yet" in callout.body
+    # The verifiers already going or on scene count for the call-out.
+    assert "· 2 of 6" in callout.body and "nobody yet" not in callout.body
     await n.victor.wait_for_message(n.spanish, n.from_bot("SE NECESITA RESPUESTA"))
     await n.ana.wait_for_message(n.hood, n.from_bot("CONFIRMED ALERT"))
 
@@ -137,8 +138,67 @@ async def test_report_to_stand_down_in_english_and_spanish(network: Network) -> 
         n.english,
         lambda e: n.from_bot()(e) and edit_of(callout.event_id)(e) and "Going: " in new_content(e),
     )
-    assert "nobody yet" not in new_content(tally)
+    assert "· 2 of 6" in new_content(tally)  # Vera again: still counted once
 
     await n.rosa.send_text(n.mods, f"!clear {report_id}")
     await n.vera.wait_for_message(n.english, n.from_bot(f"Stand down: {report_id} is all clear"))
     await n.victor.wait_for_message(n.spanish, n.from_bot(f"Retirada: {report_id}"))
+
+
+async def test_a_full_call_out_redirects_and_the_handoff_in_both_languages(
+    network: Network, user_factory: UserFactory
+) -> None:
+    """Six going (the verifier already going counts) fill a call-out: "6 of 6, enough";
+    a seventh `!going` is sent to the other open call-out; `!handoff` and `!relevo` list
+    both, never the plate."""
+    n = network
+    responders = await asyncio.gather(*(user_factory(f"resp{i}") for i in range(6)))
+    for responder in responders:
+        await n.vera.invite(n.english, responder.user_id)
+        await responder.join(n.english)
+    await n.ana.send_text(n.hood, REPORT)
+    first = REPORT_ID.findall(
+        (await n.vera.wait_for_message(n.english, n.from_bot("VERIFIER NEEDED"))).body
+    )[0]
+    await n.ana.send_text(n.hood, "!report where: 18th & Loomis | what: detaining | agents: 2")
+    second_call = await n.vera.wait_for_message(
+        n.english, lambda e: n.from_bot("VERIFIER NEEDED")(e) and first not in e.body
+    )
+    second = REPORT_ID.findall(second_call.body)[0]
+    assert "is going to" in await answer(n, n.vera, n.english, f"!going {first} 10")
+    await n.rosa.send_text(n.mods, f"!confirm {first}")
+    callout = await n.vera.wait_for_message(
+        n.english, lambda e: n.from_bot("RESPONDERS NEEDED")(e) and first in e.body
+    )
+    assert "1 of 6" in callout.body  # the verifier going counts
+    await n.rosa.send_text(n.mods, f"!confirm {second}")
+    await n.vera.wait_for_message(
+        n.english, lambda e: n.from_bot("RESPONDERS NEEDED")(e) and second in e.body
+    )
+    for responder in responders[:5]:
+        assert "is going to" in await answer(n, responder, n.english, f"!going {first}")
+    await n.vera.wait_for_message(
+        n.english,
+        lambda e: (
+            n.from_bot()(e) and edit_of(callout.event_id)(e) and "6 of 6, enough" in new_content(e)
+        ),
+    )
+
+    seventh = await answer(n, responders[5], n.english, f"!going {first}")
+    assert seventh.splitlines()[:2] == [
+        f"Enough people at {first}, thank you.",
+        f"{second} needs people: 18th & Loomis (0 of 6 going)",
+    ]
+    spanish = await answer(n, n.victor, n.spanish, f"!voy {first}")
+    assert f"Ya hay suficiente gente en {first}" in spanish
+    assert f"{second} necesita gente: 18th & Loomis" in spanish
+
+    await n.vera.send_text(n.english, "!handoff")
+    handoff = await n.vera.wait_for_message(n.english, n.from_bot("🔁 Handoff"))
+    assert "Call-outs:" in handoff.body and first in handoff.body and second in handoff.body
+    assert f"{first} · detaining someone at 18th & Ashland · 6 of 6 going" in handoff.body
+    await n.victor.send_text(n.spanish, "!relevo")
+    relevo = await n.victor.wait_for_message(n.spanish, n.from_bot("🔁 Relevo"))
+    assert "Llamadas a responder:" in relevo.body and "van 6 de 6" in relevo.body
+    for body in (handoff.body, relevo.body, seventh, spanish):
+        assert "ABC1" not in body and n.ana.user_id not in body

@@ -200,7 +200,7 @@ async def test_confirmation_calls_out_responders_with_a_tally_then_stands_them_d
     await world.say(DISPATCH_ES, "raul", f"!voy {report_id}")
     assert "Going: Rita, Raul" in world.shown(callout)  # in the order they answered
     await world.say(DISPATCH_ES, "raul", f"!novoy {report_id}")
-    assert "Going: Rita\n" in world.shown(callout) + "\n"
+    assert "Going: Rita · 1 of 6\n" in world.shown(callout)
     assert "1 responder going" in card(world, report_id)
     await world.say(MODS_PILSEN, "rosa", f"!clear {report_id}")
     assert world.last(DISPATCH_EN) == f"🟢 Stand down: {report_id} is all clear. Thank you all."

@@ -24,6 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,12 +39,16 @@ from bot.runtime.app import Application
 from bot.runtime.plugins import default_plugins, default_schema
 from bot.storage.keys import DataKey
 from bot.transports.console import ROOM_ID, ConsoleTransport
+from plugins.vehicles import Vehicles
 
 BUDGET_MS = 5.0
 PEOPLE = 50  # reports rotate over people: 20 each in the full run, within the limit of 100
 PLACES = ("18th & Ashland", "Cermak & Blue Island", "21st & Damen", "Loomis & 19th")
 SIGHTINGS = ("agents detaining someone", "two unmarked vans", "agents asking for papers")
 COUNTED_COMMANDS = 20
+# Plates of earlier reports a new report with a plate is compared with.
+STORED_PLATES = 10_000
+PLATED = f"report with a plate ({STORED_PLATES:,} plates stored)"
 
 Lines = Callable[[], Iterator[tuple[str, str]]]
 Say = Callable[[str, str], Awaitable[object]]
@@ -109,6 +114,7 @@ async def _sample(workdir: Path, sizes: Sizes) -> dict[str, Sampled]:
     commands: dict[str, tuple[Lines, int]] = {
         "ping": (_pings, sizes.pings),
         "report": (_reports, sizes.reports),
+        PLATED: (_plated_reports, sizes.reports),
     }
     async with AsyncExitStack() as stack:
         app = Application(
@@ -120,6 +126,7 @@ async def _sample(workdir: Path, sizes: Sizes) -> dict[str, Sampled]:
         await app.start([transport])
         stack.push_async_callback(app.stop)
         say, echo = speaker(transport), speaker(await echo_transport())
+        await _store_plates(app)
         sampled = {}
         for name, (lines, count) in commands.items():
             await _timed(say, itertools.islice(lines(), sizes.warm_up), app)
@@ -219,6 +226,39 @@ def _reports() -> Iterator[tuple[str, str]]:
     for n in itertools.count():
         place, what = PLACES[n % len(PLACES)], SIGHTINGS[n % len(SIGHTINGS)]
         yield f"person{n % PEOPLE}", f"!report {place}; {what}"
+
+
+def _plated_reports() -> Iterator[tuple[str, str]]:
+    """Reports with a plate: one in three a plate stored before (read with a dash or an O
+    for a 0), one in five partly read, the rest new; by other people than `_reports`'."""
+    for n in itertools.count():
+        place, what = PLACES[n % len(PLACES)], SIGHTINGS[n % len(SIGHTINGS)]
+        plate = _plate(n + STORED_PLATES)
+        if n % 3 == 0:
+            stored = _plate(n % STORED_PLATES)
+            plate = f"{stored[:3]}-{stored[3:]}".replace("0", "O")
+        elif n % 5 == 0:
+            plate = _plate(n % STORED_PLATES)[:4] + "**"
+        yield f"plater{n % PEOPLE}", f"!report where: {place} | what: {what} | plate: {plate}"
+
+
+def _plate(n: int) -> str:
+    """The nth of a run of distinct plates: three letters, three digits."""
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    a, b, c = n % 23, n // 23 % 23, n // 529 % 23
+    return f"{letters[a]}{letters[b]}{letters[c]}{n % 1000:03d}"
+
+
+async def _store_plates(app: Application) -> None:
+    """The plates of earlier reports a new one is compared with, as the vehicles plugin
+    keeps them (each encrypted, under a keyed hash)."""
+    vehicles = app.runtime.registry.plugin(Vehicles.name)
+    assert isinstance(vehicles, Vehicles)
+    filed_at = datetime.now(UTC)
+    for n in range(STORED_PLATES):
+        await vehicles.index.add(f"RB{n:05d}", [_plate(n)], filed_at)
+    # Written over days in a real network: their write-ahead log long checkpointed.
+    await app.bot.db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # --- the floor ----------------------------------------------------------------------------

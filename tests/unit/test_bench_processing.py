@@ -7,19 +7,20 @@ than only showing as a slower p99 in `./dev bench`.
 
 from __future__ import annotations
 
-from bench.processing import PEOPLE, Sizes, measure
+from bench.processing import PEOPLE, PLATED, Sizes, measure
 
 
 async def test_the_bench_times_both_commands_and_counts_their_statements() -> None:
     # A warm-up over every person, as in the full run: each one's language is then known.
     figures, details = await measure(Sizes(warm_up=PEOPLE, pings=20, reports=20))
 
-    assert [figure.name.split(" (")[0] for figure in figures] == [
+    assert [figure.name.split(" (p50")[0] for figure in figures] == [
         "command p99, !ping",
         "command p99, !report",
+        f"command p99, !{PLATED}",
     ]
     assert all(figure.value is not None and figure.value > 0 for figure in figures)
-    assert details["samples"] == {"ping": 20, "report": 20}
+    assert details["samples"] == {"ping": 20, "report": 20, PLATED: 20}
     statements = details["sqlite_statements_per_command"]
     # !ping: claim the event, mark it done.
     assert statements["ping"] == 2

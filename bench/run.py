@@ -14,6 +14,10 @@ One loopback Synapse serves every scenario (each with its own accounts and rooms
               200 rooms and the `!ping` round trip (bench/store.py)
   partners    a confirmation to the partner network's alert across two federating
               homeservers, vs a plain nio message across them (bench/partners.py)
+  subscribers an alert to 1,000 subscribers' encrypted direct chats (and a larger number,
+              no budget) vs a bare nio client's same messages at its best concurrency, and
+              RSS with 1,000 direct chats (bench/subscribers.py; the longest: its set-up
+              makes two direct chats per subscriber)
 
     python -m bench [--quick] [--json FILE] [--only ping,burst]
 
@@ -38,12 +42,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import burst, fanout, memory, partners, ping, processing, store, zones
+from bench import burst, fanout, memory, partners, ping, processing, store, subscribers, zones
 from bench.report import Figure, Results, table
 from bot.devtools.local_synapse import LocalSynapse
 from bot.ops.logs import setup_logging
 
-SCENARIOS = ("processing", "zones", "ping", "fanout", "burst", "memory", "store", "partners")
+SCENARIOS = (
+    "processing",
+    "zones",
+    "ping",
+    "fanout",
+    "burst",
+    "memory",
+    "store",
+    "partners",
+    "subscribers",
+)
 Measured = tuple[list[Figure], dict[str, Any]]
 
 
@@ -61,6 +75,7 @@ class Plan:
     store_rooms: int
     store_rounds: int
     partner_rounds: int
+    subscribers: subscribers.Sizes
 
 
 FULL = Plan(
@@ -76,6 +91,7 @@ FULL = Plan(
     store_rooms=200,
     store_rounds=20,
     partner_rounds=10,
+    subscribers=subscribers.FULL,
 )
 QUICK = Plan(
     processing=processing.Sizes(warm_up=50, pings=300, reports=150),
@@ -90,6 +106,7 @@ QUICK = Plan(
     store_rooms=20,
     store_rounds=4,
     partner_rounds=3,
+    subscribers=subscribers.QUICK,
 )
 
 
@@ -115,6 +132,9 @@ def scenarios(
             synapse, workdir / "store", plan.store_rooms, plan.store_rounds, plan.memory_seconds
         ),
         "partners": lambda: partners.measure(workdir / "partners", plan.partner_rounds),
+        "subscribers": lambda: subscribers.measure(
+            synapse, workdir / "subscribers", plan.subscribers
+        ),
     }
 
 

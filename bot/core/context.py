@@ -202,6 +202,15 @@ class BotContext:
         rooms = await self.shared_rooms(room.transport, user_id)
         return max((self.settings.role(shared.role).level for shared in rooms), default=Level.GUEST)
 
+    async def direct_chat(self, transport_name: str, user_id: str) -> RoomRef:
+        """The one-to-one chat with `user_id`, opened by the bot when there is none yet
+        (to ask or tell someone who never wrote to it); LookupError: no such network."""
+        transport = self._network.transports.get(transport_name)
+        if transport is None:
+            raise LookupError(f"no {transport_name} network is running")
+        rooms = {config.id for config in self.settings.rooms if config.transport == transport_name}
+        return RoomRef(transport_name, await transport.direct_chat(user_id, rooms))
+
     async def shared_rooms(self, transport_name: str, user_id: str) -> list[RoomConfig]:
         """The configured rooms on the transport that `user_id` is in now: the bot accepts
         their direct chats, and serves there what those rooms allow."""

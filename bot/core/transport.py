@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -104,6 +104,12 @@ class Transport(Protocol):
 
     async def invite(self, room_id: str, user_ids: Sequence[str]) -> None:
         """Ask people into the room (Signal: add them to the group)."""
+
+    async def direct_chat(self, user_id: str, avoid: Collection[str] = ()) -> str:
+        """The room id of a one-to-one chat with `user_id`, opened when there is none yet
+        (Matrix: the bot and that person alone in a room not in `avoid`, else a new
+        encrypted direct room they are invited to, which they read from the invite on;
+        Signal: their one-to-one chat, by uuid or phone number)."""
 
     async def mark_replaced(self, room_id: str, successor: str) -> bool:
         """Point the room at its successor where the network has such a link (Matrix: an

@@ -13,7 +13,7 @@ import itertools
 import re
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
 from bot.core.events import MessageEvent, OutgoingMessage, RoomRef, Sender
@@ -142,6 +142,9 @@ class ConsoleTransport:
 
     async def invite(self, room_id: str, user_ids: Sequence[str]) -> None:
         pass  # nobody to ask: the terminal is in every room
+
+    async def direct_chat(self, user_id: str, avoid: Collection[str] = ()) -> str:
+        return self.rooms[0]  # one person at the terminal: every room is theirs
 
     async def mark_replaced(self, room_id: str, successor: str) -> bool:
         return False

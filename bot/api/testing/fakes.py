@@ -12,7 +12,7 @@ rebuilt exactly as in production, but they run only when the test moves a `FakeC
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -103,6 +103,8 @@ class FakeTransport:
         self.invited: list[tuple[str, str]] = []
         self.replaced: dict[str, str] = {}
         self.left: list[str] = []
+        # People the bot opened a direct chat with.
+        self.directs: list[str] = []
         # Rooms where the bot may point at a successor (Matrix: the tombstone's power).
         self.may_replace: set[str] = set()
         # Rooms where the bot may remove others' messages, and (room, event) it removed.
@@ -168,6 +170,15 @@ class FakeTransport:
         # The fake's people accept at once.
         self.invited += [(room_id, user_id) for user_id in user_ids]
         self.people.setdefault(room_id, set()).update(user_ids)
+
+    async def direct_chat(self, user_id: str, avoid: Collection[str] = ()) -> str:
+        """The person's direct chat: `dm:USER` (where a test has them write with
+        `direct=True`); opened when new, and recorded in `directs`."""
+        room_id = f"dm:{user_id}"
+        if room_id not in self.people:
+            self.directs.append(user_id)
+            self.people[room_id] = {user_id}
+        return room_id
 
     async def mark_replaced(self, room_id: str, successor: str) -> bool:
         if room_id not in self.may_replace:

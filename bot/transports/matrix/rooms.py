@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import nio
@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 ENCRYPTION = {"algorithm": "m.megolm.v1.aes-sha2"}
 # Someone let in later does not read what was said before they joined.
 HISTORY = {"history_visibility": "joined"}
+# A direct room's invitee reads what the bot wrote since inviting them.
+DIRECT_HISTORY = {"history_visibility": "invited"}
 TOMBSTONE = "m.room.tombstone"
 TOMBSTONE_BODY = "This room has been replaced"
 # The first room version whose creators hold all power and are not in the power levels.
@@ -79,6 +81,31 @@ async def _creator_listed(client: nio.AsyncClient) -> bool:
     versions = capabilities.get("capabilities", {}).get("m.room_versions", {})
     default = str(versions.get("default", "1"))
     return not (default.isdigit() and int(default) >= PRIVILEGED_CREATORS)
+
+
+def direct_room(client: nio.AsyncClient, user_id: str, avoid: Collection[str]) -> str | None:
+    """A room where the bot and `user_id` are alone (joined or invited)."""
+    for room in client.rooms.values():
+        if room.room_id not in avoid and room.member_count == 2 and user_id in room.users:
+            return str(room.room_id)
+    return None
+
+
+async def create_direct(client: nio.AsyncClient, user_id: str) -> str:
+    """An encrypted direct room with `user_id` invited, who reads from the invite on (a
+    message sent before they accept is theirs to read)."""
+    response = await client.room_create(
+        is_direct=True,
+        preset=nio.RoomPreset.trusted_private_chat,
+        invite=[user_id],
+        initial_state=[
+            {"type": "m.room.encryption", "state_key": "", "content": ENCRYPTION},
+            {"type": "m.room.history_visibility", "state_key": "", "content": DIRECT_HISTORY},
+        ],
+    )
+    if isinstance(response, nio.RoomCreateError):
+        raise RoomError(f"creating a room failed: {response.status_code} {response.message}")
+    return str(response.room_id)
 
 
 async def invite(client: nio.AsyncClient, room_id: str, user_ids: Sequence[str]) -> None:

@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -93,6 +93,9 @@ class MatrixTransport:
         self.unreachable: str | None = None
         # The bot's cross-signing master key, which partners pin (set once it is known).
         self.identity_key: str | None = None
+        # Direct rooms opened or found, by person; one opened at a time (never two).
+        self._direct: dict[str, str] = {}
+        self._opening_direct = asyncio.Lock()
 
     @property
     def own_user_id(self) -> str:
@@ -411,6 +414,15 @@ class MatrixTransport:
 
     async def invite(self, room_id: str, user_ids: Sequence[str]) -> None:
         await rooms.invite(self.client, room_id, user_ids)
+
+    async def direct_chat(self, user_id: str, avoid: Collection[str] = ()) -> str:
+        async with self._opening_direct:
+            known = self._direct.get(user_id) or rooms.direct_room(self.client, user_id, avoid)
+            if known is None:
+                known = await rooms.create_direct(self.client, user_id)
+            # Until a sync shows the new room, it is found here (not opened twice).
+            self._direct[user_id] = known
+            return known
 
     async def mark_replaced(self, room_id: str, successor: str) -> bool:
         return await rooms.tombstone(self.client, self._creators, room_id, successor)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -435,6 +435,10 @@ class SignalTransport:
         if user_ids:
             params = {"groupId": room_id, "members": list(user_ids)}
             await self._group_change("updateGroup", params, room_id)
+
+    async def direct_chat(self, user_id: str, avoid: Collection[str] = ()) -> str:
+        """Signal's one-to-one chats need no opening: the sealed id of the person."""
+        return self.converter.sealer.chat_id(user_id)
 
     async def mark_replaced(self, room_id: str, successor: str) -> bool:
         """Signal groups have no link to a successor."""

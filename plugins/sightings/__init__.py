@@ -7,7 +7,7 @@ types it hands out.
 from plugins.sightings.card import View
 from plugins.sightings.decisions import Verdict
 from plugins.sightings.feed import ReportFeed
-from plugins.sightings.ids import normalize_id
+from plugins.sightings.ids import ShortIds, normalize_id
 from plugins.sightings.model import Activity, Direction, Report
 from plugins.sightings.plates import without_plates
 from plugins.sightings.plugin import Sightings
@@ -27,6 +27,7 @@ __all__ = [
     "ReportChange",
     "ReportFeed",
     "ReportState",
+    "ShortIds",
     "Sightings",
     "Verdict",
     "View",

@@ -1,13 +1,14 @@
 """School watch rosters and on-call rotas.
 
-Other plugins use only what is exported here: `Rotas` (through `bot.service`) and the
-`ROTA` trait, which a room role carries to keep a roster.
+Other plugins use only what is exported here: `Rotas` (through `bot.service`), the
+`ClaimedShift` its listeners get, and the `ROTA` trait, which a room role carries to keep a
+roster.
 """
 
 from plugins.rosters.config import ROTA
 from plugins.rosters.plugin import Rosters
-from plugins.rosters.rotas import Rotas
+from plugins.rosters.rotas import ClaimedShift, Rotas
 
 PLUGIN = Rosters
 
-__all__ = ["PLUGIN", "ROTA", "Rosters", "Rotas"]
+__all__ = ["PLUGIN", "ROTA", "ClaimedShift", "Rosters", "Rotas"]

@@ -90,7 +90,8 @@ class Rosters(Plugin):
         )
         self.finder = ShiftFinder(self.sites, self.store, self._now)
         self.site_admin = SiteAdmin(self.sites, self.planner, self._now)
-        bot.provide(Rotas, Rotas(self.sites, self.store))
+        self.rotas = Rotas(self.sites, self.store, self.planner, self._now)
+        bot.provide(Rotas, self.rotas)
 
     def _now(self) -> datetime:
         return self.clock()
@@ -171,6 +172,8 @@ class Rosters(Plugin):
         user = ctx.event.sender.user_id
         outcome = await self.store.claim(found.id, user, self.bot.person(user), self._now())
         await self._answer(ctx, "claim", outcome, found, site)
+        if outcome is Outcome.DONE:
+            await self.rotas.claimed(found.id, user, site.room)
 
     @command("unclaim", level=Level.VOLUNTEER, aliases={"es": ("soltar",)}, roles=ROTA_ROOMS)
     @answers_errors
@@ -206,6 +209,7 @@ class Rosters(Plugin):
         await self._answer(ctx, "take", taken.outcome, found, site)
         if taken.giver is not None:
             await self._tell_giver(ctx, taken.giver, found, site)
+            await self.rotas.claimed(found.id, user, site.room)
 
     async def _tell_giver(self, ctx: CommandContext, giver: str, shift: Shift, site: Site) -> None:
         t = self.bot.translator(await self.bot.language_for(ctx.room, giver))
@@ -224,6 +228,8 @@ class Rosters(Plugin):
         found, site = await self._current(ctx, shift, person, now)
         outcome = await self.store.check_in(found.id, user, person, now)
         await self._answer(ctx, "here", outcome, found, site)
+        if outcome is Outcome.WALK_UP:
+            await self.rotas.claimed(found.id, user, site.room)
 
     async def _current(
         self, ctx: CommandContext, shift: str | None, person: str, now: datetime

@@ -30,14 +30,19 @@ class Generated:
 
 
 def planned(site: Site, first: date, days: int) -> Iterator[tuple[date, WatchWindow]]:
-    """(day, window) for every shift of the site in `days` days from `first`."""
+    """(day, window) for every shift of the site in `days` days from `first`, and every
+    one-off shift from `first` on however far ahead: it was asked for on that date, and
+    whoever asked needs its shift now."""
     for offset in range(days):
         day = first + timedelta(days=offset)
         if day in site.skip:
             continue
         for window in site.windows:
-            if window.falls_on(day):
+            if window.on is None and window.falls_on(day):
                 yield day, window
+    for window in site.windows:
+        if window.on is not None and window.on >= first:
+            yield window.on, window
 
 
 class ShiftPlanner:

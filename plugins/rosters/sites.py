@@ -90,6 +90,14 @@ class SiteBook:
         await self._save({**data, "windows": [*kept, window.text()]})
         return self._sites[site.slug]
 
+    async def add_one_off(self, site: Site, window: WatchWindow, today: date) -> Site:
+        """A one-off window kept beside the site's own (several may share a name on
+        different dates); those dated before `today` are dropped on the way."""
+        data = self._stored_for(site)
+        kept = [t for t in data.get("one_offs", []) if _dated(t) >= today]
+        await self._save({**data, "one_offs": [*kept, window.text()]})
+        return self._sites[site.slug]
+
     async def skip(self, site: Site, day: date) -> Site:
         data = self._stored_for(site)
         await self._save({**data, "skip": sorted({*data["skip"], day.isoformat()})})
@@ -163,9 +171,16 @@ def _with_additions(site: Site, data: dict[str, Any] | None) -> Site:
         return site
     added = [parse_window(text) for text in data["windows"]]
     names = {window.name for window in added}
-    windows = (*(w for w in site.windows if w.name not in names), *added)
+    one_offs = [parse_window(text) for text in data.get("one_offs", [])]
+    windows = (*(w for w in site.windows if w.name not in names), *added, *one_offs)
     skip = site.skip | {date.fromisoformat(day) for day in data["skip"]}
     return replace(site, windows=windows, skip=frozenset(skip))
+
+
+def _dated(text: str) -> date:
+    day = parse_window(text).on
+    assert day is not None  # only one-off windows are kept as such
+    return day
 
 
 def _valid_zone(name: str) -> bool:

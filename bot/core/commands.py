@@ -10,6 +10,7 @@ values, and `Rest` everything left on the line. A parameter with a default is op
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
@@ -79,6 +80,18 @@ class CommandSpec:
     # command limit leaves it alone: what it takes in is never dropped unanswered.
     own_limit: bool = False
     params: tuple[Param, ...] = ()
+    # A pattern its first argument matches: then it may share its names with another
+    # plugin's command, which gets every other use (`!accept A7K3` and `!accept 4KQ2ZP`).
+    routes: str | None = None
+
+    def takes(self, rest: str) -> bool:
+        """Whether the text after the name is this command's (see `routes`)."""
+        words = rest.split()
+        return (
+            self.routes is not None
+            and bool(words)
+            and re.fullmatch(self.routes, words[0]) is not None
+        )
 
     def display_name(self, lang: Language) -> str:
         return (self.aliases.get(lang) or (self.name,))[0]
@@ -126,11 +139,14 @@ def command(
     direct: bool = False,
     rank: int = 50,
     own_limit: bool = False,
+    routes: str | None = None,
 ) -> Callable[[Handler], Handler]:
     """Declare a plugin method as a command; its signature declares the arguments.
     `roles` limits it to rooms of those traits; `direct` also allows it in direct chats;
     a lower `rank` lists it earlier in `!help` (the commands used most, first); `own_limit`
-    exempts it from the per-person command limit, as it keeps a limit of its own."""
+    exempts it from the per-person command limit, as it keeps a limit of its own; `routes`
+    lets it share a name with another plugin's command, taking the uses whose first
+    argument matches the pattern."""
 
     def decorate(func: Handler) -> Handler:
         spec = CommandSpec(
@@ -142,6 +158,7 @@ def command(
             rank=rank,
             own_limit=own_limit,
             params=_params_of(func),
+            routes=routes,
         )
         setattr(func, COMMAND_ATTR, spec)
         return func

@@ -29,6 +29,8 @@ class Registry:
     def __init__(self) -> None:
         self._commands: list[BoundCommand] = []
         self._by_name: dict[str, BoundCommand] = {}
+        # Commands that share a name, each taking the arguments its pattern matches.
+        self._routed: dict[str, list[BoundCommand]] = {}
         self.reactions: list[tuple[frozenset[str], AnyHandler]] = []
         self.listeners: list[tuple[type[Event], AnyHandler]] = []
         self.jobs: list[tuple[JobSpec, AnyHandler]] = []
@@ -44,6 +46,9 @@ class Registry:
 
     def _add_command(self, command: BoundCommand) -> None:
         for name in command.spec.all_names():
+            if command.spec.routes is not None:
+                self._routed.setdefault(name, []).append(command)
+                continue
             if name in self._by_name:
                 raise ValueError(f"command name {name!r} is declared twice")
             self._by_name[name] = command
@@ -56,9 +61,15 @@ class Registry:
         """A loaded plugin by name: for plugins that build on another (a relay on reports)."""
         return self._plugins.get(name)
 
-    def find(self, name: str) -> BoundCommand | None:
-        """Any name in any language finds the command: `!ayuda` works in an English room."""
-        return self._by_name.get(name.lower())
+    def find(self, name: str, rest: str = "") -> BoundCommand | None:
+        """Any name in any language finds the command: `!ayuda` works in an English room.
+        Of commands sharing a name, the one whose pattern the arguments `rest` match."""
+        name = name.lower()
+        routed = self._routed.get(name, [])
+        for command in routed:
+            if command.spec.takes(rest):
+                return command
+        return self._by_name.get(name) or next(iter(routed), None)
 
     def commands_for(self, level: Level) -> list[CommandSpec]:
         return [c.spec for c in self._commands if c.spec.level <= level]

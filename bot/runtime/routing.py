@@ -137,7 +137,7 @@ class Router:
         return EventContext(self.bot, event, lang)
 
     async def _command(self, event: MessageEvent, name: str, rest: str) -> None:
-        bound = self.runtime.registry.find(name)
+        bound = self.runtime.registry.find(name, rest)
         outcome = await self._run_command(event, name, rest, bound)
         # The canonical name only: what was typed may be anything, a name or a phone number.
         command = bound.spec.name if bound is not None else UNKNOWN_COMMAND
@@ -159,7 +159,9 @@ class Router:
             kept = self.suggestions.take(self._where(ctx))
             if kept is not None:
                 # The line as it was meant; its answers thread on the `!yes`.
-                return await self._run_command(event, kept.name, kept.rest, self._find(kept.name))
+                return await self._run_command(
+                    event, kept.name, kept.rest, self._find(kept.name, kept.rest)
+                )
         ctx.spec = bound.spec
         if await self._refused(ctx, bound):
             return "refused"
@@ -209,8 +211,8 @@ class Router:
         room = ctx.room
         return room.transport, room.room_id, self.bot.person(ctx.event.sender.user_id)
 
-    def _find(self, name: str) -> BoundCommand | None:
-        return self.runtime.registry.find(name)
+    def _find(self, name: str, rest: str = "") -> BoundCommand | None:
+        return self.runtime.registry.find(name, rest)
 
     async def _refused(self, ctx: CommandContext, bound: BoundCommand) -> bool:
         """Answer and return True when this person may not run this command here: first

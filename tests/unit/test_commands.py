@@ -243,6 +243,22 @@ def test_a_name_declared_by_two_plugins_is_refused(other: type[Plugin]) -> None:
         load(Core, other)
 
 
+class Routed(Plugin):
+    name = "routed"
+
+    @command("help", routes=r"[Aa]\d+")
+    async def help_with(self, ctx: CommandContext, request: str) -> None: ...
+
+
+def test_a_command_with_a_pattern_shares_a_name_and_takes_what_matches() -> None:
+    registry = load(Core, Routed)
+    for rest, plugin in (("A12", Routed), ("a7 more", Routed), ("", Core), ("lang", Core)):
+        found = registry.find("help", rest)
+        assert found is not None and isinstance(getattr(found.handler, "__self__", None), plugin)
+    alone = load(Routed).find("help", "lang")  # nobody else has the name: still found
+    assert alone is not None and alone.spec.routes is not None
+
+
 def test_commands_for_a_level_hide_higher_ones() -> None:
     class Moderation(Plugin):
         name = "moderation-test"

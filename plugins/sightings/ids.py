@@ -30,6 +30,12 @@ class ShortIds:
     def random(self, length: int = LENGTH) -> str:
         return self.prefix + "".join(secrets.choice(ALPHABET) for _ in range(length))
 
+    def typed(self, longest: int = LENGTH + 1) -> str:
+        """A pattern of an id as people type it, its prefix included (`#a7k3`)."""
+        letters = ALPHABET + ALPHABET.lower()
+        prefix = self.prefix.upper() + self.prefix.lower()
+        return rf"#?[{prefix}][{letters}]{{{LENGTH},{longest}}}"
+
     def normalize(self, text: str) -> str | None:
         """`r7k3`, `#R7K3` or `7K3` -> `R7K3`; None when it cannot be an id of this prefix."""
         match = self._pattern.match(text.strip().lstrip("#").upper())

@@ -51,11 +51,13 @@ from plugins.dispatch.config import (
 )
 from plugins.dispatch.handoff import Handoff
 from plugins.dispatch.lines import CallLines
+from plugins.dispatch.scene import Scene
 from plugins.dispatch.stats import DispatchMetrics, stats_text
 from plugins.dispatch.store import Call, DispatchStore, Outcome, State
 from plugins.rosters import Rotas
 from plugins.sightings import (
     FiledReport,
+    Report,
     ReportFeed,
     Verdict,
     View,
@@ -104,6 +106,7 @@ class Dispatch(Plugin):
         # Lines other plugins add to the call (a known vehicle): see lines.py.
         self.lines = CallLines()
         bot.provide(CallLines, self.lines)
+        bot.provide(Scene, Scene(self.store, bot.person))
 
     @property
     def settings(self) -> DispatchSection:
@@ -414,7 +417,9 @@ class Dispatch(Plugin):
 
     # --- the card, stats, upkeep --------------------------------------------------------
 
-    async def card_section(self, report_id: str, area: str, view: View) -> Rich | None:
+    async def card_section(
+        self, report_id: str, area: str, view: View, _report: Report
+    ) -> Rich | None:
         if not self.bot.broadcasts.serving(DISPATCH, area):
             return None
         people = await self.store.people(report_id)

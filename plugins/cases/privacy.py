@@ -20,7 +20,7 @@ A_NUMBER = "a_number"
 BIRTH_DATE = "birth_date"
 
 _A_NUMBER = re.compile(
-    r"(?<![a-z0-9])a(?:[\s.-]?(?:number|numero|num|no)\b\.?)?[\s#:.-]*"
+    r"(?<![a-z0-9])a(?:[\s.-]?(?:number|numero|num|no)\b\.?)?(?:\s(?:es|is|was|era))?[\s#:.-]*"
     r"(?:\d[\s.-]?){7,8}\d(?![\s.-]?\d)"
 )
 _MONTHS = {

@@ -25,6 +25,7 @@ from bot.api import (
 )
 from plugins.sightings.card import View, card
 from plugins.sightings.config import SightingsConfig
+from plugins.sightings.model import Report
 from plugins.sightings.store import Card, ReportStore, StoredReport
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,8 @@ log = logging.getLogger(__name__)
 REMOVAL = "report details kept with the moderators"
 
 # Another plugin's part of the moderator card (who is going to the scene): given the report's
-# id and area and a room's view, the part to show, if any.
-CardSection = Callable[[str, str, View], Awaitable[Rich | None]]
+# id, area, a room's view and the report itself, the part to show, if any.
+CardSection = Callable[[str, str, View, Report], Awaitable[Rich | None]]
 
 
 class Notifier:
@@ -92,7 +93,9 @@ class Notifier:
 
     async def _card(self, stored: StoredReport, room: RoomRef) -> Rich:
         view = self.room_view(room)
-        extra = [await section(stored.id, stored.area, view) for section in self.sections]
+        extra = [
+            await section(stored.id, stored.area, view, stored.report) for section in self.sections
+        ]
         return card(stored, view, [section for section in extra if section is not None])
 
     async def withdraw_cards(self, cards: Iterable[Card]) -> None:

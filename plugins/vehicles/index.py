@@ -45,8 +45,11 @@ class ReportPlates:
         self._partial: dict[int, set[str]] = {}
         # Each length's whole plates as one text, a line each: scanned at C speed.
         self._joined: dict[int, str] = {}
-        # The reports with plates kept: most have none, and their cards ask nothing more.
-        self._reports: set[str] = set()
+        # When each canonical plate was first stored, and each report's plates (most reports
+        # have none: their cards ask nothing more), as `seq`: a new plate's own row is then
+        # never read back to find that nothing came before it.
+        self._first: dict[str, int] = {}
+        self._reports: dict[str, int] = {}
 
     async def add(self, report_id: str, plates: Iterable[str], filed_at: datetime) -> None:
         """Keep the report's plates (again: nothing changes)."""
@@ -55,9 +58,9 @@ class ReportPlates:
             form = canonical(plate)
             if form is None or not matchable(form):
                 continue
-            await self._db.execute(
+            row = await self._db.fetchone(
                 "INSERT OR IGNORE INTO vehicle_report_plates (report_id, plate_hash, plate,"
-                " filed_at) VALUES (?, ?, ?, ?)",
+                " filed_at) VALUES (?, ?, ?, ?) RETURNING seq",
                 (
                     report_id,
                     plate_hash(self._cipher, form),
@@ -65,24 +68,25 @@ class ReportPlates:
                     utc_timestamp(filed_at),
                 ),
             )
-            self._remember(form)
-            self._reports.add(report_id)
+            if row is not None:
+                self._remember(report_id, form, int(row["seq"]))
 
     async def has_plates(self, report_id: str) -> bool:
         """Whether the report's plates are kept (without a look at the database)."""
-        await self._loaded()
-        return report_id in self._reports
+        return await self.seq_of(report_id) is not None
 
     async def seq_of(self, report_id: str) -> int | None:
         """Where the report's plates stand in the order they were stored, if it has any."""
-        row = await self._db.fetchone(
-            "SELECT MIN(seq) AS seq FROM vehicle_report_plates WHERE report_id = ?", (report_id,)
-        )
-        return None if row is None or row["seq"] is None else int(row["seq"])
+        await self._loaded()
+        return self._reports.get(report_id)
 
-    async def matching(self, plate: str) -> list[Seen]:
-        """The stored plates that `plate` (canonical) could be, oldest first."""
-        hashes = [plate_hash(self._cipher, form) for form in await self.could_be(plate)]
+    async def matching(self, plate: str, before: int | None = None) -> list[Seen]:
+        """The stored plates that `plate` (canonical) could be, oldest first; with `before`,
+        only those of plates first stored before that `seq`."""
+        forms = await self.could_be(plate)
+        if before is not None:
+            forms = [form for form in forms if self._first[form] < before]
+        hashes = [plate_hash(self._cipher, form) for form in forms]
         if not hashes:
             return []
         marks = ", ".join("?" for _ in hashes)
@@ -129,20 +133,28 @@ class ReportPlates:
     async def _loaded(self) -> dict[int, set[str]]:
         if self._whole is None:
             self._whole, self._partial, self._joined = {}, {}, {}
-            rows = await self._db.fetchall("SELECT report_id, plate FROM vehicle_report_plates")
-            self._reports = {row["report_id"] for row in rows}
+            self._first, self._reports = {}, {}
+            rows = await self._db.fetchall(
+                "SELECT seq, report_id, plate FROM vehicle_report_plates ORDER BY seq"
+            )
             for row in rows:
                 form = canonical(self._cipher.decrypt(row["plate"], PLATE))
                 if form is not None:
-                    self._remember(form)
+                    self._remember(row["report_id"], form, int(row["seq"]))
         assert self._whole is not None
         return self._whole
 
-    def _remember(self, form: str) -> None:
+    def _remember(self, report_id: str, form: str, seq: int) -> None:
+        """Note a plate stored under `seq` (stored in increasing order)."""
         assert self._whole is not None
+        self._reports.setdefault(report_id, seq)
+        if form in self._first:
+            return
+        self._first[form] = seq
         kept = self._partial if is_partial(form) else self._whole
         kept.setdefault(len(form), set()).add(form)
-        self._joined.pop(len(form), None)
+        if not is_partial(form) and len(form) in self._joined:
+            self._joined[len(form)] += "\n" + form
 
     def _lines(self, length: int) -> str:
         if length not in self._joined:

@@ -54,7 +54,7 @@ class Matcher:
             form = canonical(plate)
             if form is None:
                 continue
-            for seen in await self.index.matching(form):
+            for seen in await self.index.matching(form, before=bound):
                 if seen.seq >= bound or seen.report_id in found:
                     continue
                 theirs = await self.feed.state(seen.report_id)
@@ -85,13 +85,10 @@ class Matcher:
             )
         return sorted(found.values(), key=lambda e: e.filed_at)
 
-    async def section(self, report_id: str, area: str, view: View) -> Rich | None:
+    async def section(self, report_id: str, area: str, view: View, report: Report) -> Rich | None:
         """The card's part: the list entries, then the earlier reports; None without either
         (and without a look at the database for a report filed without a plate)."""
-        if not await self.index.has_plates(report_id):
-            return None
-        report = await self.feed.report(report_id)
-        if report is None or not report.plates:
+        if not report.plates or not await self.index.has_plates(report_id):
             return None
         flags = await self.flags(report)
         earlier = await self.earlier(report_id, report, view)

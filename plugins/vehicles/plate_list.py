@@ -47,6 +47,9 @@ class PlateList:
     def __init__(self, db: Database, cipher: FieldCipher) -> None:
         self._db = db
         self._cipher = cipher
+        # The keyed hashes on the list: most reports' plates are not, and are answered so
+        # without a look at the database.
+        self._listed: set[str] | None = None
 
     async def put(self, entry: Entry, person: str) -> Entry | None:
         """Set the plate's entry (a whole plate); the entry it replaces, if any."""
@@ -59,6 +62,7 @@ class PlateList:
             " set_by = excluded.set_by, set_at = excluded.set_at",
             (key, self._seal(entry), person, utc_timestamp(entry.set_at)),
         )
+        (await self._keys()).add(key)
         return before
 
     async def remove(self, plate: str) -> Entry | None:
@@ -66,6 +70,7 @@ class PlateList:
         key = plate_hash(self._cipher, _form(plate))
         before = await self._get(key)
         await self._db.execute("DELETE FROM vehicle_plate_list WHERE plate_hash = ?", (key,))
+        (await self._keys()).discard(key)
         return before
 
     async def find(self, plate: str, now: datetime, suspected_for: timedelta) -> list[Entry]:
@@ -106,7 +111,15 @@ class PlateList:
             )
         return len(rows)
 
+    async def _keys(self) -> set[str]:
+        if self._listed is None:
+            rows = await self._db.fetchall("SELECT plate_hash FROM vehicle_plate_list")
+            self._listed = {row["plate_hash"] for row in rows}
+        return self._listed
+
     async def _get(self, key: str) -> Entry | None:
+        if key not in await self._keys():
+            return None
         row = await self._db.fetchone(
             "SELECT entry FROM vehicle_plate_list WHERE plate_hash = ?", (key,)
         )

@@ -38,8 +38,11 @@ MAX_ATTEMPTS = 12
 BACKOFF_CAP = timedelta(minutes=5)
 # Deliveries waiting for another one (an edit of an alert not yet sent) look again after:
 DEPENDENCY_WAIT = timedelta(seconds=1)
-# Deliveries started per look at the table; the semaphore bounds how many send at once.
-BATCH = 200
+# Due deliveries looked at beyond those under way, each time a send slot is free: the first
+# of them whose room has nothing under way start (their contents are read as each starts).
+LOOK_AHEAD = 50
+# What the worker reads of due deliveries to choose which to start: no contents.
+_QUEUED = "key, transport, room_id, urgent, attempts, edit_of_key, reply_to_key"
 _MESSAGE_FIELDS = tuple(field.name for field in fields(OutgoingMessage))
 
 
@@ -69,7 +72,7 @@ class Outbox:
         self._metrics = metrics or Metrics()
         self._cipher = cipher
         self._send = send
-        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
         self._now = now
         self._first_retry = first_retry
         self._wake = asyncio.Event()
@@ -208,22 +211,24 @@ class Outbox:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
-            if not await self._start_due():
+            if len(self._in_flight) >= self._concurrency:
+                await self._wake.wait()  # each delivery that ends frees a slot, and wakes us
+            elif not await self._start_due():
                 await self._sleep_until_due()
 
     async def _start_due(self) -> int:
-        """Start every due delivery not already under way; each runs on its own, so one slow
-        send never holds back the ones queued after it."""
+        """Start due deliveries not already under way, as many as there are free slots; each
+        runs on its own, so one slow send never holds back the ones queued after it."""
         rows = await self._db.fetchall(
-            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
+            f"SELECT {_QUEUED} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
             " ORDER BY urgent DESC, created_at, rowid LIMIT ?",
-            (utc_timestamp(self._now()), BATCH + len(self._in_flight)),
+            (utc_timestamp(self._now()), len(self._in_flight) + LOOK_AHEAD),
         )
         fresh = [row for row in rows if row["key"] not in self._in_flight]
         if self._urgent_in_flight or any(row["urgent"] for row in fresh):
             fresh = [row for row in fresh if row["urgent"]]
-        started = self._one_per_room(fresh)
-        # Due ones behind another delivery to their room wait for it to end (a wake).
+        started = self._one_per_room(fresh)[: self._concurrency - len(self._in_flight)]
+        # Due ones behind another delivery (to their room, or for a slot) wait for it to end.
         self._held_by_room = len(started) < len(fresh)
         for row in started:
             if row["urgent"]:
@@ -280,18 +285,20 @@ class Outbox:
                 await self._wake.wait()
 
     async def _deliver(self, row: Any) -> None:
-        stored = _from_json(self._cipher.decrypt_json(row["message"], MESSAGE_CONTEXT))
+        content = await self._db.fetchone("SELECT message FROM outbox WHERE key = ?", (row["key"],))
+        if content is None:  # not possible while it is under way; nothing to send
+            return
+        stored = _from_json(self._cipher.decrypt_json(content["message"], MESSAGE_CONTEXT))
         message = await self._resolve(row, stored)
         if message is None:
             await self._postpone(row["key"], DEPENDENCY_WAIT, count_attempt=False)
             return
         room = RoomRef(row["transport"], row["room_id"])
-        async with self._slots:
-            try:
-                sent = await self._send(room, message, row["key"])
-            except Exception as error:
-                await self._failed(row, error)
-                return
+        try:
+            sent = await self._send(room, message, row["key"])
+        except Exception as error:
+            await self._failed(row, error)
+            return
         await self._mark_sent(row["key"], row["transport"], sent.event_id)
 
     async def _mark_sent(self, key: str, transport: str, event_id: str) -> None:

@@ -158,6 +158,43 @@ async def test_urgent_deliveries_go_first_and_nothing_else_starts_meanwhile(
     assert sorted(order[12:]) == ["card-edit", "notice"]
 
 
+class Counting(FakeSender):
+    """Records how many sends were under way at once; each takes a moment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.under_way = 0
+        self.most = 0
+
+    async def __call__(self, room: RoomRef, message: OutgoingMessage, key: str) -> SentMessage:
+        self.under_way += 1
+        self.most = max(self.most, self.under_way)
+        try:
+            await asyncio.sleep(0.002)
+            return await super().__call__(room, message, key)
+        finally:
+            self.under_way -= 1
+
+
+async def test_sends_to_many_rooms_run_at_the_set_concurrency_and_none_is_missed(
+    db: Database, cipher: FieldCipher
+) -> None:
+    """An alert to hundreds of direct chats: the homeserver gets exactly `concurrency` sends
+    at a time (busy, not flooded), and each chat its message once."""
+    sender = Counting()
+    outbox = Outbox(db, cipher, sender, concurrency=7)
+    rooms = [RoomRef("matrix", f"!chat{n}:example.org") for n in range(300)]
+    await outbox.enqueue(
+        [
+            Delivery(f"alert-{n}", room, OutgoingMessage(plain="alert"))
+            for n, room in enumerate(rooms)
+        ]
+    )
+    await run_outbox(outbox, lambda: len(sender.sent) == len(rooms))
+    assert sender.most == 7
+    assert sorted(key for key, _ in sender.sent) == sorted(f"alert-{n}" for n in range(300))
+
+
 async def test_an_urgent_delivery_in_backoff_holds_back_nothing(
     db: Database, cipher: FieldCipher
 ) -> None:

@@ -146,7 +146,7 @@ class Asking:
             await ctx.reply(self._no_group(ctx.t, data["area"]))
             return
         request = await self._file(
-            data, ctx.lang, Address(ctx.room, ctx.event.sender.user_id), ctx.event
+            data, ctx.lang, Address(ctx.room, ctx.event.sender.user_id, ctx.lang), ctx.event
         )
         await ctx.reply(self._filed(Wording(self.bot, ctx.lang), request))
 
@@ -178,7 +178,9 @@ class Asking:
         data = dialog.data
         if not self._has_group(data["area"]):
             raise Listed("aid.ask.bad_area", self._group_areas)
-        request = await self._file(data, dialog.lang, Address(dialog.room, dialog.user_id), event)
+        request = await self._file(
+            data, dialog.lang, Address(dialog.room, dialog.user_id, dialog.lang), event
+        )
         text = self._filed(Wording(self.bot, dialog.lang), request)
         await self.dialogs.say(dialog, event, Rich().text(text))
 

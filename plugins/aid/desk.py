@@ -155,8 +155,7 @@ class Desk:
     ) -> None:
         """A message to a person's direct chat, in their language, that must arrive;
         `mentions` names whom it introduces (a Matrix pill, a Signal mention)."""
-        lang = await self.bot.language_for(address.room, address.user_id)
-        message = replace(render(Wording(self.bot, lang)).message(), mentions=mentions)
+        message = replace(render(Wording(self.bot, address.lang)).message(), mentions=mentions)
         delivery = Delivery(f"{key}:{address.room.room_id}", address.room, message)
         await self.bot.outbox.enqueue([delivery])
 

@@ -33,7 +33,7 @@ class Matching:
             return
         address = await self.reachable(ctx)
         if address is None and request.for_case:
-            address = Address(ctx.room, ctx.event.sender.user_id)  # nobody to introduce
+            address = Address(ctx.room, ctx.event.sender.user_id, ctx.lang)  # nobody to introduce
         if address is None:
             await ctx.reply(ctx.t("aid.give.open_chat", give=ctx.typed_name(), id=request.id))
             return
@@ -100,7 +100,7 @@ class Matching:
         they used before."""
         user_id = ctx.event.sender.user_id
         if ctx.direct:
-            address = Address(ctx.room, user_id)
+            address = Address(ctx.room, user_id, ctx.lang)
             await self.store.remember(address)
             return address
         return await self.store.address_of(user_id)

@@ -73,6 +73,7 @@ class Offers:
         await ctx.reply(ctx.t(key, kind=Wording(self.bot, ctx.lang).kind(kind)))
 
     async def listing(self, ctx: CommandContext) -> None:
+        await self.matching.reachable(ctx)
         offers = await self.store.offers_of(ctx.event.sender.user_id)
         if not offers:
             await ctx.reply(

@@ -40,10 +40,12 @@ CLOSED = (State.DONE, State.EXPIRED, State.WITHDRAWN)
 
 @dataclass(frozen=True)
 class Address:
-    """Where the bot writes to a person: their direct chat with it."""
+    """Where the bot writes to a person: their direct chat with it, in the language they
+    last wrote to the bot in."""
 
     room: RoomRef
     user_id: str
+    lang: Language
 
 
 @dataclass(frozen=True)
@@ -293,12 +295,18 @@ class Requests:
     def _seal(self, address: Address) -> bytes:
         room = address.room
         return self.bot.cipher.encrypt_json(
-            {"transport": room.transport, "room": room.room_id, "user": address.user_id}, ADDRESS
+            {
+                "transport": room.transport,
+                "room": room.room_id,
+                "user": address.user_id,
+                "lang": address.lang,
+            },
+            ADDRESS,
         )
 
     def _open(self, sealed: bytes) -> Address:
         data = self.bot.cipher.decrypt_json(sealed, ADDRESS)
-        return Address(RoomRef(data["transport"], data["room"]), data["user"])
+        return Address(RoomRef(data["transport"], data["room"]), data["user"], data["lang"])
 
     def _maybe(self, sealed: bytes | None) -> Address | None:
         return None if sealed is None else self._open(sealed)

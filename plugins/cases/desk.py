@@ -114,29 +114,20 @@ class Desk:
         self,
         case_id: str,
         change: Callable[[Case], Case],
-        notice: str | None = None,
-        **params: object,
+        notice: Callable[[View], str] | None = None,
     ) -> Case:
-        """Apply `change`, edit the card; `notice` (a locale key) is also posted as a reply
-        to the card in every legal room that has it."""
+        """Apply `change`, edit the card; `notice` (worded for each room) is also posted as
+        a reply to the card in every legal room that has it."""
         case = await self.store.update(case_id, change)
         broadcast = await self.bot.broadcasts.latest(topic(case.id))
         if broadcast is not None:
-            follow = None if notice is None else self._notice(case, notice, params)
+            follow = None if notice is None else self._notice(notice)
             await self.bot.broadcasts.revise(
                 broadcast, f"v{case.version}", edit=self._card(case), follow_up=follow
             )
         if case.closed is not None:
             await self.bot.broadcasts.close(topic(case.id), self.now())
         return case
-
-    async def tell(self, case: Case, change: str, message: Callable[[View], Rich]) -> None:
-        """A message about the case as a reply to its card, once per `change`."""
-        broadcast = await self.bot.broadcasts.latest(topic(case.id))
-        if broadcast is not None:
-            await self.bot.broadcasts.revise(
-                broadcast, change, follow_up=lambda target: message(self.view(target)).message()
-            )
 
     def _card(self, case: Case) -> Callable[[Target], OutgoingMessage]:
         now = self.now()
@@ -147,12 +138,9 @@ class Desk:
 
         return one
 
-    def _notice(
-        self, case: Case, key: str, params: dict[str, object]
-    ) -> Callable[[Target], OutgoingMessage]:
+    def _notice(self, notice: Callable[[View], str]) -> Callable[[Target], OutgoingMessage]:
         def one(target: Target) -> OutgoingMessage:
-            view = self.view(target)
-            return Rich().text(view.t(key, id=case.id, **params)).message()
+            return Rich().text(notice(self.view(target))).message(notice=False)
 
         return one
 

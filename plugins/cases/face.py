@@ -44,7 +44,7 @@ class Cases:
         def safe(case: Case) -> Case:
             return case.changed(closed=Outcome.SAFE, closed_at=now)
 
-        await self._desk.change(case_id, safe, notice="cases.safe")
+        await self._desk.change(case_id, safe, lambda view: view.t("cases.safe", id=case_id))
 
     async def forget_alias(self, case_id: str) -> None:
         """The person behind a check-in used !forgetme: erase the case's alias."""

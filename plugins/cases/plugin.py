@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.api import (
     fold,
     job,
 )
+from plugins.aid import Aid, AidChange
 from plugins.cases import card as render
 from plugins.cases import words
 from plugins.cases.checks import CaseError, checked_alias, checked_text
@@ -35,11 +37,11 @@ from plugins.cases.config import LEGAL_ROLE, LEGAL_ROOMS, CasesConfig
 from plugins.cases.desk import REMIND, REMIND_GRACE, Desk
 from plugins.cases.face import Cases
 from plugins.cases.hearing import HearingError, When, parse_hearing
-from plugins.cases.model import CASE_IDS, Case, Entry, Hearing, Need, Origin, Outcome
+from plugins.cases.model import CASE_IDS, NEEDS, Case, Entry, Hearing, Need, Origin, Outcome
 from plugins.cases.store import CaseStore
 from plugins.dispatch import DISPATCH, Scene
 from plugins.rosters import Rotas
-from plugins.sightings import ReportFeed, normalize_id, without_plates
+from plugins.sightings import ReportFeed, View, normalize_id, without_plates
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class CasesPlugin(Plugin):
         self.desk = Desk(bot, self.store, self._now)
         self._rotas: Rotas | None = None
         self._scene: Scene | None = None
+        self._aid: Aid | None = None
         bot.provide(Cases, Cases(self.desk))
         self._actions: dict[str, Action] = {
             words.ALIAS: self._alias,
@@ -92,6 +95,11 @@ class CasesPlugin(Plugin):
             self._scene = self.bot.service(Scene)
         except LookupError:
             self._scene = None
+        try:  # family needs become mutual-aid requests where mutual aid runs
+            self._aid = self.bot.service(Aid)
+            self._aid.on_change(self.on_aid_change)
+        except LookupError:
+            self._aid = None
         await self.desk.start(self.bot.service(ReportFeed))
         await self.desk.purge()
         self.bot.scheduler.every(PURGE_INTERVAL, self.desk.purge)
@@ -211,7 +219,47 @@ class CasesPlugin(Plugin):
             return
         if any(need.kind == kind for need in case.needs):
             raise CaseError("cases.error.need_listed", id=case.id, need=ctx.t(f"cases.need.{kind}"))
-        await self._save(ctx, case, lambda c: c.changed(needs=(*c.needs, Need(kind))))
+        need = Need(kind, await self._file_need(case, kind))
+        await self.desk.change(case.id, lambda c: c.changed(needs=(*c.needs, need)))
+        key = "cases.need_filed" if need.request else "cases.need_listed"
+        await ctx.reply(ctx.t(key, id=case.id, request=need.request or ""))
+
+    async def _file_need(self, case: Case, kind: str) -> str | None:
+        """The mutual-aid request a need becomes, without the alias or anything of the
+        case but its kind and area; None where mutual aid does not run."""
+        if self._aid is None:
+            return None
+        try:
+            return await self._aid.file_for_case(NEEDS[kind], case.area)
+        except ValueError:
+            log.warning("mutual aid refused a case's need")
+            return None
+
+    async def on_aid_change(self, change: AidChange) -> None:
+        """A need's request was taken, done or expired: on the card, and told to the room."""
+        for case in self.store.open_cases():
+            need = next((n for n in case.needs if n.request == change.request_id), None)
+            if need is None:
+                continue
+
+            def update(current: Case, request: str = change.request_id) -> Case:
+                needs = tuple(
+                    replace(n, state=change.state) if n.request == request else n
+                    for n in current.needs
+                )
+                return current.changed(needs=needs)
+
+            def notice(view: View, kind: str = need.kind, case_id: str = case.id) -> str:
+                return view.t(
+                    "cases.aid_notice",
+                    id=case_id,
+                    request=change.request_id,
+                    need=view.t(f"cases.need.{kind}"),
+                    state=view.t(f"cases.aid.{change.state}"),
+                )
+
+            await self.desk.change(case.id, update, notice)
+            return
 
     async def _close(self, ctx: CommandContext, case: Case, text: str) -> None:
         meant = words.meaning(words.OUTCOME_WORDS, text) if len(text.split()) == 1 else None

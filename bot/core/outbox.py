@@ -90,6 +90,9 @@ class Outbox:
         self._held_by_room = False
         # Told of each room a delivery to which was given up (see `on_given_up`).
         self._given_up: list[GivenUp] = []
+        # The contents of deliveries this process queued and has not sent yet: not read back
+        # and decrypted from the table to send them (after a restart they are).
+        self._contents: dict[str, OutgoingMessage] = {}
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -110,6 +113,8 @@ class Outbox:
             async with self._db.transaction() as tx:
                 await along(tx)
                 new = await self._record(deliveries, tx)
+        if new == len(deliveries):  # each as queued just now (else, as first queued)
+            self._contents.update((d.key, d.message) for d in deliveries)
         urgent = [d.key for d in deliveries if d.urgent]
         if urgent and new == len(deliveries):
             # Each one was recorded just now, so each is still to send: no need to look.
@@ -285,10 +290,9 @@ class Outbox:
                 await self._wake.wait()
 
     async def _deliver(self, row: Any) -> None:
-        content = await self._db.fetchone("SELECT message FROM outbox WHERE key = ?", (row["key"],))
-        if content is None:  # not possible while it is under way; nothing to send
+        stored = self._contents.get(row["key"]) or await self._stored(row["key"])
+        if stored is None:  # not possible while it is under way; nothing to send
             return
-        stored = _from_json(self._cipher.decrypt_json(content["message"], MESSAGE_CONTEXT))
         message = await self._resolve(row, stored)
         if message is None:
             await self._postpone(row["key"], DEPENDENCY_WAIT, count_attempt=False)
@@ -301,7 +305,14 @@ class Outbox:
             return
         await self._mark_sent(row["key"], row["transport"], sent.event_id)
 
+    async def _stored(self, key: str) -> OutgoingMessage | None:
+        row = await self._db.fetchone("SELECT message FROM outbox WHERE key = ?", (key,))
+        if row is None:
+            return None
+        return _from_json(self._cipher.decrypt_json(row["message"], MESSAGE_CONTEXT))
+
     async def _mark_sent(self, key: str, transport: str, event_id: str) -> None:
+        self._contents.pop(key, None)
         # Once sent, edits and replies need only the event id; the content (report text,
         # people's ids to mention) is not kept.
         now = utc_timestamp(self._now())
@@ -362,6 +373,7 @@ class Outbox:
         await self._postpone(row["key"], delay, count_attempt=not limited)
 
     async def _give_up(self, row: Any, attempts: int, error: Exception) -> None:
+        self._contents.pop(row["key"], None)
         self._metrics.deliveries.labels(transport=row["transport"], result="gave_up").inc()
         log.warning("gave up on a delivery after %d attempts (%s)", attempts, type(error).__name__)
         await self._db.execute(

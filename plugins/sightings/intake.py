@@ -98,12 +98,11 @@ class Intake:
         room = filing.room
         origin = Origin(room.transport, room.room_id, filing.thread_root, filing.user_id)
         now = self._now()
-        report_id = await self._store.insert(
-            filing.report, self.bot.person(filing.user_id), origin, filing.event_id, now
+        person = self.bot.person(filing.user_id)
+        stored = await self._store.file(
+            filing.report, person, origin, filing.event_id, now, now - SAME_SIGHTING
         )
-        await self._store.mark_similar(report_id, now - SAME_SIGHTING)
-        stored = await self._store.get(report_id)
-        assert stored is not None
+        report_id = stored.id
         view = self._notifier.view(filing.lang)
         ack = acknowledgement(stored, view)
         if not self._notifier.moderation_rooms(stored.area):

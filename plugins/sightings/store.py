@@ -161,6 +161,48 @@ class ReportStore:
     ) -> str:
         """Store a new report and return its id; a replay of `intake_event` finds the id of
         the report it filed before."""
+        report_id, _ = await self._insert(report, reporter, origin, intake_event, now)
+        return report_id
+
+    async def file(
+        self,
+        report: Report,
+        reporter: str,
+        origin: Origin,
+        intake_event: str,
+        now: datetime,
+        similar_since: datetime,
+    ) -> StoredReport:
+        """Store a new report, noting an open one at the same place filed since
+        `similar_since`; the report as stored (a replay of `intake_event`: the one it filed
+        before, as it is now)."""
+        report_id, fresh = await self._insert(report, reporter, origin, intake_event, now)
+        similar_to = await self.mark_similar(report_id, similar_since)
+        if not fresh:
+            stored = await self.get(report_id)
+            assert stored is not None
+            return stored
+        # Just written: as `get` would read it back, without reading it back.
+        return StoredReport(
+            id=report_id,
+            area=report.area,
+            status=Status.NEW,
+            version=1,
+            reporter=reporter,
+            report=report,
+            origin=origin,
+            duplicate_of=None,
+            created_at=datetime.fromisoformat(utc_timestamp(now)),
+            corroborations=0,
+            history=(),
+            similar_to=similar_to,
+        )
+
+    async def _insert(
+        self, report: Report, reporter: str, origin: Origin, intake_event: str, now: datetime
+    ) -> tuple[str, bool]:
+        """The report's id, and whether it was stored just now (else `intake_event` filed it
+        before)."""
         intake = self._hash(intake_event, "reports.intake")
         stamp = utc_timestamp(now)
         words = place_key(report.location)
@@ -189,12 +231,12 @@ class ReportStore:
                     " ON CONFLICT DO NOTHING RETURNING id",
                     (report_id, report.area, *values),
                 ):
-                    return report_id
+                    return report_id, True
                 filed = await self._db.fetchone(
                     "SELECT id FROM sighting_reports WHERE intake = ?", (intake,)
                 )
                 if filed is not None:
-                    return str(filed["id"])
+                    return str(filed["id"]), False
             length += 1
 
     async def state(self, report_id: str) -> ReportState | None:

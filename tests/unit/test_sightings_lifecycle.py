@@ -188,3 +188,22 @@ async def test_the_same_event_files_one_report_only(world: SightingsWorld) -> No
         stored.report, stored.reporter, stored.origin, event, datetime.now(UTC)
     )
     assert again == report_id
+
+
+async def test_a_report_as_filed_is_the_report_as_read_back(world: SightingsWorld) -> None:
+    """What filing hands to the moderators' card and the dispatch call (built without reading
+    the row back) is what every later read of the report gives, similar report included."""
+    store = world.plugin.store
+    first_id, _ = await file(world, "ana")
+    first = await store.get(first_id)
+    assert first is not None
+    now = datetime.now(UTC)
+    filed = await store.file(
+        first.report, "another", first.origin, "$another-event", now, now - timedelta(hours=1)
+    )
+    assert filed.similar_to == first_id
+    assert filed == await store.get(filed.id)
+    replayed = await store.file(
+        first.report, "another", first.origin, "$another-event", now, now - timedelta(hours=1)
+    )
+    assert replayed == filed

@@ -13,6 +13,7 @@ import pytest
 from testkit.networks import MONDAY, chicago
 
 from bot.api.testing import FakeClock, PluginWorld, Sent
+from plugins.aid import AidPlugin
 from plugins.cases import Cases, CasesPlugin, refusal
 from plugins.dispatch import Dispatch
 from plugins.relay import Relay
@@ -469,3 +470,36 @@ async def test_case_text_is_stored_encrypted_and_forgetme_finds_no_one(
     assert world.plugin_of(CasesPlugin).area_uses("pilsen") == [f"case {case_id}"]
     await world.say(LEGAL, "lia", "!forgetme")
     assert "Alias: Guava" in card(world, LEGAL, case_id)
+
+
+# --- family needs as mutual-aid requests ---------------------------------------------------
+
+AID_ROOM = """
+[[rooms]]
+id = "aid"
+transport = "console"
+role = "aid"
+areas = ["pilsen"]
+language = "en"
+"""
+
+
+async def test_a_need_becomes_a_mutual_aid_request_without_the_alias(tmp_path: Path) -> None:
+    plugins = (*PLUGINS, AidPlugin)
+    world = await PluginWorld(
+        tmp_path, plugins=plugins, config=CONFIG + AID_ROOM, clock=FakeClock(MONDAY)
+    ).start()
+    try:
+        answer = await ask(world, LEGAL, "lia", "!case new pilsen Guava")
+        case_id = CASE_ID.search(answer)[0]  # type: ignore[index]
+        filed = await ask(world, LEGAL, "lia", f"!case {case_id} need childcare")
+        request = re.search(r"\bA[2-9A-Z]{3,6}\b", filed)
+        assert request, filed
+        posted = "\n".join(world.texts("aid"))
+        assert request[0] in posted and "Guava" not in posted and case_id not in posted
+        assert f"childcare (mutual aid {request[0]}: posted)" in card(world, LEGAL, case_id)
+        await world.say("aid", "val", f"!give {request[0]}")
+        assert f"mutual-aid request {request[0]} (childcare): taken" in notices(world, LEGAL)[-1]
+        assert f"childcare (mutual aid {request[0]}: taken)" in card(world, LEGAL, case_id)
+    finally:
+        await world.stop()

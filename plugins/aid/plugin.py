@@ -38,12 +38,19 @@ from plugins.aid.store import IDS, Requests
 from plugins.aid.timers import GRACE, JOB, Timers
 
 SWEEP_INTERVAL = timedelta(hours=1)
-# `!accept A7K3` and `!done A7K3` share their names with other plugins' commands.
+# `!accept A7K3` and `!done A7K3` share their names with other plugins' commands
+# (emergency contacts' `!accept CODE`, the rosters' `!done`): the id routes them here.
 AID_ID = IDS.typed()
 
 
 def _es(name: str) -> dict[Language, tuple[str, ...]]:
     return {"es": ALIASES[name]}
+
+
+def _both(name: str) -> dict[Language, tuple[str, ...]]:
+    """For a command whose English name is another plugin's too (`!done`): its own
+    canonical name, so that its help is its own, and the shared one as an alias."""
+    return {"en": (name,), "es": ALIASES[name]}
 
 
 class AidPlugin(Plugin):
@@ -103,7 +110,12 @@ class AidPlugin(Plugin):
         await self.matching.give(ctx, request)
 
     @command(
-        "accept", level=Level.NEIGHBOR, aliases=_es("accept"), direct=True, rank=42, routes=AID_ID
+        "aid-accept",
+        level=Level.NEIGHBOR,
+        aliases=_both("accept"),
+        direct=True,
+        rank=42,
+        routes=AID_ID,
     )
     async def accept(self, ctx: CommandContext, request: str) -> None:
         """Accept a volunteer's offer on your request: you are introduced to each other."""
@@ -117,9 +129,9 @@ class AidPlugin(Plugin):
         await self.matching.decline(ctx, request)
 
     @command(
-        "done",
+        "aid-done",
         level=Level.NEIGHBOR,
-        aliases=_es("done"),
+        aliases=_both("done"),
         roles=AID_ROOMS,
         direct=True,
         rank=44,
@@ -139,9 +151,9 @@ class AidPlugin(Plugin):
     @command(
         "offer", level=Level.VOLUNTEER, aliases=_es("offer"), roles=AID_ROOMS, direct=True, rank=46
     )
-    async def offer(self, ctx: CommandContext, what: Rest = "") -> None:
+    async def offer(self, ctx: CommandContext, offering: Rest = "") -> None:
         """Aid volunteers: what you can usually do, to hear of such requests first."""
-        await self.offers.offer(ctx, what)
+        await self.offers.offer(ctx, offering)
 
     @command(
         "offers",

@@ -2,20 +2,22 @@
 
 In a direct chat a request with its kind (and an area, where the person's rooms do not
 say it) is filed at once; what is missing is asked one step at a time on the core's
-dialogs. Typed in a room, nothing is filed there: what was written is kept (encrypted,
-as a dialog without steps), the message is removed where the bot may, and the person
-goes on in a direct chat with `!need`.
+dialogs. Typed in a room, nothing is filed there: the message is removed where the bot
+may, and the bot goes on in a direct chat with the person (opening one if need be), with
+what they wrote and the room's area.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.api import (
     BotContext,
     CommandContext,
+    Delivery,
     Dialog,
     Dialogs,
     Event,
@@ -35,8 +37,6 @@ from plugins.aid.store import Address, AidRequest, Filing
 
 KIND = "aid.need"
 TIMEOUT_JOB = "aid.dialog_timeout"
-# What was typed in a room waits this long for the person to open a direct chat.
-WAITING = timedelta(days=1)
 # What the server is told when a request leaves a room (never what it said).
 REMOVAL = "A request for help is kept private"
 ORDER = ("kind", "area", "when", "details")
@@ -80,7 +80,6 @@ class Asking:
             timeout_job=TIMEOUT_JOB,
             now=now,
         )
-        self.waiting = Dialogs(bot, "aid.moved", timeout=WAITING, now=now)
 
     # --- the command ---------------------------------------------------------------------
 
@@ -99,11 +98,6 @@ class Asking:
             await self._move(ctx, data, bool(typed))
             return
         await self.matching.reachable(ctx)  # remembered: offers are asked here
-        waiting = await self.waiting.of(ctx.event.sender.user_id)
-        if waiting is not None:
-            await self.waiting.end(waiting.user_id)
-            if not typed:
-                data = waiting.data
         await self._go_on(ctx, data)
 
     def _bad_kind(self, ctx: CommandContext, typed: str) -> str:
@@ -116,17 +110,27 @@ class Asking:
         )
 
     async def _move(self, ctx: CommandContext, data: dict[str, Any], typed: bool) -> None:
-        """Typed in a room: kept for the direct chat, removed from the room where the bot
-        may; the person is told why, and how to go on."""
+        """Typed in a room: removed from it where the bot may, the person told why there,
+        and the request goes on in their direct chat with what they wrote."""
         config = self.bot.room_config(ctx.room)
         if data["area"] is None and config is not None and config.areas:
             data["area"] = config.areas[0]
-        user_id = ctx.event.sender.user_id
-        await self.waiting.end(user_id)
-        await self.waiting.start(ctx, data)
         removed = typed and await self.bot.remove(ctx.room, ctx.event.event_id, REMOVAL)
         key = "aid.moved.removed" if removed else "aid.moved.here"
-        await ctx.reply(ctx.t(key, need=ctx.typed_name()), mentions=(user_id,))
+        await ctx.reply(ctx.t(key), mentions=(ctx.event.sender.user_id,))
+        chat = await self.matching.reachable(ctx)
+        opening = Delivery(
+            f"aid:moved:{ctx.event.event_id}",
+            chat.room,
+            Rich().text(ctx.t("aid.moved.intro")).message(),
+        )
+        sent = await self.bot.outbox.send_now(opening)
+        # On from the bot's first message there, as if the person had written it.
+        event = replace(
+            ctx.event, room=chat.room, event_id=sent.event_id, thread_root=None, direct=True
+        )
+        there = CommandContext(self.bot, event, ctx.lang, spec=ctx.spec, level=ctx.level)
+        await self._go_on(there, data)
 
     async def _go_on(self, ctx: CommandContext, data: dict[str, Any]) -> None:
         """File it, or ask what is missing."""
@@ -232,11 +236,9 @@ class Asking:
 
     async def sweep(self) -> None:
         await self.dialogs.sweep()
-        await self.waiting.sweep()
 
     async def end(self, user_id: str) -> None:
         await self.dialogs.end(user_id)
-        await self.waiting.end(user_id)
 
 
 def _keep(name: str) -> Callable[[Dialog, str | None], None]:

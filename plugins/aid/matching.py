@@ -32,11 +32,6 @@ class Matching:
         if request is None or not await self._may_take(ctx, request):
             return
         address = await self.reachable(ctx)
-        if address is None and request.for_case:
-            address = Address(ctx.room, ctx.event.sender.user_id, ctx.lang)  # nobody to introduce
-        if address is None:
-            await ctx.reply(ctx.t("aid.give.open_chat", give=ctx.typed_name(), id=request.id))
-            return
         state = State.TAKEN if request.for_case else State.OFFERED
         now = self.desk.now()
         changed = await self.store.change(
@@ -95,15 +90,18 @@ class Matching:
         theirs = await self.bot.shared_rooms(ctx.room.transport, user_id)
         return any(RoomRef(room.transport, room.id) in rooms for room in theirs)
 
-    async def reachable(self, ctx: CommandContext) -> Address | None:
-        """Where the bot writes to the sender: this direct chat (remembered), or the one
-        they used before."""
+    async def reachable(self, ctx: CommandContext) -> Address:
+        """Where the bot writes to the sender: this direct chat, the one they used
+        before, or one the bot opens with them (remembered for next time)."""
         user_id = ctx.event.sender.user_id
-        if ctx.direct:
-            address = Address(ctx.room, user_id, ctx.lang)
-            await self.store.remember(address)
-            return address
-        return await self.store.address_of(user_id)
+        if not ctx.direct:
+            known = await self.store.address_of(user_id)
+            if known is not None:
+                return known
+        room = ctx.room if ctx.direct else await self.bot.direct_chat(ctx.room.transport, user_id)
+        address = Address(room, user_id, ctx.lang)
+        await self.store.remember(address)
+        return address
 
     # --- the person who asked ------------------------------------------------------------
 

@@ -43,9 +43,6 @@ class Offers:
             await ctx.reply(ctx.t("aid.offer.aid_rooms_only"))
             return
         address = await self.matching.reachable(ctx)
-        if address is None:
-            await ctx.reply(ctx.t("aid.offer.open_chat", offer=ctx.typed_name()))
-            return
         for slug in areas:
             await self.store.offer(
                 address, StandingOffer(kind, slug, when.strip()), self.desk.now()

@@ -180,10 +180,6 @@ async def test_an_offer_accepted_introduces_both_by_direct_message_and_the_card_
 ) -> None:
     request_id = await need(world)
     reply = await answer(world, AID_ROOM, BETO, f"!give {request_id}")
-    assert reply.startswith("Thank you! To introduce you privately I need a direct chat")
-    assert world.texts(ANA_DM)[-1].startswith("📨 Asked")  # Ana was not asked: no offer yet
-    await dm(world, BETO_DM, BETO, "!offers")
-    reply = await answer(world, AID_ROOM, BETO, f"!give {request_id}")
     assert reply == "Thank you! I asked the person privately; you hear from me in our direct chat."
     offer = world.messages(ANA_DM)[-1]
     assert offer.text.startswith(f"🤝 A volunteer offers to help with {request_id} · groceries")
@@ -191,12 +187,14 @@ async def test_an_offer_accepted_introduces_both_by_direct_message_and_the_card_
     [card] = cards(world)
     assert world.shown(card).endswith("⏳ A volunteer offered; waiting for the answer.")
     await world.say(ANA_DM, ANA, f"!accept {request_id}", direct=True)
-    to_ana, to_beto = world.messages(ANA_DM)[-1], world.messages(BETO_DM)[-1]
+    # Beto never wrote to the bot: it opened a direct chat with him.
+    assert world.transport.directs == [BETO]
+    to_ana, to_beto = world.messages(ANA_DM)[-1], world.messages(f"dm:{BETO}")[-1]
     assert f"{BETO} will help you" in to_ana.text and to_ana.mentions == (BETO,)
     assert f"is {ANA}." in to_beto.text and to_beto.mentions == (ANA,)
     assert world.shown(card).endswith("✅ Taken: someone is helping.")
     assert ANA not in world.shown(card) and BETO not in world.shown(card)
-    [closed] = await dm(world, BETO_DM, BETO, f"!done {request_id}")
+    [closed] = await dm(world, f"dm:{BETO}", BETO, f"!done {request_id}")
     assert closed == f"{request_id} is closed. Thank you!"
     assert world.texts(ANA_DM)[-1] == f"{request_id} is marked done. Thank you!"
     assert world.shown(card).endswith("✔ Done. Thank you!")
@@ -271,11 +269,12 @@ async def test_a_request_typed_in_a_room_goes_on_in_a_direct_chat_and_leaves_the
     world.transport.may_remove.add(HOOD)
     event_id = await world.write(HOOD, ANA, "!need ride tomorrow to the clinic")
     assert world.transport.removed == [(HOOD, event_id)]
-    [told] = world.replies(HOOD)
+    [told] = world.texts(HOOD)
     assert told.startswith("🔒 I removed your message from this room")
-    assert cards(world) == []  # nothing filed from the room
-    [filed] = await dm(world, ANA_DM, ANA, "!need")
-    assert "ride · Pilsen East · tomorrow" in filed
+    assert "clinic" not in told and "ride" not in told
+    intro, filed = world.texts(f"dm:{ANA}")
+    assert intro.startswith("🔒 You asked for help in a room; we go on here, in private")
+    assert filed.startswith("📨 Asked: A") and "ride · Pilsen East · tomorrow" in filed
     [card] = cards(world)
     assert "to the clinic" in card.text
 
@@ -283,11 +282,17 @@ async def test_a_request_typed_in_a_room_goes_on_in_a_direct_chat_and_leaves_the
 async def test_where_the_bot_cannot_remove_it_still_moves_to_a_direct_chat(
     world: PluginWorld,
 ) -> None:
+    await need(world)  # Ana has written to the bot before: it goes on in that chat
     reply = await answer(world, HOOD, ANA, "!need")
-    assert reply.startswith("🔒 A request for help is kept private: open a direct chat")
+    assert reply == "🔒 A request for help is kept private: we go on in a direct chat with me."
     assert world.transport.removed == []
-    [question] = await dm(world, ANA_DM, ANA, "!need")
+    intro, question = world.texts(ANA_DM)[-2:]
+    assert intro.startswith("🔒 You asked for help in a room")
     assert "What do you need?" in question
+    await dm(world, ANA_DM, ANA, "childcare")
+    await dm(world, ANA_DM, ANA, "saturday")
+    [filed] = await dm(world, ANA_DM, ANA, "two kids, 9 to 1")
+    assert "childcare · Pilsen East · saturday" in filed
 
 
 async def test_in_spanish(world: PluginWorld) -> None:
@@ -308,8 +313,6 @@ async def test_in_spanish(world: PluginWorld) -> None:
 
 
 async def test_a_standing_offer_gets_the_request_first_then_the_room(world: PluginWorld) -> None:
-    reply = await answer(world, AID_ROOM, BETO, "!offer groceries")
-    assert reply.startswith("To send you requests privately I need a direct chat")
     [saved] = await dm(world, BETO_DM, BETO, "!offer groceries pilsen weekday mornings")
     assert saved.startswith("Thank you! New requests for groceries in Pilsen (weekday mornings)")
     [listing] = await dm(world, BETO_DM, BETO, "!offers")

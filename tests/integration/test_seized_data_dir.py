@@ -31,6 +31,8 @@ REPORT = (
     f"!report where: {WORDS[0]} | what: detaining from a gray van {WORDS[4]} | agents: 3"
     f" | plate: {WORDS[1]} | notes: they took {WORDS[2]}"
 )
+# A safety check-in's place and alias, planned in a direct chat with an emergency contact.
+CHECKIN_WORDS = ("Broadview Processing", "Tío Chuy")
 
 
 def every_byte(directory: Path) -> bytes:
@@ -69,6 +71,10 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
         await wait_until_joined(bot, direct)
         await sol.send_text(direct, "!subscribe pilsen")
         await sol.wait_for_message(direct, from_bot(setup, "Subscribed"))
+        await sol.send_text(direct, f"!contacts add {rosa.user_id}")
+        await sol.wait_for_message(direct, from_bot(setup, "I asked"))
+        await sol.send_text(direct, f"!checkin 23:59 {CHECKIN_WORDS[0]} alias={CHECKIN_WORDS[1]}")
+        await sol.wait_for_message(direct, from_bot(setup, "Check-in set"))
         await ana.send_text(hood, REPORT)
         ack = await ana.wait_for_message(hood, from_bot(setup, "UNCONFIRMED"))
         report_id = REPORT_ID.findall(ack.body)[0]
@@ -92,6 +98,7 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
     secrets = [
         setup.user_id,
         str(bot_device),
+        *CHECKIN_WORDS,
         *(person.user_id for person in people),
         *(person.user_id.split(":")[0][1:] for person in people),  # localparts
         *(str(person.client.device_id) for person in people),

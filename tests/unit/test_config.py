@@ -111,9 +111,8 @@ def test_wrong_enum_value_lists_allowed_values(tmp_path: Path) -> None:
     rooms += '[[rooms]]\nid = "!b:x.org"\nrole = "alert"\nareas = ["pilsen"]\n'
     path = write(tmp_path, MATRIX + AREAS + rooms)
     assert config_error(path) == (
-        f"{path}: rooms[1].role: must be one of neighborhood, moderation, aid, watch, legal, dispatch,"
-        " alerts"
-        ' (got "alert")'
+        f"{path}: rooms[1].role: must be one of neighborhood, moderation, aid, watch, legal,"
+        ' dispatch, alerts (got "alert")'
     )
 
 

@@ -6,6 +6,8 @@ One loopback Synapse serves every scenario (each with its own accounts and rooms
   processing  command processing time without network: console transport, in-process
   zones       structure commands (!rooms, !area, !room here) and an alert's routing through
               200 areas and 500 rooms, in-process like processing (bench/zones.py)
+  cases       case commands (`!case C… note`, `located`, `!cases`) with 1,000 open cases,
+              in-process like processing (bench/cases.py)
   ping        `!ping` round trip, and restart catch-up, vs a bare matrix-nio bot
   fanout      alert fan-out to 50 encrypted rooms vs a bare nio client (bench/fanout.py)
   burst       500 reports from 50 people across 10 rooms in 60 s, vs the bare nio bot
@@ -42,7 +44,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import burst, fanout, memory, partners, ping, processing, store, subscribers, zones
+from bench import (
+    burst,
+    cases,
+    fanout,
+    memory,
+    partners,
+    ping,
+    processing,
+    store,
+    subscribers,
+    zones,
+)
 from bench.report import Figure, Results, table
 from bot.devtools.local_synapse import LocalSynapse
 from bot.ops.logs import setup_logging
@@ -50,6 +63,7 @@ from bot.ops.logs import setup_logging
 SCENARIOS = (
     "processing",
     "zones",
+    "cases",
     "ping",
     "fanout",
     "burst",
@@ -65,6 +79,7 @@ Measured = tuple[list[Figure], dict[str, Any]]
 class Plan:
     processing: processing.Sizes
     zones: zones.Sizes
+    cases: cases.Sizes
     ping_rounds: int
     backlog: int
     fanout_rooms: int
@@ -81,6 +96,7 @@ class Plan:
 FULL = Plan(
     processing=processing.Sizes(warm_up=200, pings=2000, reports=1000),
     zones=zones.Sizes(warm_up=50, structure=500, alerts=500, city_alerts=50),
+    cases=cases.Sizes(warm_up=100, samples=1000),
     ping_rounds=30,
     backlog=50,
     fanout_rooms=50,
@@ -96,6 +112,7 @@ FULL = Plan(
 QUICK = Plan(
     processing=processing.Sizes(warm_up=50, pings=300, reports=150),
     zones=zones.Sizes(warm_up=10, structure=60, alerts=60, city_alerts=10),
+    cases=cases.Sizes(warm_up=20, samples=150),
     ping_rounds=6,
     backlog=10,
     fanout_rooms=10,
@@ -122,6 +139,7 @@ def scenarios(
     return {
         "processing": lambda: processing.measure(plan.processing),
         "zones": lambda: zones.measure(plan.zones),
+        "cases": lambda: cases.measure(plan.cases),
         "ping": lambda: ping.measure(synapse, workdir / "ping", plan.ping_rounds, plan.backlog),
         "fanout": fan_out,
         "burst": lambda: burst.measure(synapse, workdir / "burst", plan.burst),

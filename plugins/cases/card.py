@@ -125,28 +125,31 @@ def commands(view: View, lang: Language, case: Case) -> dict[str, str]:
     return named
 
 
-def overdue_text(case: Case, view: View, now: datetime) -> str:
-    late = case.overdue(now)
+def overdue_text(late: Sequence[Item], view: View) -> str:
     if not late:
         return view.t("cases.list.on_track")
     return ", ".join(view.t(f"cases.item.{item.value}.name") for item in late)
 
 
-def listing(cases: Sequence[Case], view: View, now: datetime) -> Rich:
-    """`!cases`: the open cases, most overdue first, each with what is overdue."""
+def listing(cases: Sequence[tuple[Case, list[Item]]], view: View) -> Rich:
+    """`!cases`: the open cases (oldest first, with what each has overdue), listed most
+    overdue first; among equals, oldest first."""
     t = view.t
     if not cases:
         return Rich().text(t("cases.list.none"))
-    ordered = sorted(cases, key=lambda case: (-len(case.overdue(now)), case.opened_at))
+    by_count: list[list[tuple[Case, list[Item]]]] = [[] for _ in range(len(Item) + 1)]
+    for pair in cases:
+        by_count[len(pair[1])].append(pair)
+    ordered = [pair for same in reversed(by_count) for pair in same]
     rich = Rich().bold(t("cases.list.title", count=len(cases))).newline()
-    for case in ordered[:LISTED]:
+    for case, items in ordered[:LISTED]:
         line = t(
             "cases.list.line",
             id=case.id,
             alias=case.alias or "—",
             area=view.area_name(case.area),
             opened=stamp(view, case.opened_at),
-            overdue=overdue_text(case, view, now),
+            overdue=overdue_text(items, view),
         )
         rich.text(line).newline()
     if len(ordered) > LISTED:
@@ -155,7 +158,7 @@ def listing(cases: Sequence[Case], view: View, now: datetime) -> Rich:
 
 
 def reminder(case: Case, view: View, now: datetime) -> Rich:
-    late = ", ".join(view.t(f"cases.item.{item.value}.name") for item in case.overdue(now))
+    late = overdue_text(case.overdue(now), view)
     hours = int((now - case.opened_at).total_seconds() // 3600)
     text = view.t("cases.remind", id=case.id, alias=case.alias or "—", hours=hours, items=late)
     return Rich().text(text)

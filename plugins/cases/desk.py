@@ -173,10 +173,12 @@ class Desk:
 
     # --- retention ------------------------------------------------------------------------
 
-    async def purge(self) -> None:
+    async def purge(self) -> list[str]:
+        """Erase the cases closed `retention_days` ago; returns their ids."""
         days = self.bot.settings.section(CasesConfig).cases.retention_days
         cutoff = self.now() - timedelta(days=days)
         gone = await self.store.purge(cutoff)
         if gone:
             await self.bot.broadcasts.purge("cases:", cutoff)
             log.info("erased %d closed cases", len(gone))
+        return gone

@@ -44,6 +44,14 @@ DUE = {
     Item.BOND: timedelta(hours=48),
     Item.HEARING: timedelta(hours=72),
 }
+_DUE = tuple(DUE.items())
+# The field of the case that holds each item, but the needs (a list, or "none").
+_FIELDS = {
+    Item.LOCATE: "located",
+    Item.LAWYER: "lawyer",
+    Item.BOND: "bond",
+    Item.HEARING: "hearing",
+}
 # The legal room is reminded of what is overdue at these times after opening, then daily.
 REMINDERS = (timedelta(hours=6), timedelta(hours=24), timedelta(hours=48))
 DAILY = timedelta(hours=24)
@@ -118,18 +126,23 @@ class Case:
         return replace(self, version=self.version + 1, **changes)
 
     def done(self, item: Item) -> bool:
-        return {
-            Item.LOCATE: self.located is not None,
-            Item.LAWYER: self.lawyer is not None,
-            Item.NEEDS: bool(self.needs) or self.no_needs,
-            Item.BOND: self.bond is not None,
-            Item.HEARING: self.hearing is not None,
-        }[item]
+        if item is Item.NEEDS:
+            return bool(self.needs) or self.no_needs
+        return getattr(self, _FIELDS[item]) is not None
 
     def overdue(self, now: datetime) -> list[Item]:
+        """What is past its due time and not done (`!cases` asks this of every open case:
+        the due times are compared first, as most cases are on time)."""
         if self.closed is not None:
             return []
-        return [item for item in Item if not self.done(item) and now >= self.opened_at + DUE[item]]
+        elapsed = now - self.opened_at
+        return [item for item, due in _DUE if elapsed >= due and not self.done(item)]
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """The next due time after `now`, when what is overdue may change by itself."""
+        elapsed = now - self.opened_at
+        later = [due for _item, due in _DUE if due > elapsed]
+        return self.opened_at + min(later) if later else None
 
     @property
     def finished(self) -> bool:
@@ -143,6 +156,29 @@ class Case:
                 return self.opened_at + offset
         days = (after - self.opened_at - REMINDERS[-1]) // DAILY + 1
         return self.opened_at + REMINDERS[-1] + days * DAILY
+
+
+class Lateness:
+    """What each case has overdue, worked out again only when the case changed or one of
+    its due times passed: `!cases` asks it of every open case of the room."""
+
+    def __init__(self) -> None:
+        # case id -> (its version, worked out at, valid until, what is overdue)
+        self._known: dict[str, tuple[int, datetime, datetime | None, list[Item]]] = {}
+
+    def of(self, case: Case, now: datetime) -> list[Item]:
+        known = self._known.get(case.id)
+        if known is not None:
+            version, since, until, items = known
+            if version == case.version and since <= now and (until is None or now < until):
+                return items
+        items = case.overdue(now)
+        self._known[case.id] = (case.version, now, case.next_due(now), items)
+        return items
+
+    def drop(self, case_ids: list[str]) -> None:
+        for case_id in case_ids:
+            self._known.pop(case_id, None)
 
 
 # --- stored form ------------------------------------------------------------------------------

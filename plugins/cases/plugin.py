@@ -37,7 +37,17 @@ from plugins.cases.config import LEGAL_ROLE, LEGAL_ROOMS, CasesConfig
 from plugins.cases.desk import REMIND, REMIND_GRACE, Desk
 from plugins.cases.face import Cases
 from plugins.cases.hearing import HearingError, When, parse_hearing
-from plugins.cases.model import CASE_IDS, NEEDS, Case, Entry, Hearing, Need, Origin, Outcome
+from plugins.cases.model import (
+    CASE_IDS,
+    NEEDS,
+    Case,
+    Entry,
+    Hearing,
+    Lateness,
+    Need,
+    Origin,
+    Outcome,
+)
 from plugins.cases.store import CaseStore
 from plugins.dispatch import DISPATCH, Scene
 from plugins.rosters import Rotas
@@ -71,6 +81,7 @@ class CasesPlugin(Plugin):
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.store = CaseStore(bot.db, bot.cipher)
         self.desk = Desk(bot, self.store, self._now)
+        self.lateness = Lateness()
         self._rotas: Rotas | None = None
         self._scene: Scene | None = None
         self._aid: Aid | None = None
@@ -101,8 +112,11 @@ class CasesPlugin(Plugin):
         except LookupError:
             self._aid = None
         await self.desk.start(self.bot.service(ReportFeed))
-        await self.desk.purge()
-        self.bot.scheduler.every(PURGE_INTERVAL, self.desk.purge)
+        await self.purge()
+        self.bot.scheduler.every(PURGE_INTERVAL, self.purge)
+
+    async def purge(self) -> None:
+        self.lateness.drop(await self.desk.purge())
 
     async def forget(self, user_id: str) -> list[Note]:
         # A case stores nobody: not who opened it, nor who wrote on it. The alias of
@@ -326,8 +340,9 @@ class CasesPlugin(Plugin):
 
     @command("cases", level=Level.VOLUNTEER, aliases={"es": ("casos",)}, roles=LEGAL_ROOMS, rank=22)
     async def cases(self, ctx: CommandContext) -> None:
-        view = self.desk.feed.view(ctx.room, ctx.lang)
-        await ctx.reply(render.listing(self._cases_here(ctx.room), view, self._now()))
+        view, now = self.desk.feed.view(ctx.room, ctx.lang), self._now()
+        here = [(case, self.lateness.of(case, now)) for case in self._cases_here(ctx.room)]
+        await ctx.reply(render.listing(here, view))
 
     # --- jobs -----------------------------------------------------------------------------
 
@@ -346,14 +361,9 @@ class CasesPlugin(Plugin):
 
     def _cases_here(self, room: RoomRef) -> list[Case]:
         """The open cases whose cards this room has: those of the areas it serves."""
-        served: dict[str, bool] = {}
-        here = []
-        for case in self.store.open_cases():
-            if case.area not in served:
-                served[case.area] = self.desk.serves(room, case.area)
-            if served[case.area]:
-                here.append(case)
-        return here
+        cases = self.store.open_cases()
+        served = {area for area in {case.area for case in cases} if self.desk.serves(room, area)}
+        return [case for case in cases if case.area in served]
 
     def _case_here(self, ctx: CommandContext, typed: str) -> Case:
         case_id = CASE_IDS.normalize(typed) or typed.upper()

@@ -26,7 +26,7 @@ class CaseStore:
         self._lock = asyncio.Lock()
 
     async def load(self) -> None:
-        rows = await self._db.fetchall("SELECT data FROM cases")
+        rows = await self._db.fetchall("SELECT data FROM cases ORDER BY opened_at, id")
         cases = (from_json(self._cipher.decrypt_json(row["data"], DATA_CONTEXT)) for row in rows)
         self._cases = {case.id: case for case in cases}
 
@@ -34,11 +34,8 @@ class CaseStore:
         return self._cases.get(case_id)
 
     def open_cases(self) -> list[Case]:
-        """Open cases, oldest first."""
-        return sorted(
-            (case for case in self._cases.values() if case.closed is None),
-            key=lambda case: case.opened_at,
-        )
+        """Open cases, oldest first (kept in the order they were opened)."""
+        return [case for case in self._cases.values() if case.closed is None]
 
     async def of_report(self, report_id: str) -> Case | None:
         row = await self._db.fetchone(

@@ -357,10 +357,13 @@ async def test_reminders_at_6_24_and_48_hours_then_daily_only_of_what_is_left(
     assert notices(world, LEGAL) == []
     await world.advance_to(chicago("2026-03-02 14:59"))
     assert notices(world, LEGAL) == []
+    assert "overdue: nothing" in await ask(world, LEGAL, "lia", "!cases")
     await world.advance_to(chicago("2026-03-02 15:01"))
     [six] = notices(world, LEGAL)
     assert f"Case {case_id} (—), 6 h" in six and "locate the person" in six
+    assert "overdue: locate the person" in await ask(world, LEGAL, "lia", "!cases")
     await world.say(LEGAL, "lia", f"!case {case_id} located Broadview")
+    assert "overdue: nothing" in await ask(world, LEGAL, "lia", "!cases")
     await world.advance_to(chicago("2026-03-03 09:01"))
     day = notices(world, LEGAL)[-1]
     assert "24 h" in day and "a lawyer, the family's needs" in day and "locate" not in day
@@ -447,10 +450,10 @@ async def test_closed_cases_are_erased_after_the_retention_days(world: PluginWor
     await world.say(LEGAL, "lia", f"!case {gone} close deported")
     plugin = world.plugin_of(CasesPlugin)
     await world.advance(timedelta(days=29))
-    await plugin.desk.purge()
+    await plugin.purge()
     assert plugin.store.get(gone) is not None
     await world.advance(timedelta(days=2))
-    await plugin.desk.purge()
+    await plugin.purge()
     assert plugin.store.get(gone) is None and plugin.store.get(kept) is not None
     await world.restart()
     assert world.plugin_of(CasesPlugin).store.get(gone) is None

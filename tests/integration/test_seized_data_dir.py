@@ -1,6 +1,7 @@
 """A seized data directory, without the data key, after a full scenario on a real Synapse
 (a report with a plate, a dispatch answer, a confirmation and its alert, a roster entry,
-a subscriber who got the alert in their direct chat, plates on the network's list):
+a subscriber who got the alert in their direct chat, plates on the network's list, a case
+with an alias, a note and a lawyer):
 every byte of every file is scanned for the people's ids, their devices, the bot's, and
 what the report said (the privacy rules in the README's "Privacy")."""
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from integration import bot_harness
-from integration.bot_harness import BotSetup, from_bot, start_bot, wait_until_joined
+from integration.bot_harness import BotSetup, from_bot, in_thread, start_bot, wait_until_joined
 from integration.matrix_clients import UserFactory
 
 from bench.plain_store import PlaintextStore
@@ -24,6 +25,9 @@ pytestmark = pytest.mark.integration
 setup = bot_harness.setup  # the fixture: a new bot account and its config
 
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
+CASE_ID = re.compile(r"\bC[2-9A-Z]{3,6}\b")
+# A case's alias, the note it was opened with, its lawyer.
+CASE_WORDS = ("Tía Guadalupe", "taken near the laundromat", "Lic. Quintanilla")
 # A plate put on the network's list, its note.
 LISTED = ("XKJ 472", "XKJ472", "seen at the processing center")
 WORDS = ("Cermak y Throop", "QZX987", "Señor Ejemplo", "two of us checked it", "WVU 654")
@@ -53,11 +57,13 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
     mods = await rosa.create_encrypted_room(invite=[setup.user_id])
     dispatch = await vera.create_encrypted_room(invite=[setup.user_id])
     watch = await ana.create_encrypted_room(invite=[setup.user_id])
+    legal = await rosa.create_encrypted_room(invite=[setup.user_id])
     setup.rooms = [
         {"id": hood, "role": "neighborhood", "language": "en"},
         {"id": mods, "role": "moderation", "language": "en"},
         {"id": dispatch, "role": "dispatch", "language": "en"},
         {"id": watch, "role": "watch", "language": "en"},
+        {"id": legal, "role": "legal", "language": "en"},
     ]
     setup.sites = [
         {"slug": "whittier", "name": "Whittier", "timezone": "America/Chicago", "room": watch}
@@ -65,7 +71,7 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
     bot = await start_bot(setup, plugins=default_plugins())
     bot_device = bot.matrix.client.device_id
     try:
-        for room in (hood, mods, dispatch, watch):
+        for room in (hood, mods, dispatch, watch, legal):
             await wait_until_joined(bot, room)
         direct = await sol.create_encrypted_room(invite=[setup.user_id], is_direct=True)
         await wait_until_joined(bot, direct)
@@ -90,6 +96,14 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
         await rosa.wait_for_message(mods, from_bot(setup, "QZX987 is on the network's list"))
         await ana.send_text(watch, "!backup on")
         await ana.wait_for_message(watch, from_bot(setup, "backup"))
+        await rosa.send_text(mods, f"!detained {report_id} {CASE_WORDS[1]}")
+        opened = await rosa.wait_for_message(mods, from_bot(setup, "is open for"))
+        case_id = CASE_ID.findall(opened.body)[0]
+        for step in (f"alias {CASE_WORDS[0]}", f"lawyer {CASE_WORDS[2]}"):
+            sent = await rosa.send_text(legal, f"!case {case_id} {step}")
+            await rosa.wait_for_message(
+                legal, lambda e, sent=sent: from_bot(setup, "on the card")(e) and in_thread(sent)(e)
+            )
     finally:
         await bot.stop()
 
@@ -104,6 +118,7 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
         *(str(person.client.device_id) for person in people),
         *WORDS,
         *LISTED,
+        *CASE_WORDS,
     ]
     found = [secret for secret in secrets if secret.encode() in stored]
     assert found == []

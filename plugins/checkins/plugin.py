@@ -214,7 +214,11 @@ class Checkins(Plugin):
         )
 
     @command(
-        "safe", level=Level.GUEST, aliases={"es": ("estoybien", "asalvo")}, direct=True, rank=31
+        "safe",
+        level=Level.GUEST,
+        aliases={"es": ("bien", "estoybien", "asalvo")},
+        direct=True,
+        rank=31,
     )
     async def safe(self, ctx: CommandContext) -> None:
         """I am out and safe: ends your check-in and erases its plan."""

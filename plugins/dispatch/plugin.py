@@ -333,7 +333,15 @@ class Dispatch(Plugin):
         status = view.status(state.status.value)
         return ctx.t("dispatch.already_decided", id=report_id, status=status)
 
-    @command("ok", level=Level.NEIGHBOR, aliases={"es": ("bien",)}, roles=DISPATCH_ROOMS, rank=4)
+    # `!bien` alone is a safety check-in's "I am safe": this one always names a report.
+    @command(
+        "ok",
+        level=Level.NEIGHBOR,
+        aliases={"es": ("bien",)},
+        roles=DISPATCH_ROOMS,
+        rank=4,
+        routes=r"\S+",
+    )
     async def ok(self, ctx: CommandContext, report_id: str) -> None:
         call = await self._find_call(ctx, report_id)
         if call is None:

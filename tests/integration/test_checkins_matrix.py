@@ -199,5 +199,5 @@ async def test_spanish_throughout(network: Network) -> None:
     await n.ana.wait_for_message(n.dm, n.from_bot(f"Son las {hhmm}"))
     await n.move_to(due + timedelta(minutes=15))
     await n.bea.wait_for_message(bea_dm, n.from_bot("JM no se reportó después de su cita en corte"))
-    assert "Avisé a tu 1 contacto" in await answer(n, n.ana, n.dm, "!estoybien")
+    assert "Avisé a tu 1 contacto" in await answer(n, n.ana, n.dm, "!bien")
     await n.bea.wait_for_message(bea_dm, n.from_bot("JM se reportó: está bien"))

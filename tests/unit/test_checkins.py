@@ -323,7 +323,7 @@ async def test_spanish_throughout(world: PluginWorld) -> None:
     assert world.last(ANA_DM).startswith("Son las 09:00")
     await world.advance_to(chicago("2026-03-04 09:15"))
     assert world.last(BEA_DM).startswith("JM no se reportó después de su cita en corte")
-    assert "Avisé a tu 1 contacto" in await ana(world, "!estoybien")
+    assert "Avisé a tu 1 contacto" in await ana(world, "!bien")
 
 
 # --- accompaniment ----------------------------------------------------------------------------

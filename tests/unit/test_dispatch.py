@@ -255,6 +255,10 @@ async def test_answering_ok_stops_the_alarm(world: DispatchWorld) -> None:
         await world.ask(DISPATCH_EN, "vera", f"!ok {report_id}")
         == "Thank you, Vera. Glad you are OK."
     )
+    # In Spanish it is `!bien R7K3`; `!bien` alone is a safety check-in's "I am safe".
+    assert await world.ask(DISPATCH_EN, "vera", f"!bien {report_id}") == (
+        "Gracias, Vera. Qué bueno que estás bien."
+    )
     assert not [s for s in await world.advance(timedelta(minutes=30)) if s.room_id == MODS_PILSEN]
 
 

@@ -79,7 +79,7 @@ class Wording:
         rich = Rich().bold(self.t(title, summary=self.summary(request))).newline()
         if request.text and request.state is not State.WITHDRAWN:
             rich.italic(shown_text(request.text)).newline()
-        if request.state in (State.OPEN, State.OFFERED) or again:
+        if request.state is State.OPEN or again:
             rich.text(self.t("aid.card.give", give=self.command("give"), id=request.id))
         if request.state is not State.OPEN and not again:
             rich.newline().bold(self.t(f"aid.card.{request.state.value}"))

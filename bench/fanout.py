@@ -3,7 +3,9 @@
 The performance budget: from a moderator's `!confirm` to the alert decrypted in all N `alerts`
 rooms by a member's client, at most 1.2x the time a bare nio client takes from its first
 send until the same client has decrypted the same N encrypted messages, sent with the
-outbox's concurrency (10). No room may miss the alert or get it twice.
+outbox's concurrency (`[bot] sends_in_flight`, 50). No room may miss the alert or get it
+twice. One more round of the bot, untimed, is traced (bench/trace.py): when the `!confirm`
+reached it, when its first and last alerts went, and what else it sent before the last.
 
     python -m bench.fanout [--rooms 50] [--runs 3] [--json FILE]
 
@@ -49,12 +51,13 @@ from bench.common import (
     text,
 )
 from bench.report import Figure
+from bench.trace import Trace, traced
 from bot.devtools.local_synapse import LocalSynapse
 from bot.ops.logs import setup_logging
 
 REPORT = "!report 18th & Ashland; agents detaining someone"
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
-CONCURRENCY = 10  # the outbox's default
+CONCURRENCY = 50  # the outbox's default, `[bot] sends_in_flight`
 GOAL = 1.2
 ROUND_TIMEOUT = 60.0
 QUIET_SECONDS = 0.5  # before a clock starts, so earlier traffic has settled
@@ -76,6 +79,11 @@ class Rig:
     mods: str  # moderation room: the moderator and the bot
     rooms: list[str]  # alerts rooms: the watcher, the bot and the baseline account
     meter: CpuMeter
+
+    def room_kind(self, room_id: str) -> str:
+        if room_id in self.rooms:
+            return "alerts"
+        return {self.mods: "moderation", self.hood: "neighborhood"}.get(room_id, "other")
 
 
 @dataclass
@@ -110,6 +118,7 @@ class Figures:
     missed: int = 0
     twice: int = 0
     undecrypted: int = 0
+    trace: Trace | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -133,6 +142,7 @@ class Figures:
             "rooms_twice": self.twice,
             "undecrypted": self.undecrypted,
             "failures": self.failures,
+            "trace": None if self.trace is None else self.trace.summary(),
         }
 
 
@@ -235,20 +245,28 @@ def _relates_to(content: dict[str, Any], event_id: str) -> bool:
     return event_id in (relates.get("event_id"), reply)
 
 
-async def bot_round(rig: Rig) -> tuple[str, float, Cpu]:
-    """A new report, then the clock: `!confirm` until the alert is in every alerts room."""
+async def bot_round(rig: Rig, trace: list[Trace] | None = None) -> tuple[str, float, Cpu]:
+    """A new report, then the clock: `!confirm` until the alert is in every alerts room;
+    with `trace`, the round's sends are added to it."""
     report_id = await file_report(rig)
     await rig.bot.wait_idle()  # the moderators' card is out
 
     async def confirm() -> None:
         await rig.moderator.send(rig.mods, text(f"!confirm {report_id}"))
 
-    seconds, cpu = await timed(rig, confirm, alert_of(rig, report_id))
+    if trace is None:
+        seconds, cpu = await timed(rig, confirm, alert_of(rig, report_id))
+    else:
+        with traced(rig.bot, rig.room_kind, "!confirm") as round_trace:
+            seconds, cpu = await timed(rig, confirm, alert_of(rig, report_id))
+            await rig.bot.wait_idle()
+        trace.append(round_trace)
     return report_id, seconds, cpu
 
 
 async def baseline_round(rig: Rig, template: dict[str, Any]) -> tuple[float, Cpu]:
-    """The same message to every alerts room from a bare nio client, 10 sends at a time."""
+    """The same message to every alerts room from a bare nio client, as many sends at a
+    time as the outbox makes."""
     tag = "X" + secrets.token_hex(4).upper()
     content = json.loads(json.dumps(template).replace("{id}", tag))
     slots = asyncio.Semaphore(CONCURRENCY)
@@ -332,6 +350,10 @@ async def bench(
         rig = await build(synapse, workdir, rooms, stack, prefix)
         _progress(f"set-up: {time.perf_counter() - started:.1f}s")
         await measure(rig, runs, figures)
+        traces: list[Trace] = []
+        report_id, _, _ = await bot_round(rig, traces)
+        figures.reports.append(report_id)
+        figures.trace = traces[0]
         await asyncio.sleep(SETTLE_SECONDS)
         count_alerts(rig, figures)
     return figures
@@ -370,6 +392,8 @@ def table(figures: Figures) -> str:
     if figures.undecrypted:
         lines.append(f"messages the watcher could not decrypt: {figures.undecrypted}")
     lines += [f"FAILED {failure}" for failure in figures.failures]
+    if figures.trace is not None:
+        lines += figures.trace.lines()
     return "\n".join(lines)
 
 

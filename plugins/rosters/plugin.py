@@ -25,10 +25,11 @@ from bot.api import (
     job,
 )
 from plugins.rosters import reminders as jobs
+from plugins.rosters.coming import ComingDays
 from plugins.rosters.config import ROTA_ROOMS, WATCH_ROLE, RostersConfig
 from plugins.rosters.model import RosterError, Shift, Site, Staffed
 from plugins.rosters.reminders import Reminders
-from plugins.rosters.render import roster, shift_line, shift_params, week_start
+from plugins.rosters.render import roster, shift_line, shift_params
 from plugins.rosters.rotas import Rotas
 from plugins.rosters.shifts import ShiftPlanner
 from plugins.rosters.site_admin import SiteAdmin
@@ -45,6 +46,8 @@ CHECKIN_EARLY = timedelta(minutes=CHECKIN_MINUTES)
 # `!done` is accepted until this long after a shift ended.
 CHECKOUT_LATE = timedelta(hours=2)
 _NEXT = {"next", "proxima", "siguiente"}
+# Errors about a shift that is not there end by pointing to a roster that has shifts.
+_POINTS_TO_ROSTER = {"target.unknown", "target.none"}
 _ON = {"on", "si", "yes"}
 _OFF = {"off", "no"}
 
@@ -60,6 +63,9 @@ def answers_errors(func: Handler[P]) -> Handler[P]:
             await func(self, ctx, *args, **kwargs)
         except RosterError as error:
             params = {**self.help_params(ctx.room, ctx.lang), **error.params}
+            if error.key in _POINTS_TO_ROSTER:
+                see = await self.coming.with_shifts(ctx.room)
+                params["see_roster"] = answer(ctx, f"rosters.see.{see}")
             await ctx.reply(answer(ctx, f"rosters.error.{error.key}", **params))
 
     # The command decorator reads the wrapped signature for the arguments.
@@ -89,6 +95,7 @@ class Rosters(Plugin):
             self._now,
         )
         self.finder = ShiftFinder(self.sites, self.store, self._now)
+        self.coming = ComingDays(self.sites, self.store, self._now)
         self.site_admin = SiteAdmin(self.sites, self.planner, self._now)
         self.rotas = Rotas(self.sites, self.store, self.planner, self._now)
         bot.provide(Rotas, self.rotas)
@@ -131,11 +138,8 @@ class Rosters(Plugin):
         chosen = [self.finder.site_here(ctx.room, site)] if site else self._sites_here(ctx)
         person = self.bot.person(ctx.event.sender.user_id)
         for one in chosen:
-            first = week_start(one.today(self._now())) + timedelta(weeks=1 if week else 0)
-            staffed = await self.store.week(
-                [self.sites.key(one.slug)], first, first + timedelta(days=6)
-            )
-            await ctx.reply(roster(ctx.t, one, first, staffed, person, self._now()))
+            days = await self.coming.of(one, later=week is not None)
+            await ctx.reply(roster(ctx.t, one, days, person, self._now()))
 
     @command(
         "myshifts",

@@ -6,9 +6,10 @@ is a list by day instead of a grid, which stays readable in a proportional font.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from bot.api import OutgoingMessage, Rich, Translator
+from plugins.rosters.coming import Days
 from plugins.rosters.model import Shift, Site, Staffed
 from plugins.rosters.windows import DAY_NAMES, days_text
 
@@ -48,20 +49,23 @@ def shift_line(t: Translator, site: Site, staffed: Staffed) -> str:
     return t("rosters.line", taken=staffed.taken, **shift_params(t, site, staffed.shift))
 
 
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def roster(
-    t: Translator, site: Site, first: date, week: list[Staffed], person: str, now: datetime
-) -> OutgoingMessage:
-    title = t("rosters.roster.title", site=site.name, date=day_label(t, first), zone=site.timezone)
-    if not week:
-        return Rich().bold(title).newline().text(t("rosters.roster.empty")).message()
-    table = Rich().bold(title).newline().table(*_grid(t, site, week, person, now)).newline()
-    table.italic(t("rosters.roster.legend"))
-    text = "\n".join([title, *_by_day(t, site, week, person, now), t("rosters.roster.legend")])
-    return OutgoingMessage(plain=text, html=table.html)
+def roster(t: Translator, site: Site, days: Days, person: str, now: datetime) -> OutgoingMessage:
+    """The coming days' shifts; the days off among them are said above the grid."""
+    first, last = day_label(t, days.first), day_label(t, days.last)
+    title = t("rosters.roster.title", site=site.name, first=first, last=last, zone=site.timezone)
+    head = [title]
+    if days.days_off:
+        off = ", ".join(day_label(t, day) for day in days.days_off)
+        head.append(t("rosters.roster.days_off", days=off))
+    rich = Rich().bold(title).newline()
+    for line in head[1:]:
+        rich.text(line).newline()
+    if not days.shifts:
+        return rich.text(t("rosters.roster.empty")).message()
+    rich.table(*_grid(t, site, days.shifts, person, now)).newline()
+    rich.italic(t("rosters.roster.legend"))
+    lines = [*head, *_by_day(t, site, days.shifts, person, now), t("rosters.roster.legend")]
+    return OutgoingMessage(plain="\n".join(lines), html=rich.html)
 
 
 def _grid(

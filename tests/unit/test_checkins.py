@@ -147,7 +147,9 @@ def direct(sent: list[Sent]) -> list[Sent]:
 
 async def shift_of(world: PluginWorld, label: str) -> str:
     """The number of the shift `label` on the dispatch rota, as a volunteer reads it."""
-    listing = "\n".join(s.text for s in await world.say("dispatch", VERA, "!roster next"))
+    rosters = [*await world.say("dispatch", VERA, "!roster next")]
+    rosters += await world.say("dispatch", VERA, "!roster")  # the coming seven days last
+    listing = "\n".join(s.text for s in rosters)
     found = re.search(rf"{label} \S+\s+#(\d+)", listing)
     assert found is not None, listing
     return found[1]

@@ -41,7 +41,7 @@ async def test_roster_is_a_table_for_element_and_a_list_for_plain_text(world: Ro
     [answer] = await world.say(WHITTIER, MARIA, "!roster")
 
     lines = answer.text.splitlines()
-    assert lines[0] == "Whittier Elementary: week of Mon Mar 2 (times in America/Chicago)"
+    assert lines[0] == "Whittier Elementary: Mon Mar 2 to Sun Mar 8 (times in America/Chicago)"
     assert lines[lines.index("Tue Mar 3") + 2] == f"  pickup 14:45–15:30  #{tue_pickup} 1/2 ⚠ ★"
     assert lines[-1].startswith("Each shift: number, signed up/needed. ✓ covered")
     html = answer.message.html or ""
@@ -64,13 +64,15 @@ async def test_a_covered_shift_and_an_offered_slot_are_marked(world: RosterWorld
 
 async def test_next_week_in_english_and_in_spanish(world: RosterWorld) -> None:
     [english] = await world.say(WHITTIER, MARIA, "!roster next")
-    assert english.text.startswith("Whittier Elementary: week of Mon Mar 9")
+    assert english.text.startswith("Whittier Elementary: Mon Mar 9 to Sun Mar 15")
     [spanish] = await world.say(JUAREZ, JUAN, "!turnos próxima")
-    assert spanish.text.startswith("Escuela Juárez: semana del lun 9 de marzo (horas de")
+    # Juárez's only shift of today ended at 08:15: its seven days start tomorrow.
+    assert spanish.text.startswith("Escuela Juárez: del mar 10 de marzo al lun 16 de marzo (horas")
     assert "mar 10 de marzo" in spanish.text
     assert "entrada 07:45–08:15" in spanish.text
     assert await world.ask(WHITTIER, MARIA, "!roster whittier later") == (
-        '"later" is not a week: leave it out for this week, or say next.\n'
+        '"later" is not a week: leave it out for the coming seven days, or say next for the'
+        " seven after.\n"
         "Usage: !roster [site] [next]"
     )
 

@@ -1,7 +1,8 @@
 """A seized data directory, without the data key, after a full scenario on a real Synapse
 (a report with a plate, a dispatch answer, a confirmation and its alert, a roster entry,
 a subscriber who got the alert in their direct chat, plates on the network's list, a case
-with an alias, a note and a lawyer):
+with an alias, a note and a lawyer, a mutual-aid request taken by a volunteer and a
+standing offer):
 every byte of every file is scanned for the people's ids, their devices, the bot's, and
 what the report said (the privacy rules in the README's "Privacy")."""
 
@@ -26,6 +27,7 @@ setup = bot_harness.setup  # the fixture: a new bot account and its config
 
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 CASE_ID = re.compile(r"\bC[2-9A-Z]{3,6}\b")
+AID_ID = re.compile(r"\bA[2-9A-HJ-NP-TV-Z]{3,4}\b")
 # A case's alias, the note it was opened with, its lawyer.
 CASE_WORDS = ("Tía Guadalupe", "taken near the laundromat", "Lic. Quintanilla")
 # A plate put on the network's list, its note.
@@ -37,6 +39,8 @@ REPORT = (
 )
 # A safety check-in's place and alias, planned in a direct chat with an emergency contact.
 CHECKIN_WORDS = ("Broadview Processing", "Tío Chuy")
+# A mutual-aid request taken by a volunteer, and a volunteer's standing offer.
+AID_WORDS = ("arroz y frijol para Doña Rosa", "martes por la tarde")
 
 
 def every_byte(directory: Path) -> bytes:
@@ -58,12 +62,14 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
     dispatch = await vera.create_encrypted_room(invite=[setup.user_id])
     watch = await ana.create_encrypted_room(invite=[setup.user_id])
     legal = await rosa.create_encrypted_room(invite=[setup.user_id])
+    aid = await vera.create_encrypted_room(invite=[setup.user_id])
     setup.rooms = [
         {"id": hood, "role": "neighborhood", "language": "en"},
         {"id": mods, "role": "moderation", "language": "en"},
         {"id": dispatch, "role": "dispatch", "language": "en"},
         {"id": watch, "role": "watch", "language": "en"},
         {"id": legal, "role": "legal", "language": "en"},
+        {"id": aid, "role": "aid", "language": "en"},
     ]
     setup.sites = [
         {"slug": "whittier", "name": "Whittier", "timezone": "America/Chicago", "room": watch}
@@ -71,7 +77,7 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
     bot = await start_bot(setup, plugins=default_plugins())
     bot_device = bot.matrix.client.device_id
     try:
-        for room in (hood, mods, dispatch, watch, legal):
+        for room in (hood, mods, dispatch, watch, legal, aid):
             await wait_until_joined(bot, room)
         direct = await sol.create_encrypted_room(invite=[setup.user_id], is_direct=True)
         await wait_until_joined(bot, direct)
@@ -104,6 +110,15 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
             await rosa.wait_for_message(
                 legal, lambda e, sent=sent: from_bot(setup, "on the card")(e) and in_thread(sent)(e)
             )
+        await vera.send_text(aid, f"!offer ride pilsen {AID_WORDS[1]}")
+        await vera.wait_for_message(aid, from_bot(setup, "New requests for ride"))
+        await sol.send_text(direct, f"!need groceries tomorrow {AID_WORDS[0]}")
+        filed = await sol.wait_for_message(direct, from_bot(setup, "Asked:"))
+        request_id = AID_ID.findall(filed.body)[0]
+        await vera.send_text(aid, f"!give {request_id}")
+        await sol.wait_for_message(direct, from_bot(setup, "A volunteer offers"))
+        await sol.send_text(direct, f"!accept {request_id}")
+        await sol.wait_for_message(direct, from_bot(setup, "You are in touch"))
     finally:
         await bot.stop()
 
@@ -119,6 +134,7 @@ async def test_a_seized_data_directory_names_nobody_and_tells_nothing(
         *WORDS,
         *LISTED,
         *CASE_WORDS,
+        *AID_WORDS,
     ]
     found = [secret for secret in secrets if secret.encode() in stored]
     assert found == []

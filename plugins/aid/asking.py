@@ -199,7 +199,6 @@ class Asking:
             lang=lang,
             requester=requester,
             intake=event.event_id,
-            head_start=False,
         )
         return await self.desk.file(filing)
 

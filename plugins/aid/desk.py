@@ -57,8 +57,7 @@ class Desk:
         areas = (filing.area, *self.bot.settings.ancestors(filing.area))
         first = await self.store.offering(filing.kind, areas, but)
         head_start = bool(first) and self.settings.offer_head_start_minutes > 0
-        filing = Filing(**{**filing.__dict__, "head_start": head_start})
-        request_id = await self.store.file(filing, self.now())
+        request_id = await self.store.file(filing, self.now(), head_start=head_start)
         request = await self.store.get(request_id)
         assert request is not None
         for address in first:
@@ -75,7 +74,7 @@ class Desk:
         if self.bot.settings.area(area) is None:
             raise ValueError("unknown area")
         lang = self.bot.settings.bot.default_language
-        filing = Filing(kind, area, "", details, lang, None, None, head_start=False)
+        filing = Filing(kind, area, "", details, lang, requester=None, intake=None)
         return (await self.file(filing)).id
 
     def _first(self, request: AidRequest) -> Callable[[Wording], Rich]:

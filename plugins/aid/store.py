@@ -83,7 +83,6 @@ class Filing:
     lang: Language
     requester: Address | None
     intake: str | None
-    head_start: bool
 
 
 @dataclass(frozen=True)
@@ -99,9 +98,9 @@ class Requests:
 
     # --- requests ------------------------------------------------------------------------
 
-    async def file(self, filing: Filing, now: datetime) -> str:
-        """Store a new request; its id. The same intake again files nothing and gives the
-        first one's id."""
+    async def file(self, filing: Filing, now: datetime, *, head_start: bool) -> str:
+        """Store a new request (`head_start`: standing offers get it before the rooms);
+        its id. The same intake again files nothing and gives the first one's id."""
         if filing.intake is not None:
             row = await self.bot.db.fetchone(
                 "SELECT id FROM aid_requests WHERE intake = ?", (filing.intake,)
@@ -118,7 +117,7 @@ class Requests:
             None if requester is None else self.bot.person(requester.user_id),
             None if requester is None else self._seal(requester),
             filing.intake,
-            int(filing.head_start),
+            int(head_start),
             utc_timestamp(now),
             utc_timestamp(now),
         )

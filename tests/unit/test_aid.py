@@ -76,8 +76,8 @@ language = "es"
 """
 
 
-def world_for(tmp_path: Path) -> PluginWorld:
-    world = PluginWorld(tmp_path, plugins=[AidPlugin], config=CONFIG, clock=FakeClock(SUNDAY))
+def world_for(tmp_path: Path, start: datetime = SUNDAY) -> PluginWorld:
+    world = PluginWorld(tmp_path, plugins=[AidPlugin], config=CONFIG, clock=FakeClock(start))
     people = world.transport.people
     people[HOOD] = {ANA}
     people[VILLITA_HOOD] = {CARA}
@@ -403,16 +403,15 @@ async def test_timers_are_rebuilt_at_start_and_never_sent_late(tmp_path: Path) -
 async def test_the_night_the_clocks_change_the_hours_are_real_hours(tmp_path: Path) -> None:
     # Saturday 7 March 2026, 11 pm in Chicago; the clocks go forward at 2 am.
     saturday_night = datetime(2026, 3, 8, 5, 0, tzinfo=UTC)
-    world = world_for(tmp_path)
-    world.clock = FakeClock(saturday_night)
-    world.transport = type(world.transport)(world.clock)
-    for room, people in world_for(tmp_path).transport.people.items():
-        world.transport.people[room] = set(people)
-    await world.start()
+    world = await world_for(tmp_path, saturday_night).start()
     try:
         request_id = await need(world)
+        # Six hours on, though the clocks lost one: 6 am CDT, not 5.
+        sent = await world.advance_to(datetime(2026, 3, 8, 11, 0, tzinfo=UTC))
+        [again] = [s.text for s in sent if s.room_id == AID_ROOM]
+        assert again.startswith(f"🔁 Still needed: {request_id}")
         assert await world.scheduler.jobs() == {
-            f"aid:{request_id}": saturday_night + timedelta(hours=6)
+            f"aid:{request_id}": saturday_night + timedelta(hours=48)
         }
     finally:
         await world.stop()

@@ -137,10 +137,8 @@ def listing(cases: Sequence[tuple[Case, list[Item]]], view: View) -> Rich:
     t = view.t
     if not cases:
         return Rich().text(t("cases.list.none"))
-    by_count: list[list[tuple[Case, list[Item]]]] = [[] for _ in range(len(Item) + 1)]
-    for pair in cases:
-        by_count[len(pair[1])].append(pair)
-    ordered = [pair for same in reversed(by_count) for pair in same]
+    # A stable sort: equals stay oldest first.
+    ordered = sorted(cases, key=_late_count, reverse=True)
     rich = Rich().bold(t("cases.list.title", count=len(cases))).newline()
     for case, items in ordered[:LISTED]:
         line = t(
@@ -155,6 +153,10 @@ def listing(cases: Sequence[tuple[Case, list[Item]]], view: View) -> Rich:
     if len(ordered) > LISTED:
         rich.italic(t("cases.list.more", count=len(ordered) - LISTED))
     return rich
+
+
+def _late_count(pair: tuple[Case, list[Item]]) -> int:
+    return len(pair[1])
 
 
 def reminder(case: Case, view: View, now: datetime) -> Rich:

@@ -11,12 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.api import fold
+from plugins.rosters import weekday
 
 _RELATIVE = {"today": 0, "hoy": 0, "tomorrow": 1, "manana": 1}
-_WEEKDAYS = (
-    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-    ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo"),
-)
 _TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s?([ap]\.?m\.?)?")
 
 
@@ -50,23 +47,13 @@ def _day(word: str, today: date) -> date:
     folded = fold(word)
     if folded in _RELATIVE:
         return today + timedelta(days=_RELATIVE[folded])
-    weekday = _weekday(folded)
-    if weekday is not None:
-        return today + timedelta(days=(weekday - today.weekday()) % 7)
+    day = weekday(folded)
+    if day is not None:
+        return today + timedelta(days=(day - today.weekday()) % 7)
     try:
         return date.fromisoformat(word)
     except ValueError:
         raise HearingError("date") from None
-
-
-def _weekday(word: str) -> int | None:
-    if len(word) < 3:
-        return None
-    for names in _WEEKDAYS:
-        for index, name in enumerate(names):
-            if name.startswith(word):
-                return index
-    return None
 
 
 def _clock(word: str) -> time:

@@ -31,7 +31,10 @@ class Matching:
         request = await self.find(ctx, typed_id)
         if request is None or not await self._may_take(ctx, request):
             return
-        address = await self.reachable(ctx)
+        if request.for_case:  # nobody to introduce: no direct chat needed
+            address = Address(ctx.room, ctx.event.sender.user_id, ctx.lang)
+        else:
+            address = await self.reachable(ctx)
         state = State.TAKEN if request.for_case else State.OFFERED
         now = self.desk.now()
         changed = await self.store.change(

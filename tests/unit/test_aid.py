@@ -493,3 +493,15 @@ async def test_accept_with_a_request_id_is_aid_and_any_other_accept_is_not(
         assert f"{BETO} will help you" in world.texts(ANA_DM)[-1]  # she asked in English
     finally:
         await world.stop()
+
+
+async def test_someone_in_rooms_of_several_areas_is_asked_which(world: PluginWorld) -> None:
+    [question] = await dm(world, BETO_DM, BETO, "!need ride saturday to the clinic")
+    assert "In which area?" in question
+    [again] = await dm(world, BETO_DM, BETO, "loop")  # no aid group there
+    assert again.startswith("Say one of these areas: ")
+    assert "la-villita (Little Village)" in again and "loop" not in again
+    [filed] = await dm(world, BETO_DM, BETO, "Little Village")
+    assert "ride · Little Village · saturday" in filed
+    [card] = cards(world, AID_ES)
+    assert "aventón · La Villita · saturday" in card.text and "to the clinic" in card.text

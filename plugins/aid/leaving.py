@@ -28,9 +28,9 @@ class Leaving:
         await self.store.erase([r.id for r in asked])
         await self.store.drop_volunteer(person)
         offers = await self.store.forget_person(user_id)
-        if not (involving or offers):
-            return []
-        return [Note("aid.forgotten", {"count": len(asked)})]
+        if asked:
+            return [Note("aid.forgotten", {"count": len(asked)})]
+        return [Note("aid.forgotten_volunteer")] if involving or offers else []
 
     async def _withdraw(self, request: AidRequest) -> None:
         """Their own request: the card says withdrawn (without their words), and the

@@ -434,7 +434,8 @@ async def test_a_volunteer_who_is_forgotten_leaves_the_request_open_again(
 ) -> None:
     await dm(world, BETO_DM, BETO, "!offer ride")
     request_id = await taken(world)
-    await dm(world, BETO_DM, BETO, "!forgetme yes")
+    erased = await dm(world, BETO_DM, BETO, "!forgetme yes")
+    assert any("Your standing offers and your part in aid requests are erased" in a for a in erased)
     assert world.texts(ANA_DM)[-1] == (
         f"The volunteer for {request_id} can no longer help. Your request is open again for others."
     )

@@ -11,7 +11,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# config.example.toml is shipped inside the package (bot/cli links to it): the hints of
+# `vecinos check` and `vecinos init` name where it is in the image.
+COPY pyproject.toml README.md config.example.toml ./
 COPY bot/ bot/
 COPY plugins/ plugins/
 RUN pip install .

@@ -22,6 +22,7 @@ from bot.cli.common import (
     WRONG_KEY,
     CliError,
     config_path,
+    example_config,
 )
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.identity import readable_key
@@ -71,25 +72,32 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 async def _run_checks(checkup: _Checkup) -> bool:
     passed: set[str] = set()
+    failed: list[str] = []
+    skipped: list[str] = []
     try:
         for name, needs, check in _CHECKS:
-            missing = [need for need in needs if need not in passed]
-            if missing:
-                _report("skipped", name, f"needs {', '.join(missing)}")
+            if any(need not in passed for need in needs):
+                skipped.append(name)
                 continue
             try:
                 detail = await check(checkup)
             except _CheckFailed as failure:
                 _report("FAILED", name, str(failure))
+                failed.append(name)
             else:
                 _report("ok", name, detail)
                 passed.add(name)
     finally:
         if checkup.app is not None:
             await checkup.app.stop()
+    if skipped:
+        _report("skipped", "", f"{', '.join(skipped)}: they need {' and '.join(failed)} first")
     for warning in checkup.warnings:
         _report("warning", "", warning)
     return len(passed) == len(_CHECKS)
+
+
+_INDENT = 20
 
 
 def _report(status: str, name: str, detail: str) -> None:
@@ -100,9 +108,16 @@ async def _check_config(checkup: _Checkup) -> str:
     try:
         checkup.loaded = load_settings(checkup.path, schema=default_schema())
     except ConfigError as error:
-        raise _CheckFailed("; ".join(error.problems), "see config.example.toml") from None
+        # One problem a line, each at its key, then where every key is explained.
+        lines = [*error.problems, f"(every key is explained in {example_config()})"]
+        problems = "".join(f"\n{' ' * _INDENT}{line}" for line in lines)
+        raise _CheckFailed(f"{_count(len(error.problems), 'problem')}:{problems}") from None
     settings = checkup.settings
     checkup.warnings += settings.warnings()
+    if not settings.rooms:
+        checkup.warnings.append(
+            "0 rooms: the bot serves nobody yet; add [[rooms]] (or `!room here` from chat)"
+        )
     areas, rooms = len(settings.areas), len(settings.rooms)
     return f"{checkup.path}: {_count(areas, 'area')}, {_count(rooms, 'room')}"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
 
 from bot.core.config import ConfigError, Settings, load_settings
@@ -16,6 +17,12 @@ PASSWORD_ENV = "VECINOS_MATRIX__PASSWORD"
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 WRONG_KEY = "the stored login does not decrypt: use the data key this data_dir was made with"
+
+
+def example_config() -> Path:
+    """config.example.toml, which explains every key: shipped with the program, so that it
+    is there in a Docker image or after a pip install too."""
+    return Path(str(resources.files("bot.cli") / "config.example.toml")).resolve()
 
 
 class CliError(Exception):

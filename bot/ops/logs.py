@@ -20,8 +20,11 @@ _IDENTIFIERS = re.compile(
 NOISY_LIBRARIES = ("nio", "peewee", "apscheduler", "aiohttp.access")
 # Routine for an encrypted bot, yet logged by nio as warnings: a device without an Olm
 # session (one is claimed before the next send), a request being retried (the transport
-# says itself which server it cannot reach, and why). Shown only at DEBUG.
-ROUTINE = re.compile(r"Missing session for device |Timed out, sleeping for ")
+# says itself which server it cannot reach, and why), an error answer such as a wrong
+# password (the bot says what was refused). Shown only at DEBUG.
+ROUTINE = re.compile(
+    r"Missing session for device |Timed out, sleeping for |Error validating response"
+)
 
 
 class RoutineToDebug(logging.Filter):

@@ -57,6 +57,9 @@ class ReportsSection(Section):
         return zoneinfo.ZoneInfo(self.timezone or system_time_zone())
 
 
+_UTC = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"}
+
+
 class SightingsConfig(PluginConfig):
     reports: ReportsSection = Field(default_factory=ReportsSection)
 
@@ -69,9 +72,15 @@ class SightingsConfig(PluginConfig):
         ]
 
     def warnings(self, settings: Settings) -> list[str]:
+        fix = 'set [reports] timezone = "America/Chicago" (your zone)'
         if self.reports.timezone is None and system_time_zone() == "UTC":
             return [
                 "reports.timezone is not set and this machine's time zone is UTC, so people "
-                'see UTC times; set [reports] timezone = "America/Chicago" (your zone)'
+                f"see UTC times; {fix}"
+            ]
+        if self.reports.timezone in _UTC:
+            # `vecinos init` on a server set to UTC writes it: rarely the areas' own clock.
+            return [
+                f"reports.timezone is UTC: people see UTC times; if they do not live by it, {fix}"
             ]
         return []

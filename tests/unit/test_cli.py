@@ -17,7 +17,7 @@ from testkit.console import console_network
 
 from bot import cli
 from bot.cli import console, init, run
-from bot.cli.common import WRONG_KEY
+from bot.cli.common import WRONG_KEY, example_config
 from bot.cli.console import console_settings
 from bot.devtools.demo import Demo, write_files
 from bot.devtools.local_synapse import RegisteredUser
@@ -87,7 +87,7 @@ def test_run_with_a_bad_key_is_one_line_naming_it(
     path = write_config(tmp_path, 'log_levle = "INFO"\n')
     assert cli.main(["run", "-c", str(path)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err == [f"error: {path}: bot.log_levle: unknown key"]
+    assert err == [f"error: {path}: bot.log_levle: unknown key: did you mean log_level?"]
 
 
 def test_run_without_a_data_key_is_one_clear_line(
@@ -214,9 +214,14 @@ def test_check_reports_a_bad_config_and_skips_what_needs_it(
     path = write_config(tmp_path, "[bot]\ncommand_prefix = 'too long'\n", with_key=False)
     assert cli.main(["check", "-c", str(path)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("FAILED  config")
-    assert "bot.command_prefix" in lines[0]
-    assert [line.split()[0] for line in lines[1:]] == ["skipped"] * 7
+    assert lines[0] == "FAILED  config      1 problem:"
+    assert lines[1].strip().startswith(f"{path}: bot.command_prefix: must be 1 to 3 characters")
+    assert lines[2].strip() == f"(every key is explained in {example_config()})"
+    # One line for the checks that could not run, not one each.
+    assert lines[3:] == [
+        "skipped             data key, database, homeserver, login, identity, session, rooms:"
+        " they need config first"
+    ]
 
 
 def test_check_passes_for_a_console_only_config(
@@ -226,10 +231,14 @@ def test_check_passes_for_a_console_only_config(
     path = write_config(tmp_path, "")
     assert cli.main(["check", "-c", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["ok"] * 8 + ["warning"]
+    assert [line.split()[0] for line in lines] == ["ok"] * 8 + ["warning"] * 2
     assert lines[0].endswith(": 0 areas, 0 rooms")
     assert all("not used" in line for line in lines[3:8])
     assert lines[8].startswith("warning             no admins: nobody can !trust")
+    assert lines[9] == (
+        "warning             0 rooms: the bot serves nobody yet; add [[rooms]] (or `!room here`"
+        " from chat)"
+    )
     assert (tmp_path / "data" / "vecinos.db").exists()
 
 
@@ -239,7 +248,9 @@ def test_check_reports_a_wrong_key(tmp_path: Path, capsys: pytest.CaptureFixture
     assert cli.main(["check", "-c", str(path)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].startswith("FAILED  data key") and "chmod 600" in lines[1]
-    assert lines[2].startswith("skipped database")
+    assert [line for line in lines if line.startswith("skipped")] == [
+        "skipped             database, login, identity, session, rooms: they need data key first"
+    ]
 
 
 def test_init_refuses_to_overwrite_before_asking_anything(

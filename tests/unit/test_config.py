@@ -103,7 +103,9 @@ def test_password_and_password_file_together_is_an_error(tmp_path: Path) -> None
 
 def test_unknown_key_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, '[bot]\ncomand_prefix = "!"\n')
-    assert config_error(path) == f"{path}: bot.comand_prefix: unknown key"
+    assert config_error(path) == (
+        f"{path}: bot.comand_prefix: unknown key: did you mean command_prefix?"
+    )
 
 
 def test_wrong_enum_value_lists_allowed_values(tmp_path: Path) -> None:
@@ -112,14 +114,16 @@ def test_wrong_enum_value_lists_allowed_values(tmp_path: Path) -> None:
     path = write(tmp_path, MATRIX + AREAS + rooms)
     assert config_error(path) == (
         f"{path}: rooms[1].role: must be one of neighborhood, moderation, aid, watch, legal,"
-        ' dispatch, alerts (got "alert")'
+        ' dispatch, alerts (got "alert": did you mean alerts?)'
     )
 
 
 def test_unknown_area_in_room_is_named(tmp_path: Path) -> None:
     room = '[[rooms]]\nid = "!a:x.org"\nrole = "alerts"\nareas = ["pilsen", "pilzen"]\n'
     path = write(tmp_path, MATRIX + AREAS + room)
-    assert config_error(path) == f'{path}: rooms[0].areas: unknown area "pilzen" (known: pilsen)'
+    assert config_error(path) == (
+        f'{path}: rooms[0].areas: unknown area "pilzen": did you mean pilsen? (known: pilsen)'
+    )
 
 
 def test_room_without_area_and_duplicate_room_are_named(tmp_path: Path) -> None:
@@ -367,7 +371,7 @@ def test_site_errors_are_one_line_each(tmp_path: Path) -> None:
     bad = SITE.replace('"pilsen"', '"pilsn"').replace("!watch:", "!hood:")
     path = write(tmp_path, MATRIX + AREAS + WATCH_ROOM + bad + SITE)
     assert config_error(path) == (
-        f'{path}: sites[0].area: unknown area "pilsn" (known: pilsen)\n'
+        f'{path}: sites[0].area: unknown area "pilsn": did you mean pilsen? (known: pilsen)\n'
         f'{path}: sites[0].room: "!hood:example.org" is not a room with role = "dispatch" or'
         ' role = "watch" in [[rooms]]\n'
         f"{path}: sites[1].slug: duplicate of sites[0]"
@@ -421,7 +425,8 @@ def test_dispatch_section_is_checked_like_the_others(tmp_path: Path) -> None:
     confirms = '[dispatch]\nverifier_confirms = ["pilsen", "pilzen"]\n'
     path = write(tmp_path, MATRIX + confirms + AREAS)
     assert config_error(path) == (
-        f'{path}: dispatch.verifier_confirms[1]: unknown area "pilzen" (known: pilsen)'
+        f'{path}: dispatch.verifier_confirms[1]: unknown area "pilzen": did you mean pilsen?'
+        " (known: pilsen)"
     )
     env = {"VECINOS_DISPATCH__CHECKIN_GRACE_MINUTES": "20"}
     assert load_settings(None, env).dispatch.checkin_grace_minutes == 20
@@ -448,5 +453,8 @@ def test_times_default_to_the_machines_zone_and_utc_is_never_silent(
     )
     monkeypatch.setattr("tzlocal.get_localzone_name", lambda: None)  # a bare container
     assert str(load_settings(None, {}).section(SightingsConfig).reports.zone()) == "UTC"
-    path = write(tmp_path, '[reports]\ntimezone = "UTC"\n')  # chosen: no warning
-    assert not [w for w in load_settings(path, {}).warnings() if "timezone" in w]
+    path = write(tmp_path, '[reports]\ntimezone = "UTC"\n')  # chosen, or written by init
+    assert [w for w in load_settings(path, {}).warnings() if "timezone" in w] == [
+        "reports.timezone is UTC: people see UTC times; if they do not live by it, set"
+        ' [reports] timezone = "America/Chicago" (your zone)'
+    ]

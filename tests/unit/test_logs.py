@@ -51,10 +51,15 @@ def test_routine_nio_warnings_show_only_at_debug() -> None:
             setup_logging(level, stream)
             logging.getLogger("nio.crypto.olm_machine").warning("Missing session for device ABC")
             logging.getLogger("nio.client.async_client").warning("Timed out, sleeping for 2s")
+            # A wrong password's 403 answer: the login error says it.
+            logging.getLogger("nio.responses").warning(
+                "Error validating response: 'user_id' is a required property"
+            )
             logging.getLogger("nio.crypto").warning("Error decrypting an Olm message")
             written = stream.getvalue()
             assert ("DEBUG nio.crypto.olm_machine: Missing session" in written) is shown
             assert ("Timed out" in written) is shown
+            assert ("Error validating response" in written) is shown
             assert "WARNING nio.crypto: Error decrypting" in written  # not routine: kept
     finally:
         root.handlers, root.level = saved

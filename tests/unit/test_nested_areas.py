@@ -52,7 +52,7 @@ def config_error(tmp_path: Path, text: str) -> str:
 def test_an_unknown_parent_or_near_area_is_named(tmp_path: Path) -> None:
     text = areas('slug = "city"', 'slug = "zone"\nparent = "cty"\nnear = ["city", "nowhere"]')
     assert config_error(tmp_path, text) == (
-        'areas[1].parent: unknown area "cty" (known: city, zone)\n'
+        'areas[1].parent: unknown area "cty": did you mean city? (known: city, zone)\n'
         'areas[1].near: unknown area "nowhere" (known: city, zone)'
     )
 

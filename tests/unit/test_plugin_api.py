@@ -71,7 +71,9 @@ def test_its_config_section_is_checked_like_the_cores(tmp_path: Path) -> None:
     # References to the rest of the config are checked once every key is valid.
     with pytest.raises(ConfigError) as bad:
         world(tmp_path, '[tally]\narea = "pilsn"').settings()
-    assert str(bad.value) == f'{path}: tally.area: unknown area "pilsn" (known: pilsen)'
+    assert str(bad.value) == (
+        f'{path}: tally.area: unknown area "pilsn": did you mean pilsen? (known: pilsen)'
+    )
     overridden = world(tmp_path).settings(env={"VECINOS_TALLY__MAX_PER_PERSON": "7"})
     assert overridden.section(Tally.config).tally.max_per_person == 7  # type: ignore[union-attr]
 
@@ -80,7 +82,11 @@ def test_without_the_plugin_its_keys_and_role_are_unknown(tmp_path: Path) -> Non
     path = tmp_path / "config.toml"
     with pytest.raises(ConfigError) as bad:
         world(tmp_path, "[tally]", plugins=()).settings()
-    assert str(bad.value) == f"{path}: tally: unknown key"
+    # Both at once: the unknown key, and the room role nothing declares.
+    assert str(bad.value).splitlines() == [
+        f"{path}: tally: unknown key",
+        f'{path}: rooms[0].role: must be one of neighborhood, moderation (got "counting")',
+    ]
     with pytest.raises(ConfigError) as bad:
         world(tmp_path, plugins=()).settings()
     expected = 'rooms[0].role: must be one of neighborhood, moderation (got "counting")'

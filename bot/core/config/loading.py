@@ -6,22 +6,23 @@ names the file (or environment variable) and the dotted key, and never echoes a 
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, EnvSettingsSource, InitSettingsSource
 from pydantic_settings.exceptions import SettingsError
 
 from bot.core.config.sections import DEFAULT_DATA_DIR
 from bot.core.config.settings import ENV_DELIMITER, ENV_PREFIX, Schema, Settings
-from bot.core.config.values import PROBLEMS, Loc, Problem, dotted
+from bot.core.config.values import PROBLEMS, Loc, Problem, did_you_mean, dotted
 
 # Keys holding paths; relative ones are resolved against the config file's directory.
 _PATH_KEYS = {
@@ -31,6 +32,8 @@ _PATH_KEYS = {
 
 # No plugin keys or roles: the core's config alone.
 CORE_ONLY = Schema()
+# Rounds of checking again without the values found bad (see `_every_error`).
+_MORE_ROUNDS = 4
 
 
 class ConfigError(Exception):
@@ -77,17 +80,66 @@ def load_settings(
     base_dir = path.absolute().parent if path is not None else Path.cwd()
     # Sources are merged here (to resolve paths and to name the source in errors), so
     # pydantic-settings gets them as one pre-merged source instead of reading os.environ.
-    source = InitSettingsSource(settings_class, init_kwargs=_resolve_paths(data, base_dir))
+    resolved = _resolve_paths(data, base_dir)
     # Typed as the base class: mypy's synthesized Settings.__init__ lacks its parameters.
     settings_cls: type[BaseSettings] = settings_class
-    try:
+
+    def build(values: dict[str, Any]) -> Settings:
+        source = InitSettingsSource(settings_class, init_kwargs=values)
         return cast(Settings, settings_cls(_build_sources=((source,), {})))
+
+    try:
+        return build(resolved)
     except ValidationError as exc:
         origin = _Origin(
             file=str(path) if path is not None else None,
             env_names=frozenset(name.upper() for name in env),
         )
-        raise ConfigError(_explain(exc.errors(), origin)) from None
+        problems = _every_error(build, resolved, _problems(exc, settings_class))
+        raise ConfigError(_explain(problems, origin)) from None
+
+
+def _every_error(
+    build: Callable[[dict[str, Any]], object], data: dict[str, Any], found: list[Problem]
+) -> list[Problem]:
+    """Every problem at once, not only the first ones: the references between sections (a
+    room's areas, its role) are checked only once every value is valid, so the values found
+    bad are left out (their defaults stand in) and the rest is checked again."""
+    problems = list(found)
+    for _ in range(_MORE_ROUNDS):
+        try:
+            build(_without(data, [loc for loc, _ in problems]))
+            break
+        except ValidationError as exc:
+            seen = [loc for loc, _ in problems]
+            new = [p for p in _problems(exc, None) if not any(_beside(p[0], s) for s in seen)]
+            if not new:
+                break
+            problems += new
+    return problems
+
+
+def _beside(loc: Loc, left_out: Loc) -> bool:
+    """Whether `loc` is in the table a value was left out of: a problem there may come
+    from the default standing in for it (a room's id read as a Matrix one), not the file."""
+    table = left_out[:-1] if len(left_out) > 1 else left_out
+    return loc[: len(table)] == table
+
+
+def _without(data: dict[str, Any], locs: list[Loc]) -> dict[str, Any]:
+    """`data` without the keys at `locs` (a list item stays, so later indices hold)."""
+    pruned = copy.deepcopy(data)
+    for loc in locs:
+        node: Any = pruned
+        for part in loc[:-1]:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+        else:
+            if loc and isinstance(node, dict):
+                node.pop(loc[-1], None)
+    return pruned
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -145,29 +197,57 @@ def _merge(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:
 # --- error translation -------------------------------------------------------------------
 
 
-def _explain(errors: list[ErrorDetails], origin: _Origin) -> list[str]:
+def _explain(problems: list[Problem], origin: _Origin) -> list[str]:
     lines: list[str] = []
-    for error in errors:
-        for loc, message in _problems_of(error):
-            line = f"{_where(loc, origin)}: {message}"
-            if line not in lines:
-                lines.append(line)
+    for loc, message in problems:
+        line = f"{_where(loc, origin)}: {message}"
+        if line not in lines:
+            lines.append(line)
     return lines
 
 
-def _problems_of(error: ErrorDetails) -> list[Problem]:
+def _problems(exc: ValidationError, model: type[BaseModel] | None) -> list[Problem]:
+    """Each problem at its key; with `model`, an unknown key names a close known one."""
+    return [problem for error in exc.errors() for problem in _problems_of(error, model)]
+
+
+def _problems_of(error: ErrorDetails, model: type[BaseModel] | None) -> list[Problem]:
     loc = tuple(error["loc"])
     ctx = error.get("ctx") or {}
     if error["type"] == PROBLEMS:
         return [(loc + sub, message) for sub, message in ctx["problems"]]
-    return [(loc, _message(error, ctx))]
+    message = _message(error, ctx)
+    if error["type"] == "extra_forbidden" and model is not None and isinstance(loc[-1], str):
+        message += did_you_mean(loc[-1], _keys_at(model, loc[:-1]))
+    return [(loc, message)]
+
+
+def _keys_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys the table at `loc` may hold."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None:
+            return []
+        if isinstance(part, str):
+            field = current.model_fields.get(part)
+            current = _model_in(field.annotation) if field is not None else None
+    return list(current.model_fields) if current is not None else []
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    """The table type inside an annotation (`Section`, `Section | None`, `tuple[Section, ...]`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(filter(None, map(_model_in, get_args(annotation))), None)
 
 
 def _message(error: ErrorDetails, ctx: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "literal_error":
-        allowed = ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
-        return f"must be one of {allowed} (got {_shown(error['input'])})"
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        got = error["input"]
+        hint = did_you_mean(got, allowed) if isinstance(got, str) else ""
+        return f"must be one of {', '.join(allowed)} (got {_shown(got)}{hint})"
     if kind == "value_error":
         return str(ctx["error"])
     if kind in _FIXED_MESSAGES:

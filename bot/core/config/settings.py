@@ -29,6 +29,7 @@ from bot.core.config.values import (
     Problem,
     Section,
     UserId,
+    did_you_mean,
     problems_error,
     unknown_area,
 )
@@ -196,7 +197,8 @@ class Settings(BaseSettings):
         unset = {"matrix": self.matrix is None, "signal": self.signal is None}
         for index, room in enumerate(self.rooms):
             if room.role not in roles:
-                message = f'must be one of {", ".join(roles)} (got "{room.role}")'
+                hint = did_you_mean(room.role, roles)
+                message = f'must be one of {", ".join(roles)} (got "{room.role}"{hint})'
                 problems.append((("rooms", index, "role"), message))
             for slug in room.areas:
                 if slug not in known:

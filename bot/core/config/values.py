@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import ipaddress
 import re
 import zoneinfo
+from collections.abc import Iterable
 from datetime import time
 from pathlib import Path
 from typing import Annotated
@@ -61,7 +63,14 @@ def dotted(loc: Loc) -> str:
 
 
 def unknown_area(slug: str, known: set[str]) -> str:
-    return f'unknown area "{slug}" (known: {", ".join(sorted(known)) or "none defined"})'
+    listed = ", ".join(sorted(known)) or "none defined"
+    return f'unknown area "{slug}"{did_you_mean(slug, known)} (known: {listed})'
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`: did you mean pilsen?` for a misspelled name, or nothing when none is close."""
+    close = difflib.get_close_matches(word.lower(), list(known), n=1, cutoff=0.6)
+    return f": did you mean {close[0]}?" if close else ""
 
 
 def _matrix_user_id(value: str) -> str:

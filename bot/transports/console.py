@@ -3,7 +3,10 @@
 Lines typed are messages from the current person in the current room; `/as NAME` switches
 person, `/room NAME` room (`/rooms` lists them). Bot messages are printed as plain text,
 the way a notification or a Signal message would show them, marked with their room when
-there are several.
+there are several. People are in the rooms the network gives them (`members`); without
+it, everyone at the terminal is in every room.
+
+Ctrl-C quits at once: stdin is read by a daemon thread, which nothing waits for.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import asyncio
 import itertools
 import re
 import sys
+import threading
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot.core.events import MessageEvent, OutgoingMessage, RoomRef, Sender
@@ -33,9 +37,11 @@ class ConsoleTransport:
         user: str = "you",
         write: Callable[[str], None] = print,
         rooms: Sequence[str] = (ROOM_ID,),
+        members: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self.user = user
         self.rooms = tuple(rooms)
+        self._members = members
         self.current = self.rooms[0]
         self._write = write
         self._host: TransportHost | None = None
@@ -116,19 +122,25 @@ class ConsoleTransport:
         return room_id
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
-        return room_id in self.rooms
+        if room_id not in self.rooms:
+            return False
+        return self._members is None or user_id in self._members.get(room_id, (user_id,))
 
     async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
         return False  # a terminal keeps what was typed
 
-    # Everyone at the terminal is in every room; rooms made or left change the list.
+    # Rooms made or left change the list; a room made here holds whoever is at the terminal.
     member_limit: int | None = None
 
     async def members(self, room_id: str) -> list[str]:
-        return [self.user] if room_id in self.rooms else []
+        if room_id not in self.rooms:
+            return []
+        if self._members is None or room_id not in self._members:
+            return [self.user]
+        return sorted(self._members[room_id])
 
     async def members_named(self, room_id: str, names: Sequence[str]) -> list[str]:
-        return [self.user] if self.user in names and room_id in self.rooms else []
+        return [user for user in await self.members(room_id) if user in names]
 
     async def create_room(
         self, name: str, invite: Sequence[str], *, successor_of: str | None = None
@@ -160,9 +172,19 @@ class ConsoleTransport:
 
     async def read_stdin(self) -> None:
         """Feed stdin lines to the bot until end of input."""
-        while True:
-            line = await asyncio.to_thread(sys.stdin.readline)
-            if not line:
-                return
+        lines: asyncio.Queue[str] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def read() -> None:
+            # A daemon thread: Ctrl-C ends the program without waiting for a line.
+            try:
+                for line in iter(sys.stdin.readline, ""):
+                    loop.call_soon_threadsafe(lines.put_nowait, line)
+                loop.call_soon_threadsafe(lines.put_nowait, "")
+            except RuntimeError:
+                return  # the chat ended while a line was being typed
+
+        threading.Thread(target=read, name="console-stdin", daemon=True).start()
+        while line := await lines.get():
             if line.strip():
                 await self.say(line.rstrip("\n"))

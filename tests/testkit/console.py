@@ -71,9 +71,7 @@ async def console_network(tmp_path: Path) -> AsyncIterator[Typist]:
     settings = console.console_settings(tmp_path)
     app = Application(settings, DataKey.generate(), default_plugins())
     out: list[str] = []
-    transport = ConsoleTransport(
-        user=console.CONSOLE_USER, write=out.append, rooms=[room.id for room in settings.rooms]
-    )
+    transport = console.console_transport(settings, write=out.append)
     await app.start([transport])
 
     async def type_(line: str) -> list[str]:

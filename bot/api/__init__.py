@@ -18,7 +18,7 @@ from bot.core.config import (
     Settings,
 )
 from bot.core.context import BotContext, CommandContext, EventContext
-from bot.core.dialogs import Ask, Dialog, Dialogs, Invalid, Outcome, Retry, Step, fold
+from bot.core.dialogs import Ask, Dialog, Dialogs, Invalid, Outcome, Retry, Step
 from bot.core.events import (
     Attachment,
     CustomEvent,
@@ -32,7 +32,7 @@ from bot.core.events import (
     SentMessage,
 )
 from bot.core.formatting import Rich, plain_message
-from bot.core.i18n import Translator
+from bot.core.i18n import Translator, fold
 from bot.core.identity import TrustResult, readable_key
 from bot.core.metrics import Metrics
 from bot.core.outbox import Delivery

@@ -4,7 +4,8 @@
     async def lang(self, ctx: CommandContext, language: Literal["en", "es"]) -> None: ...
 
 A parameter annotated `str` takes one word, `int` a whole number, a `Literal[...]` one of its
-values, and `Rest` everything left on the line. A parameter with a default is optional.
+values (or a word `Words` gives for one: `!lang español`), and `Rest` everything left on the
+line. A parameter with a default is optional.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
-from bot.core.i18n import LANGUAGES, Language
+from bot.core.i18n import LANGUAGES, Language, fold
 from bot.core.permissions import Level
 
 Rest = Annotated[str, "rest of the line"]
@@ -33,12 +34,26 @@ class ArgumentError(Exception):
         self.params = params
 
 
+@dataclass(frozen=True, init=False)
+class Words:
+    """Other words for a `Literal` parameter's choices, matched folded (`español` is es):
+    `Annotated[Literal["en", "es"], Words({"english": "en", "espanol": "es"})]`."""
+
+    # (word, choice) pairs: hashable, as type annotations must be.
+    meaning: tuple[tuple[str, str], ...]
+
+    def __init__(self, meaning: Mapping[str, str]) -> None:
+        object.__setattr__(self, "meaning", tuple(meaning.items()))
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
     kind: Literal["word", "int", "choice", "rest"]
     optional: bool
     choices: tuple[str, ...] = ()
+    # (word, choice) pairs from `Words`.
+    words: tuple[tuple[str, str], ...] = ()
 
     def usage(self, display_name: str) -> str:
         inner = "|".join(self.choices) if self.kind == "choice" else display_name
@@ -57,6 +72,9 @@ class Param:
             for choice in self.choices:
                 if choice.casefold() == raw.casefold():
                     return choice
+            meant = dict(self.words).get(fold(raw))
+            if meant is not None:
+                return meant
             raise ArgumentError(
                 "error.args.choice", param=self.name, choices=", ".join(self.choices)
             )
@@ -102,10 +120,16 @@ class CommandSpec:
             names.update(alias.lower() for alias in self.aliases.get(lang, ()))
         return names
 
+    def names_in(self, lang: Language) -> tuple[str, ...]:
+        """The names a reader of `lang` knows it by (`!reporte` in Spanish)."""
+        own = self.aliases.get(lang, ())
+        return (self.name, *own) if lang == "en" else own or (self.name,)
+
     def alias_language(self, name: str) -> Language | None:
         """The language a name belongs to only (`ayuda` -> es; `ping` or `help` -> None)."""
         for lang in LANGUAGES:
-            if name in self.aliases.get(lang, ()) and name != self.name:
+            aliases = {fold(alias) for alias in self.aliases.get(lang, ())}
+            if fold(name) in aliases and fold(name) != self.name:
                 return lang
         return None
 
@@ -182,10 +206,15 @@ def _param(name: str, hint: Any, optional: bool) -> Param:
     if hint == Rest:
         return Param(name, "rest", optional)
     args = [a for a in get_args(hint) if a is not type(None)]
-    if args and get_origin(hint) is not Literal:  # X | None
+    if args and get_origin(hint) not in (Literal, Annotated):  # X | None
         hint = args[0]
+    words: tuple[tuple[str, str], ...] = ()
+    if get_origin(hint) is Annotated:
+        hint, *extras = get_args(hint)
+        words = next((extra.meaning for extra in extras if isinstance(extra, Words)), ())
     if get_origin(hint) is Literal:
-        return Param(name, "choice", optional, tuple(str(a) for a in get_args(hint)))
+        choices = tuple(str(a) for a in get_args(hint))
+        return Param(name, "choice", optional, choices, words)
     if hint is int:
         return Param(name, "int", optional)
     if hint is str:
@@ -208,3 +237,16 @@ def split_invocation(body: str, prefix: str) -> tuple[str, str] | None:
         return None
     head, *rest = text[len(prefix) :].split(maxsplit=1)
     return head.lower(), (rest[0].strip() if rest else "")
+
+
+def loose_invocation(body: str, prefix: str) -> tuple[str, str] | None:
+    """A command typed as a phone's keyboard may give it: `! ayuda` (a space after the
+    prefix), `¡ayuda` or `¡ayuda!` (Spanish marks for `!`). The caller runs it only if the
+    name is a command: "! qué miedo" is a message."""
+    text = body.strip()
+    marks = (prefix, "¡") if prefix == "!" else (prefix,)
+    start = next((mark for mark in marks if text.startswith(mark)), None)
+    if start is None or not text[len(start) :].strip():
+        return None
+    head, *rest = text[len(start) :].split(maxsplit=1)
+    return head.rstrip("!").lower(), (rest[0].strip() if rest else "")

@@ -228,7 +228,9 @@ class BotContext:
     ) -> None:
         """A notice in the moderation rooms, each in its language, sent now (retried by
         the outbox if that fails); `key` keeps it single. `about` an area: only the rooms
-        moderating it (its own, or its nearest parent's); else every moderation room."""
+        moderating it (its own, or its nearest parent's); else every moderation room. A
+        parameter may be a function of the room's translator, for words in its language
+        (an area's name, "5 minutes")."""
         rooms = (
             self.settings.serving_rooms(MODERATION, about)
             if about is not None
@@ -239,7 +241,8 @@ class BotContext:
                 continue
             room = RoomRef(config.transport, config.id)
             lang = self.settings.room_language(config.transport, config.id)
-            text = self.translator(lang)(string_key, **params)
+            t = self.translator(lang)
+            text = t(string_key, **{k: v(t) if callable(v) else v for k, v in params.items()})
             delivery = Delivery(f"{key}:{config.id}", room, plain_message(text))
             try:
                 await self.outbox.send_now(delivery)

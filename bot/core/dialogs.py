@@ -19,7 +19,6 @@ steps instead of a state machine, one handler for every answer.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -28,7 +27,7 @@ from typing import Any
 from bot.core.context import BotContext, EventContext
 from bot.core.events import Event, MessageEvent, RoomRef
 from bot.core.formatting import Rich
-from bot.core.i18n import Language, Translator
+from bot.core.i18n import Language, Translator, fold
 from bot.core.outbox import Delivery
 from bot.storage.database import utc_timestamp
 
@@ -38,13 +37,6 @@ CANCEL_WORDS = frozenset(("cancel", "cancelar", "cancela", "cancelo"))
 # A dialog that timed out while the bot was down is forgotten after this, unannounced; a
 # timeout job's grace is at most this long.
 FORGET_AFTER = timedelta(hours=1)
-
-
-def fold(text: str) -> str:
-    """Text as words are matched: lower case, accents removed, spaces collapsed, so "Dónde",
-    "donde" and "DONDE" are the same."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
 
 
 class Invalid(Exception):
@@ -107,11 +99,13 @@ Check = Callable[[Dialog, str | None], None]
 @dataclass(frozen=True)
 class Step:
     """One question: `question` is its locale key. Without a `check`, an answer is kept
-    as written under the step's name, and the step may be skipped."""
+    as written under the step's name, and the step may be skipped. A `required` step is
+    asked without offering skip (its check refuses None)."""
 
     name: str
     question: str
     check: Check | None = None
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -275,8 +269,10 @@ class Dialogs:
         """Store the dialog and ask its current step, after `lead`."""
         await self.save(dialog)
         t = self._t(dialog)
-        message = (lead or Rich()).bold(t(self.steps[dialog.step_name].question)).newline()
-        await self.say(dialog, event, message.italic(t("dialog.controls")))
+        step = self.steps[dialog.step_name]
+        message = (lead or Rich()).bold(t(step.question)).newline()
+        controls = "dialog.controls_required" if step.required else "dialog.controls"
+        await self.say(dialog, event, message.italic(t(controls)))
 
     async def say(self, dialog: Dialog, event: Event, message: Rich) -> None:
         """Send in the dialog's thread; keyed by `event`, so a replayed answer is answered

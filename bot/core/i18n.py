@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -51,6 +52,13 @@ CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
 COUNT = "count"
 
 log = logging.getLogger(__name__)
+
+
+def fold(text: str) -> str:
+    """Text as words are matched: lower case, accents removed, spaces collapsed, so "Dónde",
+    "donde" and "DONDE" are the same."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
 
 
 def parse_language(value: str) -> Language | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.core.commands import COMMAND_ATTR, CommandSpec
 from bot.core.events import Event
+from bot.core.i18n import fold
 from bot.core.permissions import Level
 from bot.core.plugin import (
     EVENT_ATTR,
@@ -29,6 +30,8 @@ class Registry:
     def __init__(self) -> None:
         self._commands: list[BoundCommand] = []
         self._by_name: dict[str, BoundCommand] = {}
+        # Names without accents: `!línea` finds `!linea`, `!olvídame` `!olvidame`.
+        self._by_folded: dict[str, BoundCommand] = {}
         # Commands that share a name, each taking the arguments its pattern matches.
         self._routed: dict[str, list[BoundCommand]] = {}
         self.reactions: list[tuple[frozenset[str], AnyHandler]] = []
@@ -52,6 +55,7 @@ class Registry:
             if name in self._by_name:
                 raise ValueError(f"command name {name!r} is declared twice")
             self._by_name[name] = command
+            self._by_folded.setdefault(fold(name), command)
         self._commands.append(command)
 
     def plugins(self) -> list[Plugin]:
@@ -65,11 +69,12 @@ class Registry:
         """Any name in any language finds the command: `!ayuda` works in an English room.
         Of commands sharing a name, the one whose pattern the arguments `rest` match."""
         name = name.lower()
-        routed = self._routed.get(name, [])
+        routed = self._routed.get(name) or self._routed.get(fold(name), [])
         for command in routed:
             if command.spec.takes(rest):
                 return command
-        return self._by_name.get(name) or next(iter(routed), None)
+        found = self._by_name.get(name) or self._by_folded.get(fold(name))
+        return found or next(iter(routed), None)
 
     def commands_for(self, level: Level) -> list[CommandSpec]:
         return [c.spec for c in self._commands if c.spec.level <= level]

@@ -36,7 +36,7 @@ class SampleRoom:
     areas: tuple[str, ...]
     members: tuple[str, ...] = ()  # sample people in it (the admin is in every room)
     moderators: tuple[str, ...] = ()  # given moderator power in the room
-    language: Language | None = None
+    language: Language = "en"  # written into every room's config
 
 
 ROOMS = (
@@ -56,7 +56,14 @@ ROOMS = (
     ),
     SampleRoom("Alertas", "alertas", "alerts", ("pilsen", "little-village"), language="es"),
     SampleRoom("Despacho Pilsen", "despacho", "dispatch", ("pilsen",), ("beto",)),
-    SampleRoom("Escuela Jungman – vigilancia", "jungman", "watch", ("pilsen",), ("ana", "beto")),
+    SampleRoom(
+        "Escuela Jungman – vigilancia",
+        "jungman",
+        "watch",
+        ("pilsen",),
+        ("ana", "beto"),
+        language="es",
+    ),
 )
 # The school the watch room covers, so `!roster` / `!turnos` work out of the box.
 WATCH_SITE = {
@@ -90,10 +97,13 @@ def sample_config(room_ids: dict[str, str], people: dict[str, str]) -> dict[str,
 
 
 def _room_config(room: SampleRoom, room_id: str) -> dict[str, Any]:
-    config: dict[str, Any] = {"id": room_id, "role": room.role, "areas": list(room.areas)}
-    if room.language is not None:
-        config["language"] = room.language
-    return config
+    # Every room says its language: a room without one would speak the bot's default.
+    return {
+        "id": room_id,
+        "role": room.role,
+        "areas": list(room.areas),
+        "language": room.language,
+    }
 
 
 def walkthrough(names: dict[str, str]) -> list[str]:
@@ -111,5 +121,5 @@ def walkthrough(names: dict[str, str]) -> list[str]:
         f"  3. The alert reaches {at('Pilsen – vecinos')} and {at('Alertas')},"
         f" not {at('Little Village – vecinos')}: another area",
         "  4. Anyone, anywhere: !status, !rights, !hotline; !ayuda in Spanish",
-        f"  5. As ana in {at('Escuela Jungman – vigilancia')}: !roster, then !claim SHIFT",
+        f"  5. As ana in {at('Escuela Jungman – vigilancia')}: !turnos, then !tomar TURNO",
     ]

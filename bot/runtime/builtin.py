@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from typing import Literal
+from typing import Annotated, Literal
 
-from bot.core.commands import CommandSpec, command
+from bot.core.commands import CommandSpec, Words, command
 from bot.core.context import CommandContext
 from bot.core.formatting import Rich
 from bot.core.plugin import Note, Plugin
@@ -17,6 +17,19 @@ log = logging.getLogger(__name__)
 
 # The rank of the commands that keep the bot itself going: listed last by `!help`.
 HOUSEKEEPING = 90
+# `!idioma español`, `!lang english`: the languages by their names too.
+LanguageChoice = Annotated[
+    Literal["en", "es"],
+    Words(
+        {
+            "english": "en",
+            "ingles": "en",
+            "spanish": "es",
+            "espanol": "es",
+            "castellano": "es",
+        }
+    ),
+]
 
 
 class CorePlugin(Plugin):
@@ -52,7 +65,7 @@ class CorePlugin(Plugin):
         await ctx.reply(ctx.t("core.yes_nothing"))
 
     @command("lang", aliases={"es": ("idioma",)}, rank=HOUSEKEEPING)
-    async def lang(self, ctx: CommandContext, language: Literal["en", "es"] | None = None) -> None:
+    async def lang(self, ctx: CommandContext, language: LanguageChoice | None = None) -> None:
         if language is None:
             await ctx.reply(ctx.t("core.lang_current", usage=ctx.usage()))
             return

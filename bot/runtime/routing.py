@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 
-from bot.core.commands import ArgumentError, split_invocation
+from bot.core.commands import ArgumentError, loose_invocation, split_invocation
 from bot.core.context import CommandContext, EventContext
 from bot.core.events import Event, MessageEvent, ReactionEvent, RoomRef, UndecryptableEvent
 from bot.core.i18n import Language
@@ -26,6 +26,8 @@ from bot.runtime.suggestions import Suggestion, Suggestions
 from bot.runtime.transport_state import TransportState
 
 log = logging.getLogger(__name__)
+# The argument error that asks for what is missing, with an example.
+MISSING = "error.args.missing"
 
 # The metrics' command label for names no plugin registered.
 UNKNOWN_COMMAND = "(unknown)"
@@ -90,7 +92,7 @@ class Router:
             await self._tell_undecryptable(event)
             return
         if isinstance(event, MessageEvent):
-            invocation = split_invocation(event.body, self.bot.settings.bot.command_prefix)
+            invocation = self._invocation(event.body)
             if invocation is not None:
                 await self._command(event, *invocation)
                 return
@@ -102,6 +104,16 @@ class Router:
             ctx = await self._event_context(event)
             for handler in handlers:
                 await handler(ctx)
+
+    def _invocation(self, body: str) -> tuple[str, str] | None:
+        """The command a message is, typed as it should be or as a phone gives it
+        (`! ayuda`, `¡ayuda`), the latter only when it names a command."""
+        prefix = self.bot.settings.bot.command_prefix
+        strict = split_invocation(body, prefix)
+        if strict is not None:
+            return strict
+        loose = loose_invocation(body, prefix)
+        return loose if loose is not None and self._find(*loose) is not None else None
 
     async def _stranger_in_direct_chat(self, event: Event) -> bool:
         """A direct chat is served while the person shares a configured room with the bot
@@ -168,7 +180,7 @@ class Router:
         try:
             values = bound.spec.parse(rest)
         except ArgumentError as error:
-            await self._explain_arguments(ctx, error)
+            await self._explain_arguments(ctx, error, bound)
             return "bad_arguments"
         log.debug("running command %s", bound.spec.name)
         try:
@@ -179,8 +191,13 @@ class Router:
             return "failed"
         return "ok"
 
-    async def _explain_arguments(self, ctx: CommandContext, error: ArgumentError) -> None:
+    async def _explain_arguments(
+        self, ctx: CommandContext, error: ArgumentError, bound: BoundCommand
+    ) -> None:
         params = dict(error.params)
+        if error.key == MISSING:
+            await ctx.reply(_missing(ctx, str(params["param"]), bound))
+            return
         if "param" in params:
             params["param"] = ctx.arg_name(str(params["param"]))
         problem = ctx.t(error.key, **params)
@@ -197,8 +214,12 @@ class Router:
     async def _unknown(self, ctx: CommandContext, name: str, rest: str) -> None:
         """An unknown name: a close known one is suggested, and `!yes` runs it."""
         typed = _shortened(name)
-        names = {n for c in self.runtime.registry.commands_for(ctx.level) for n in c.all_names()}
-        meant = self.suggestions.closest(name, names - {YES, *YES_ALIASES})
+        specs = self.runtime.registry.commands_for(ctx.level)
+        never = {YES, *YES_ALIASES}
+        own = {n for c in specs for n in c.names_in(ctx.lang)} - never
+        meant = self.suggestions.closest(
+            name, own, {n for c in specs for n in c.all_names()} - never
+        )
         if meant is None:
             await ctx.reply(ctx.t("core.unknown_command", name=typed, help=ctx.help_command()))
             return
@@ -260,6 +281,21 @@ class Router:
             wait = _wait(ctx, self._limits.retry_after(person))
             await ctx.reply(ctx.t("core.slow_down", wait=wait))
         return False
+
+
+def _missing(ctx: CommandContext, param: str, bound: BoundCommand) -> str:
+    """What a missing argument is, asked as a question where a plugin words one
+    (`missing.report_id`: "Which report?"), with the command's example where it gives one
+    (`example.seen`: "!seen R7K3, with the id from the alert"), else with the usage."""
+    t = ctx.t
+    question_key = f"missing.{param}"
+    question = t(question_key) if t.has(question_key) else t(MISSING, param=ctx.arg_name(param))
+    example_key = f"example.{bound.spec.name}"
+    if not t.has(example_key):
+        return t("core.bad_arguments", problem=question, usage=ctx.usage())
+    params = bound.plugin.help_params(ctx.room, ctx.lang)
+    example = t(example_key, command=ctx.typed_name(), **params)
+    return t("core.missing_example", question=question, example=example)
 
 
 def _role_name(ctx: CommandContext, role: str) -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 
+from bot.core.i18n import fold
+
 KEEP_SECONDS = 300
 MAX_KEPT = 10_000
 # How alike two names must be (difflib's ratio): "reprot" and "report" are, "rep" is not.
@@ -29,9 +31,15 @@ class Suggestions:
         self._kept: TTLCache[tuple[str, str, str], Suggestion] = TTLCache(MAX_KEPT, KEEP_SECONDS)
 
     @staticmethod
-    def closest(typed: str, names: Iterable[str]) -> str | None:
-        found = difflib.get_close_matches(typed.lower(), list(names), n=1, cutoff=CUTOFF)
-        return found[0] if found else None
+    def closest(typed: str, *groups: Iterable[str]) -> str | None:
+        """The name closest to `typed`, accents aside, from the first group that has one
+        (the names in the reader's language first: `!reprote` is `!reporte` in Spanish)."""
+        for names in groups:
+            folded = {fold(name): name for name in names}
+            found = difflib.get_close_matches(fold(typed), list(folded), n=1, cutoff=CUTOFF)
+            if found:
+                return folded[found[0]]
+        return None
 
     def keep(self, where: tuple[str, str, str], suggestion: Suggestion) -> None:
         """`where`: (transport, room id, keyed hash of the person)."""

@@ -109,8 +109,8 @@ class Alarms:
             key=f"dispatch:escalated:{report_id}:{call.called_at.timestamp():.0f}",
             about=call.area,
             id=report_id,
-            area=area.name_en if area else call.area,
-            minutes=minutes,
+            area=lambda t: area.name(t.lang) if area else call.area,
+            minutes=lambda t: t("dispatch.minutes", count=minutes),
         )
         log.warning("nobody answered a dispatch call in time: escalated")
 
@@ -160,8 +160,8 @@ class Alarms:
             about=call.area if call else None,
             who=verifier.name,
             id=report_id,
-            area=area.name_en if area else "",
-            minutes=self.settings.overdue_minutes,
+            area=lambda t: area.name(t.lang) if area else "",
+            minutes=lambda t: t("dispatch.minutes", count=self.settings.overdue_minutes),
         )
         log.warning("a verifier did not answer after being asked if they are OK")
 

@@ -59,6 +59,7 @@ from plugins.sightings import (
     FiledReport,
     Report,
     ReportFeed,
+    ReportState,
     Verdict,
     View,
     normalize_id,
@@ -320,6 +321,8 @@ class Dispatch(Plugin):
     async def _confirm(self, ctx: CommandContext, report_id: str, note: str, view: View) -> str:
         """A verifier's "confirmed": it decides only where the area lets verifiers decide."""
         state = await self.feed.state(report_id)
+        if state is not None and not state.undecided:
+            return _decided(ctx, state, view)
         if state is None or state.area not in self.settings.verifier_confirms:
             return ctx.t("dispatch.moderators_decide", id=report_id)
         sender = ctx.event.sender
@@ -330,8 +333,7 @@ class Dispatch(Plugin):
             return ctx.t("dispatch.confirmed_by_verifier", id=report_id)
         if verdict is Verdict.OWN_REPORT:
             return ctx.t("dispatch.own_report", id=report_id)
-        status = view.status(state.status.value)
-        return ctx.t("dispatch.already_decided", id=report_id, status=status)
+        return _decided(ctx, await self.feed.state(report_id) or state, view)
 
     # `!bien` alone is a safety check-in's "I am safe": this one always names a report.
     @command(
@@ -499,6 +501,14 @@ class Dispatch(Plugin):
 
 def _job(kind: str, filed: FiledReport) -> str:
     return f"dispatch.{kind}:{filed.report_id}:{filed.filed_at.timestamp():.0f}"
+
+
+def _decided(ctx: CommandContext, state: ReportState, view: View) -> str:
+    """A verifier's "confirmed" on a report already decided: said as it stands."""
+    if state.status.value == "confirmed":
+        return ctx.t("dispatch.already_confirmed", id=state.report_id)
+    status = view.status(state.status.value)
+    return ctx.t("dispatch.already_decided", id=state.report_id, status=status)
 
 
 def _who(ctx: EventContext[Any]) -> tuple[str, str]:

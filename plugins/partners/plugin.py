@@ -185,7 +185,7 @@ class Partners(Plugin):
             await self.bot.tell_moderators(
                 "partners.key_changed",
                 key=f"partners:key:{self._id(partner)}:{key}",
-                partner=partner.name_en,
+                partner=lambda t: partner.name(t.lang),
                 trust=f"{self.bot.settings.bot.command_prefix}partner trust {partner.bot}",
             )
 

@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 
 from bot.api import Rich, Translator
 from plugins.sightings.lifecycle import UNDECIDED, Action, Status
-from plugins.sightings.model import LONG_TEXT, Problem, Report
+from plugins.sightings.model import LONG_TEXT, Activity, Problem, Report
 from plugins.sightings.plates import restored, shown, without_plates
 from plugins.sightings.store import Decision, StoredReport
 
@@ -97,6 +97,10 @@ class View:
         return f"{label[:1].upper()}{label[1:]}"
 
     def activity(self, report: Report) -> str:
+        """The activity as a sentence names it ("detaining someone at 18th & Ashland");
+        "other" alone reads as "someone else's" in Spanish ("el reporte de otro")."""
+        if report.activity is Activity.OTHER:
+            return self.t("sightings.in_a_sentence.other_activity")
         return self.t(f"sightings.activity.{report.activity.value}")
 
     def status(self, value: str) -> str:
@@ -280,4 +284,8 @@ def next_steps(stored: StoredReport, view: View) -> str:
         key = "sightings.card.live"
     else:
         return view.t("sightings.card.closed")
-    return view.t(key, **{name: f"{view.command(name)} {stored.id}" for name in names})
+    # The duplicate's original: the report this one looks like, else a placeholder that
+    # cannot be taken for a real id.
+    original = stored.similar_to or view.t("sightings.card.other_id")
+    commands = {name: f"{view.command(name)} {stored.id}" for name in names}
+    return view.t(key, original=original, **commands)

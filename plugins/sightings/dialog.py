@@ -64,7 +64,11 @@ def check(dialog: Dialog, text: str | None) -> None:
         raise ReportProblem(error.problem) from None
 
 
-STEPS = tuple(Step(name, f"sightings.dialog.ask.{name}", check) for name in STEP_NAMES)
+# Where is the one step a report cannot do without: it is asked without offering skip.
+STEPS = tuple(
+    Step(name, f"sightings.dialog.ask.{name}", check, required=name == "location")
+    for name in STEP_NAMES
+)
 
 
 def new_data(area: str | None, written: RawFields | None, event: MessageEvent) -> dict[str, Any]:

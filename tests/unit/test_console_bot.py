@@ -159,7 +159,8 @@ async def test_uppercase_command_name_works(bot: ConsoleBot) -> None:
 
 async def test_plain_messages_get_no_answer(bot: ConsoleBot) -> None:
     assert await bot.say("two agents at 18th and Ashland") == []
-    assert await bot.say("! ping") == []
+    assert await bot.say("! what a day") == []  # not a command: a phone's "! ping" would be
+    assert await bot.say("¡qué miedo!") == []
 
 
 async def test_help_lists_the_core_commands_in_english(bot: ConsoleBot) -> None:

@@ -204,7 +204,7 @@ async def test_confirmation_calls_out_responders_with_a_tally_then_stands_them_d
     assert "1 responder going" in card(world, report_id)
     await world.say(MODS_PILSEN, "rosa", f"!clear {report_id}")
     assert world.last(DISPATCH_EN) == f"🟢 Stand down: {report_id} is all clear. Thank you all."
-    assert world.last(DISPATCH_ES).startswith(f"🟢 Retirada: {report_id} quedó despejado.")
+    assert world.last(DISPATCH_ES).startswith(f"🟢 Retirada: {report_id} está todo despejado.")
 
 
 # --- timers --------------------------------------------------------------------------------

@@ -204,7 +204,11 @@ async def test_shifts_of_another_rooms_site_cannot_be_named(world: RosterWorld) 
 @pytest.mark.parametrize(
     ("words", "answer"),
     [
-        ("", "Missing: shift.\nUsage: !claim <shift…>"),
+        (
+            "",
+            "Which shift? Send !claim 42 with the number from the roster, or a day and window:"
+            " !claim tue dropoff.",
+        ),
         ("soon pickup", '"soon" is not a day: say today, tomorrow, a weekday (tue) or a date'),
         ("tue lunch", '"lunch" is not a window here. Windows: dropoff, pickup.'),
         ("sat pickup", "There is no pickup shift on sat. See !roster."),

@@ -297,7 +297,9 @@ async def test_answer_with_an_unknown_id_or_no_text(world: SightingsWorld) -> No
     await world.say(PILSEN_EN, "ana", "!answer R2345 3 agents")
     assert world.replies(PILSEN_EN)[-1] == "There is no report R2345. Report ids look like R7K3."
     await world.say(PILSEN_EN, "ana", "!answer R2345")
-    assert world.replies(PILSEN_EN)[-1] == "Missing: answer.\nUsage: !answer <report> <answer…>"
+    assert world.replies(PILSEN_EN)[-1] == (
+        "What is your answer? Send !answer R7K3 and your answer, with the id from the question."
+    )
 
 
 async def test_answer_is_not_taken_in_a_moderation_room(world: SightingsWorld) -> None:

@@ -38,7 +38,7 @@ async def test_the_whole_dialog_in_a_thread_files_a_report(world: SightingsWorld
     assert first.text == (
         "Let's report it step by step. Answer here in this thread.\n"
         "Rather answer in private? Send me !report in a direct chat and we continue there.\n"
-        f"{WHERE_EN}\n{CONTROLS_EN}"
+        f"{WHERE_EN}\n(cancel to stop)"  # where? cannot be skipped: skip is not offered
     )
     assert (await answer(world, root, "18th & Ashland")).startswith(WHAT_EN)
     assert (await answer(world, root, "agents detaining someone")).startswith(AGENTS_EN)

@@ -357,7 +357,7 @@ async def test_illegal_transitions_say_why_and_what_is_possible(world: Sightings
         f"{report_id} is NEW — UNCONFIRMED, so !update does not apply: it works on reports "
         "that are CONFIRMED.\nDecide: react ✅ confirm · ❌ false alarm · ❓ needs info — or "
         f"!confirm {report_id} [note] · !false {report_id} [note] · !unverifiable {report_id} · "
-        f"!needinfo {report_id} question · !dup {report_id} R5AB"
+        f"!needinfo {report_id} question · !dup {report_id} OTHER-ID"
     )
     await world.say(MODS, "rosa", f"!false {report_id}")
     await world.say(MODS, "rosa", f"!confirm {report_id}")
@@ -373,9 +373,12 @@ async def test_unknown_or_malformed_ids_and_missing_arguments(world: SightingsWo
     await world.say(MODS, "rosa", "!confirm <b>x</b>")
     assert world.replies(MODS)[-1] == "There is no report <b>x</b>. Report ids look like R7K3."
     await world.say(MODS, "rosa", "!needinfo R2345")
-    assert world.replies(MODS)[-1] == "Missing: question.\nUsage: !needinfo <report> <question…>"
+    assert world.replies(MODS)[-1] == (
+        "What do you want to ask the reporter? Send !needinfo R7K3 and your question,"
+        " with the id from the card."
+    )
     await world.say(MODS, "rosa", "!retract")
-    assert world.replies(MODS)[-1] == "Missing: report.\nUsage: !retract <report> <reason…>"
+    assert world.replies(MODS)[-1] == "Which report? Send !retract R7K3 and the reason."
 
 
 async def test_neighbors_cannot_decide(world: SightingsWorld) -> None:

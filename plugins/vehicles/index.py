@@ -4,19 +4,21 @@ Stored: each plate encrypted (as written), with a keyed hash of its canonical fo
 report and when it was filed. A whole plate is found by its hash, in the database's index.
 A partial one ("ABC1**") has no hash to look up: it is compared with the canonical plates of
 its length, which this process keeps in memory (decrypted once at start, then kept current;
-never written anywhere), and the plates it could be are then looked up by their hashes. A
+never written anywhere), in order, so that those beginning as it begins are found by
+bisection; the plates it could be are then looked up by their hashes. A
 whole plate is compared the same way with the partial plates stored, so "ABC123" finds an
 earlier "ABC1**" too.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.api import Database, FieldCipher, utc_timestamp
-from plugins.vehicles.plates import canonical, could_be, is_partial, matchable, pattern
+from plugins.vehicles.plates import UNKNOWN, canonical, could_be, is_partial, matchable, pattern
 
 PLATE = "vehicles.plate"  # cipher context, and keyed-hash purpose
 
@@ -43,7 +45,9 @@ class ReportPlates:
         # Canonical plates stored, by length: whole ones and partial ones apart.
         self._whole: dict[int, set[str]] | None = None
         self._partial: dict[int, set[str]] = {}
-        # Each length's whole plates as one text, a line each: scanned at C speed.
+        # Each length's whole plates in order, and as one text, a line each, for a partial
+        # plate whose first character was not read (scanned at C speed; made when needed).
+        self._sorted: dict[int, list[str]] = {}
         self._joined: dict[int, str] = {}
         # When each canonical plate was first stored, and each report's plates (most reports
         # have none: their cards ask nothing more), as `seq`: a new plate's own row is then
@@ -113,7 +117,7 @@ class ReportPlates:
         found = [form for form in partial.get(len(plate), ()) if could_be(plate, form)]
         if not is_partial(plate):
             return [plate, *found] if plate in whole.get(len(plate), ()) else found
-        return found + pattern(plate).findall(self._lines(len(plate)))
+        return found + self._whole_matching(plate)
 
     async def reports(self) -> list[str]:
         rows = await self._db.fetchall("SELECT DISTINCT report_id FROM vehicle_report_plates")
@@ -132,7 +136,7 @@ class ReportPlates:
 
     async def _loaded(self) -> dict[int, set[str]]:
         if self._whole is None:
-            self._whole, self._partial, self._joined = {}, {}, {}
+            self._whole, self._partial, self._sorted, self._joined = {}, {}, {}, {}
             self._first, self._reports = {}, {}
             rows = await self._db.fetchall(
                 "SELECT seq, report_id, plate FROM vehicle_report_plates ORDER BY seq"
@@ -151,13 +155,22 @@ class ReportPlates:
         if form in self._first:
             return
         self._first[form] = seq
-        kept = self._partial if is_partial(form) else self._whole
-        kept.setdefault(len(form), set()).add(form)
-        if not is_partial(form) and len(form) in self._joined:
-            self._joined[len(form)] += "\n" + form
+        if is_partial(form):
+            self._partial.setdefault(len(form), set()).add(form)
+            return
+        self._whole.setdefault(len(form), set()).add(form)
+        insort(self._sorted.setdefault(len(form), []), form)
+        self._joined.pop(len(form), None)
 
-    def _lines(self, length: int) -> str:
-        if length not in self._joined:
-            assert self._whole is not None
-            self._joined[length] = "\n".join(self._whole.get(length, ()))
-        return self._joined[length]
+    def _whole_matching(self, plate: str) -> list[str]:
+        """The whole plates stored that the partial `plate` could be."""
+        ordered = self._sorted.get(len(plate), [])
+        read_first = plate[: plate.index(UNKNOWN)]
+        if not read_first:
+            if len(plate) not in self._joined:
+                self._joined[len(plate)] = "\n".join(ordered)
+            return pattern(plate).findall(self._joined[len(plate)])
+        # Canonical plates are capitals and digits: every one that begins with
+        # `read_first` sorts before `read_first` followed by "~".
+        begin, end = bisect_left(ordered, read_first), bisect_left(ordered, read_first + "~")
+        return [form for form in ordered[begin:end] if could_be(plate, form)]

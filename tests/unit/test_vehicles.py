@@ -6,9 +6,10 @@ nothing stored, `!forgetme`, and no plate in the data directory."""
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from testkit.networks import DISPATCH, DISPATCH_EN, DISPATCH_ES, HOOD_EN, MODS_P
 from testkit.world import DispatchWorld
 
 from plugins.vehicles import Vehicles
+from plugins.vehicles.index import ReportPlates
+from plugins.vehicles.plates import UNKNOWN, could_be
 
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 PLUGINS = (*DISPATCH.plugins, Vehicles)
@@ -320,3 +323,20 @@ async def test_no_plate_in_the_data_directory(world: DispatchWorld) -> None:
     stored = world.raw_bytes()
     for secret in (b"QZX", b"WVU", b"Broadview", b"Q2X987", b"WVU654"):
         assert secret not in stored
+
+
+async def test_a_partial_plate_finds_every_stored_plate_it_could_be(world: DispatchWorld) -> None:
+    """Whether its first characters were read (found by bisection of the plates in order) or
+    not (a scan of them all): the same plates as comparing it with each stored one."""
+    rng = random.Random(7)
+    letters = "ACDEFGHJKLMNPRTUVWXYZ0123456789"
+    stored = sorted({"".join(rng.choice(letters) for _ in range(6)) for _ in range(3000)})
+    index = ReportPlates(world.bot.db, world.bot.cipher)
+    for n, plate in enumerate(stored):
+        await index.add(f"R{n}", [plate], datetime(2026, 12, 6, tzinfo=UTC))
+    for plate in rng.sample(stored, 60):
+        hidden = set(rng.sample(range(6), rng.randint(1, 3)))
+        partial = "".join(UNKNOWN if i in hidden else ch for i, ch in enumerate(plate))
+        found = await index.could_be(partial)
+        assert plate in found
+        assert sorted(found) == sorted(form for form in stored if could_be(partial, form))

@@ -109,11 +109,8 @@ class Matching:
     # --- the person who asked ------------------------------------------------------------
 
     async def accept(self, ctx: CommandContext, typed_id: str) -> None:
-        request = await self._own(ctx, typed_id)
+        request = await self._offered(ctx, typed_id)
         if request is None:
-            return
-        if request.state is not State.OFFERED:
-            await ctx.reply(ctx.t("aid.accept.nothing", id=request.id))
             return
         taken = await self.store.change(
             request.id, State.TAKEN, self.desk.now(), was=(State.OFFERED,)
@@ -141,11 +138,8 @@ class Matching:
             )
 
     async def decline(self, ctx: CommandContext, typed_id: str) -> None:
-        request = await self._own(ctx, typed_id)
+        request = await self._offered(ctx, typed_id)
         if request is None:
-            return
-        if request.state is not State.OFFERED:
-            await ctx.reply(ctx.t("aid.accept.nothing", id=request.id))
             return
         reopened = await self.store.change(
             request.id, State.OPEN, self.desk.now(), was=(State.OFFERED,), keep_volunteer=False
@@ -162,6 +156,14 @@ class Matching:
                 id=request.id,
             )
         await ctx.reply(ctx.t("aid.declined", id=request.id))
+
+    async def _offered(self, ctx: CommandContext, typed_id: str) -> AidRequest | None:
+        """The person's own request that a volunteer offered to take, else None (answered)."""
+        request = await self._own(ctx, typed_id)
+        if request is not None and request.state is not State.OFFERED:
+            await ctx.reply(ctx.t("aid.accept.nothing", id=request.id))
+            return None
+        return request
 
     async def renew(self, ctx: CommandContext, typed_id: str) -> None:
         request = await self._own(ctx, typed_id)

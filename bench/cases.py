@@ -15,7 +15,6 @@ PLACE`, and `!cases` (the open cases of the room, each with what is overdue).
 from __future__ import annotations
 
 import itertools
-import statistics
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -25,8 +24,8 @@ from typing import Any
 
 import tomli_w
 
-from bench.common import AREA, percentile
-from bench.processing import BUDGET_MS, Say, drain, echo_transport, milliseconds, speaker, stats
+from bench.common import AREA
+from bench.processing import Say, drain, echo_transport, milliseconds, p99_figure, speaker, stats
 from bench.report import Figure
 from bot.core.config import load_settings
 from bot.runtime.app import Application
@@ -73,17 +72,8 @@ async def measure(sizes: Sizes) -> tuple[list[Figure], dict[str, Any]]:
 
 
 def _figure(command: str, sampled: Sampled) -> Figure:
-    p99, p50 = percentile(sampled.bot, 99), statistics.median(sampled.bot)
-    return Figure(
-        name=f"case command p99, {command} ({OPEN_CASES:,} open cases; p50 {p50:.2f} ms)",
-        value=p99,
-        baseline=percentile(sampled.floor, 99),
-        unit="ms",
-        baseline_name="echo host",
-        budget=f"p99 <= {BUDGET_MS:g} ms",
-        within=p99 <= BUDGET_MS,
-        show_ratio=False,
-    )
+    setting = f"{OPEN_CASES:,} open cases; "
+    return p99_figure(f"case command p99, {command}", setting, sampled.bot, sampled.floor)
 
 
 # --- the commands -----------------------------------------------------------------------------

@@ -54,6 +54,7 @@ from bench.processing import (
     drain,
     echo_transport,
     milliseconds,
+    p99_figure,
     speaker,
     stats,
 )
@@ -141,17 +142,7 @@ async def measure(sizes: Sizes) -> tuple[list[Figure], dict[str, Any]]:
 
 
 def _command_figure(command: str, sampled: Sampled) -> Figure:
-    p99, p50 = percentile(sampled.bot, 99), statistics.median(sampled.bot)
-    return Figure(
-        name=f"structure p99, {command} ({SHAPE}; p50 {p50:.2f} ms)",
-        value=p99,
-        baseline=percentile(sampled.floor, 99),
-        unit="ms",
-        baseline_name="echo host",
-        budget=f"p99 <= {BUDGET_MS:g} ms",
-        within=p99 <= BUDGET_MS,
-        show_ratio=False,
-    )
+    return p99_figure(f"structure p99, {command}", f"{SHAPE}; ", sampled.bot, sampled.floor)
 
 
 def _alert_figures(what: str, sampled: Sampled, *, budget: bool) -> list[Figure]:

@@ -204,9 +204,12 @@ class Outbox:
     async def urgent_sent(self, within: float) -> bool:
         """Wait until the urgent deliveries queued so far were tried, `within` seconds at most;
         so that a conversational answer does not compete with an alert for the homeserver."""
+        # Only those queued so far: in a burst of reports, each report's acknowledgement
+        # would otherwise wait for the dispatch calls of the reports filed after it.
+        waiting = set(self._urgent_waiting)
         try:
             async with asyncio.timeout(within):
-                while self._urgent_waiting:
+                while waiting & self._urgent_waiting:
                     self._urgent_ended.clear()
                     await self._urgent_ended.wait()
         except TimeoutError:

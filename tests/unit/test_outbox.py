@@ -311,6 +311,42 @@ async def test_an_answer_can_wait_for_the_urgent_deliveries_to_go_first(
         await outbox.stop()
 
 
+class HeldRoom(FakeSender):
+    """Sends to every room but one at once; that one's sends wait for `held`."""
+
+    def __init__(self, room: RoomRef) -> None:
+        super().__init__()
+        self.room = room
+        self.held = asyncio.Event()
+
+    async def __call__(self, room: RoomRef, message: OutgoingMessage, key: str) -> SentMessage:
+        if room == self.room:
+            await self.held.wait()
+        return await super().__call__(room, message, key)
+
+
+async def test_an_answer_waits_for_the_urgent_deliveries_queued_before_it_only(
+    db: Database, cipher: FieldCipher
+) -> None:
+    """In a burst of reports, each acknowledgement waits for its own report's dispatch call,
+    not for the calls of the reports filed after it."""
+    slow = RoomRef("matrix", "!slow:example.org")
+    sender = HeldRoom(slow)
+    outbox = Outbox(db, cipher, sender)
+    await outbox.start()
+    try:
+        await outbox.enqueue([replace(delivery("first call"), urgent=True)])
+        waiting = asyncio.create_task(outbox.urgent_sent(within=5))
+        await asyncio.sleep(0)
+        later = Delivery("later call", slow, OutgoingMessage(plain="call"), urgent=True)
+        await outbox.enqueue([later])
+        assert await waiting is True
+        assert [key for key, _ in sender.sent] == ["first call"]  # the later one still held
+        sender.held.set()
+    finally:
+        await outbox.stop()
+
+
 # --- sent now, ahead of the queue ---------------------------------------------------------
 
 

@@ -167,11 +167,12 @@ def post(daemon: FakeSignalDaemon, sender: Person, group: str, text: str) -> Non
 
 
 async def confirmed_alert(daemon: FakeSignalDaemon) -> str:
-    """A report from Pilsen's group, confirmed by the moderator: its id."""
+    """A new report from Pilsen's group, confirmed by the moderator: its id."""
+    before = len(daemon.sent)
     post(daemon, ALICE, HOOD, REPORT)
 
     def cards() -> list[Sent]:
-        return [s for s in daemon.sent if s.params.get("groupId") == MODS]
+        return [s for s in daemon.sent[before:] if s.params.get("groupId") == MODS]
 
     card = (await wait_for(cards))[0]
     report_id = str(REPORT_ID.findall(card.params["message"])[0])
@@ -388,3 +389,25 @@ async def test_the_outbox_waits_as_long_as_signal_advised(
     await eventually(lambda: alert_sends_to(daemon, RUTH, report_id) == 1, TIMEOUT)
     await asyncio.sleep(5.0)
     assert alert_sends_to(daemon, RUTH, report_id) == 1
+
+
+async def test_a_subscriber_who_left_signal_is_tried_once_per_alert_then_dropped(
+    app: Application, daemon: FakeSignalDaemon
+) -> None:
+    """Ruth's number is no longer on Signal: each send to her comes back -1 with an
+    UNREGISTERED_FAILURE result (the fake's answer for a number Signal does not know, in
+    signal-cli's shape). Each alert is tried once, never retried, and after three alerts
+    she is no longer a subscriber: the fourth is not tried at all."""
+    await subscribed(daemon, RUTH, "!subscribe pilsen")
+    await subscribed(daemon, ALICE, "!subscribe pilsen")
+    daemon.fail_sends_to(RUTH, "UNREGISTERED_FAILURE", times=100)
+    tried = [alert_sends_to(daemon, RUTH, await alert_out(daemon)) for _ in range(4)]
+    assert tried == [1, 1, 1, 0]
+
+
+async def alert_out(daemon: FakeSignalDaemon) -> str:
+    """A confirmed alert, once Alice has it and the bot has gone quiet: its report id."""
+    report_id = await confirmed_alert(daemon)
+    await wait_for(lambda: copies(daemon, ALICE, report_id))
+    await settle(daemon)
+    return report_id

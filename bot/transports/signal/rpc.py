@@ -30,6 +30,8 @@ IO_ERROR = -3
 UNTRUSTED_IDENTITY = -4
 RATE_LIMITED = -5
 CAPTCHA_REJECTED = -6
+# A send result's type for a recipient Signal does not know (or no longer knows).
+UNREGISTERED = "UNREGISTERED_FAILURE"
 
 _CODE_NAMES = {
     PARSE_ERROR: "parse error",
@@ -72,16 +74,18 @@ class RpcError(Exception):
     @property
     def retry_after(self) -> float | None:
         """The longest `retryAfterSeconds` a rate-limited send reported, if any."""
-        return retry_after(self._results())
+        return retry_after(self.results)
 
     @property
     def challenge(self) -> str | None:
         """The token of a proof-required rate limit: Signal wants a captcha solved for the
         account (or a long wait) before it sends again."""
-        tokens = [r["token"] for r in self._results() if isinstance(r.get("token"), str)]
+        tokens = [r["token"] for r in self.results if isinstance(r.get("token"), str)]
         return tokens[0] if tokens else None
 
-    def _results(self) -> list[Payload]:
+    @property
+    def results(self) -> list[Payload]:
+        """A failed send's per-recipient results (none for other failures)."""
         response = self.data.get("response") if isinstance(self.data, dict) else None
         return send_results(response)
 

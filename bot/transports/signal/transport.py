@@ -30,6 +30,7 @@ from bot.transports.signal.people import Group, People
 from bot.transports.signal.rpc import (
     INVALID_PARAMS,
     RATE_LIMITED,
+    UNREGISTERED,
     Daemon,
     DaemonUnavailable,
     Payload,
@@ -74,10 +75,18 @@ class SendError(Exception):
         super().__init__(str(error))
         self.code = error.code
         self.retry_after = error.retry_after if error.code == RATE_LIMITED else None
+        self.results = error.results
 
     @property
     def rate_limited(self) -> bool:
         return self.code == RATE_LIMITED
+
+    @property
+    def permanent(self) -> bool:
+        """No retry changes it: every recipient is unknown to Signal (the number left
+        Signal, or the account was deleted). Read by the outbox: given up at once."""
+        results = self.results
+        return bool(results) and all(r.get("type") == UNREGISTERED for r in results)
 
 
 class SignalTransport:

@@ -3,7 +3,7 @@
 The performance budget: from a moderator's `!confirm` to the alert decrypted in all N `alerts`
 rooms by a member's client, at most 1.2x the time a bare nio client takes from its first
 send until the same client has decrypted the same N encrypted messages, sent with the
-outbox's concurrency (`[bot] sends_in_flight`, 50). No room may miss the alert or get it
+outbox's concurrency (`[bot] sends_in_flight`, 100). No room may miss the alert or get it
 twice. One more round of the bot, untimed, is traced (bench/trace.py): when the `!confirm`
 reached it, when its first and last alerts went, and what else it sent before the last.
 
@@ -57,7 +57,7 @@ from bot.ops.logs import setup_logging
 
 REPORT = "!report 18th & Ashland; agents detaining someone"
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
-CONCURRENCY = 50  # the outbox's default, `[bot] sends_in_flight`
+CONCURRENCY = 100  # the outbox's default, `[bot] sends_in_flight`
 GOAL = 1.2
 ROUND_TIMEOUT = 60.0
 QUIET_SECONDS = 0.5  # before a clock starts, so earlier traffic has settled

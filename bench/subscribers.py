@@ -106,7 +106,7 @@ log = logging.getLogger(__name__)
 
 GOAL = 1.2
 MEMORY_BUDGET_MB = 250.0
-OUTBOX_CONCURRENCY = 50  # the outbox's default (`[bot] sends_in_flight`)
+OUTBOX_CONCURRENCY = 100  # the outbox's default (`[bot] sends_in_flight`)
 MEGOLM = "m.megolm.v1.aes-sha2"
 OLM = "m.olm.v1.curve25519-aes-sha2"
 REPORT = "!report 18th & Ashland; agents detaining someone"

@@ -58,6 +58,9 @@ from bot.ops.logs import setup_logging
 REPORT = "!report 18th & Ashland; agents detaining someone"
 REPORT_ID = re.compile(r"\bR[2-9A-Z]{3,6}\b")
 CONCURRENCY = 100  # the outbox's default, `[bot] sends_in_flight`
+# The baseline's first messages, which share its room keys with the watcher's one device:
+# fifty key shares to it at once would claim fifty of its one-time keys at once.
+WARM_UP_CONCURRENCY = 10
 GOAL = 1.2
 ROUND_TIMEOUT = 60.0
 QUIET_SECONDS = 0.5  # before a clock starts, so earlier traffic has settled
@@ -264,12 +267,14 @@ async def bot_round(rig: Rig, trace: list[Trace] | None = None) -> tuple[str, fl
     return report_id, seconds, cpu
 
 
-async def baseline_round(rig: Rig, template: dict[str, Any]) -> tuple[float, Cpu]:
-    """The same message to every alerts room from a bare nio client, as many sends at a
-    time as the outbox makes."""
+async def baseline_round(
+    rig: Rig, template: dict[str, Any], concurrency: int = CONCURRENCY
+) -> tuple[float, Cpu]:
+    """The same message to every alerts room from a bare nio client, `concurrency` sends
+    at a time (by default as many as the outbox makes)."""
     tag = "X" + secrets.token_hex(4).upper()
     content = json.loads(json.dumps(template).replace("{id}", tag))
-    slots = asyncio.Semaphore(CONCURRENCY)
+    slots = asyncio.Semaphore(concurrency)
 
     async def send(room: str) -> None:
         async with slots:
@@ -292,7 +297,7 @@ async def warm_up(rig: Rig) -> dict[str, Any]:
     _progress(f"warm-up bot: {seconds:.3f}s (sharing room keys)")
     alert = next(m for m in rig.watcher.received(rig.rooms[0]) if alert_of(rig, report_id)(m))
     template: dict[str, Any] = json.loads(json.dumps(alert.content).replace(report_id, "{id}"))
-    seconds, _ = await baseline_round(rig, template)
+    seconds, _ = await baseline_round(rig, template, WARM_UP_CONCURRENCY)
     _progress(f"warm-up baseline: {seconds:.3f}s (sharing room keys)")
     return template
 

@@ -5,9 +5,8 @@ report and when it was filed. A whole plate is found by its hash, in the databas
 A partial one ("ABC1**") has no hash to look up: it is compared with the canonical plates of
 its length, which this process keeps in memory (decrypted once at start, then kept current;
 never written anywhere), in order, so that those beginning as it begins are found by
-bisection; the plates it could be are then looked up by their hashes. A
-whole plate is compared the same way with the partial plates stored, so "ABC123" finds an
-earlier "ABC1**" too.
+bisection; the plates it could be are then looked up by their hashes. Every plate is also
+compared with the partial plates stored, so "ABC123" finds an earlier "ABC1**" too.
 """
 
 from __future__ import annotations
@@ -18,7 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.api import Database, FieldCipher, utc_timestamp
-from plugins.vehicles.plates import UNKNOWN, canonical, could_be, is_partial, matchable, pattern
+from plugins.vehicles.plates import (
+    UNKNOWN,
+    canonical,
+    could_be,
+    is_partial,
+    matchable,
+    partly_read,
+    pattern,
+)
 
 PLATE = "vehicles.plate"  # cipher context, and keyed-hash purpose
 
@@ -113,8 +120,8 @@ class ReportPlates:
         """The canonical plates stored that `plate` could be (itself, if stored)."""
         if not matchable(plate):
             return []
-        whole, partial = await self._loaded(), self._partial
-        found = [form for form in partial.get(len(plate), ()) if could_be(plate, form)]
+        whole = await self._loaded()
+        found = self._partial_matching(plate)
         if not is_partial(plate):
             return [plate, *found] if plate in whole.get(len(plate), ()) else found
         return found + self._whole_matching(plate)
@@ -161,6 +168,16 @@ class ReportPlates:
         self._whole.setdefault(len(form), set()).add(form)
         insort(self._sorted.setdefault(len(form), []), form)
         self._joined.pop(len(form), None)
+
+    def _partial_matching(self, plate: str) -> list[str]:
+        """The partial plates stored that agree with `plate` wherever both were read: for a
+        whole plate, each way it could have been partly read, looked up."""
+        stored = self._partial.get(len(plate))
+        if not stored:
+            return []
+        if is_partial(plate):
+            return [form for form in stored if could_be(plate, form)]
+        return [form for form in partly_read(plate) if form in stored]
 
     def _whole_matching(self, plate: str) -> list[str]:
         """The whole plates stored that the partial `plate` could be."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
@@ -273,3 +274,34 @@ async def test_key_requests_are_answered_only_for_allowed_devices_that_had_the_s
     client.sessions["curve-PHONE"] = object()
     await trust.answer_key_requests([request(), request("LAPTOP")])
     assert client.olm.outgoing_to_device_messages == [("forward", "PHONE")]
+
+
+class Sharing:
+    """A client whose rooms all hold ALICE's one device, with no olm session with it until
+    a key claim makes one; the claim takes a moment, as over the network."""
+
+    def __init__(self, rooms: int) -> None:
+        self.rooms = {
+            f"!r{n}:x": SimpleNamespace(members_synced=True, users={}) for n in range(rooms)
+        }
+        self.olm = SimpleNamespace(should_share_group_session=lambda room_id: True)
+        self.user_id, self.device_id = BOT, "BOTDEVICE"
+        self.claims = 0
+        self.session = False
+
+    def get_missing_sessions(self, room_id: str) -> dict[str, list[str]]:
+        return {} if self.session else {ALICE: ["PHONE"]}
+
+    async def keys_claim(self, users: dict[str, list[str]]) -> None:
+        self.claims += 1
+        await asyncio.sleep(0.01)
+        self.session = True
+
+
+async def test_sends_to_many_rooms_at_once_claim_a_shared_devices_key_once() -> None:
+    """Fifty rooms' first alerts at once, one neighbor's phone in each: one of its one-time
+    keys is claimed, not fifty (it would run out, and miss the rooms after)."""
+    client = Sharing(50)
+    trust = DeviceTrust(client, "tofu")  # type: ignore[arg-type]
+    await asyncio.gather(*(trust.prepare(room_id) for room_id in client.rooms))
+    assert client.claims == 1

@@ -14,6 +14,7 @@ requests from other users are answered under the same policy (nio itself ignores
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -43,6 +44,8 @@ class DeviceTrust:
         # Each user's master key, as last learned (cross-signing verified).
         self._masters: dict[str, str] = {}
         self._shared: OrderedDict[str, set[tuple[str, str]]] = OrderedDict()
+        # One key claim at a time (see `prepare`).
+        self._claiming = asyncio.Lock()
 
     @property
     def ignore_unverified(self) -> bool:
@@ -121,6 +124,21 @@ class DeviceTrust:
         # Changed device lists are the sync loop's to query: a send never waits on them.
         await self.query(members - self._queried)
         self.apply(members)
+        await self._olm_sessions(room_id)
+
+    async def _olm_sessions(self, room_id: str) -> None:
+        """Sessions with the room's devices, made before nio shares the room key. Sends to
+        many rooms go out at once, and each room's sharing would claim a one-time key of
+        every device it has no session with: fifty rooms with one neighbor in each, fifty
+        of that neighbor's keys, until the device runs out and cannot read the next room.
+        One claim at a time, the rooms after the first find the session made."""
+        olm = self._client.olm
+        if olm is None or not olm.should_share_group_session(room_id):
+            return
+        async with self._claiming:
+            missing = self._client.get_missing_sessions(room_id)
+            if missing:
+                await self._client.keys_claim(missing)
 
     def apply(self, users: Iterable[str]) -> None:
         own = (self._client.user_id, self._client.device_id)

@@ -287,6 +287,8 @@ class Sharing:
         self.olm = SimpleNamespace(should_share_group_session=lambda room_id: True)
         self.user_id, self.device_id = BOT, "BOTDEVICE"
         self.claims = 0
+        self.under_way = 0
+        self.most = 0
         self.session = False
 
     def get_missing_sessions(self, room_id: str) -> dict[str, list[str]]:
@@ -294,7 +296,10 @@ class Sharing:
 
     async def keys_claim(self, users: dict[str, list[str]]) -> None:
         self.claims += 1
+        self.under_way += 1
+        self.most = max(self.most, self.under_way)
         await asyncio.sleep(0.01)
+        self.under_way -= 1
         self.session = True
 
 
@@ -305,3 +310,13 @@ async def test_sends_to_many_rooms_at_once_claim_a_shared_devices_key_once() -> 
     trust = DeviceTrust(client, "tofu")  # type: ignore[arg-type]
     await asyncio.gather(*(trust.prepare(room_id) for room_id in client.rooms))
     assert client.claims == 1
+
+
+async def test_rooms_of_different_people_claim_their_keys_side_by_side() -> None:
+    """A first alert to a thousand subscribers' direct chats, a different phone in each:
+    their keys are claimed at once, not one after another."""
+    client = Sharing(20)
+    client.get_missing_sessions = lambda room_id: {f"@{room_id}": ["PHONE"]}  # type: ignore[method-assign]
+    trust = DeviceTrust(client, "tofu")  # type: ignore[arg-type]
+    await asyncio.gather(*(trust.prepare(room_id) for room_id in client.rooms))
+    assert (client.claims, client.most) == (20, 20)

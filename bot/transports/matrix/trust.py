@@ -44,8 +44,8 @@ class DeviceTrust:
         # Each user's master key, as last learned (cross-signing verified).
         self._masters: dict[str, str] = {}
         self._shared: OrderedDict[str, set[tuple[str, str]]] = OrderedDict()
-        # One key claim at a time (see `prepare`).
-        self._claiming = asyncio.Lock()
+        # The devices whose one-time key is being claimed, each with the claim (`prepare`).
+        self._claiming: dict[tuple[str, str], asyncio.Task[None]] = {}
 
     @property
     def ignore_unverified(self) -> bool:
@@ -131,14 +131,28 @@ class DeviceTrust:
         many rooms go out at once, and each room's sharing would claim a one-time key of
         every device it has no session with: fifty rooms with one neighbor in each, fifty
         of that neighbor's keys, until the device runs out and cannot read the next room.
-        One claim at a time, the rooms after the first find the session made."""
+        Here each device's key is claimed once; the other rooms wait for that claim."""
         olm = self._client.olm
         if olm is None or not olm.should_share_group_session(room_id):
             return
-        async with self._claiming:
-            missing = self._client.get_missing_sessions(room_id)
-            if missing:
-                await self._client.keys_claim(missing)
+        missing = self._client.get_missing_sessions(room_id)
+        devices = [(user, device) for user, ids in missing.items() for device in ids]
+        mine = [d for d in devices if d not in self._claiming]
+        if mine:
+            claim = asyncio.ensure_future(self._claim(mine))
+            self._claiming.update((device, claim) for device in mine)
+        claims = {self._claiming[d] for d in devices if d in self._claiming}
+        await asyncio.gather(*claims, return_exceptions=True)
+
+    async def _claim(self, devices: list[tuple[str, str]]) -> None:
+        wanted: dict[str, list[str]] = {}
+        for user, device_id in devices:
+            wanted.setdefault(user, []).append(device_id)
+        try:
+            await self._client.keys_claim(wanted)
+        finally:
+            for device in devices:
+                self._claiming.pop(device, None)
 
     def apply(self, users: Iterable[str]) -> None:
         own = (self._client.user_id, self._client.device_id)

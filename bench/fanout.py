@@ -259,11 +259,16 @@ async def bot_round(rig: Rig, trace: list[Trace] | None = None) -> tuple[str, fl
 
     if trace is None:
         seconds, cpu = await timed(rig, confirm, alert_of(rig, report_id))
-    else:
-        with traced(rig.bot, rig.room_kind, "!confirm") as round_trace:
-            seconds, cpu = await timed(rig, confirm, alert_of(rig, report_id))
-            await rig.bot.wait_idle()
-        trace.append(round_trace)
+        return report_id, seconds, cpu
+    with traced(rig.bot, rig.room_kind, "!confirm") as round_trace:
+
+        async def confirm_traced() -> None:
+            round_trace.restart()  # times from the `!confirm`, as the round's clock
+            await confirm()
+
+        seconds, cpu = await timed(rig, confirm_traced, alert_of(rig, report_id))
+        await rig.bot.wait_idle()
+    trace.append(round_trace)
     return report_id, seconds, cpu
 
 

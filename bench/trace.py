@@ -33,6 +33,11 @@ class Trace:
     def now(self) -> float:
         return time.perf_counter() - self.began
 
+    def restart(self) -> None:
+        """Time from now on, forgetting what was recorded so far."""
+        self.began, self.received = time.perf_counter(), None
+        self.sent.clear()
+
     def alerts(self) -> list[Sent]:
         return [s for s in self.sent if s.room == "alerts"]
 

@@ -235,8 +235,7 @@ def split_invocation(body: str, prefix: str) -> tuple[str, str] | None:
     text = body.strip()
     if not text.startswith(prefix) or len(text) == len(prefix) or text[len(prefix)].isspace():
         return None
-    head, *rest = text[len(prefix) :].split(maxsplit=1)
-    return head.lower(), (rest[0].strip() if rest else "")
+    return _name_and_rest(text[len(prefix) :])
 
 
 def loose_invocation(body: str, prefix: str) -> tuple[str, str] | None:
@@ -248,5 +247,10 @@ def loose_invocation(body: str, prefix: str) -> tuple[str, str] | None:
     start = next((mark for mark in marks if text.startswith(mark)), None)
     if start is None or not text[len(start) :].strip():
         return None
-    head, *rest = text[len(start) :].split(maxsplit=1)
-    return head.rstrip("!").lower(), (rest[0].strip() if rest else "")
+    name, rest = _name_and_rest(text[len(start) :])
+    return name.rstrip("!"), rest
+
+
+def _name_and_rest(text: str) -> tuple[str, str]:
+    head, *rest = text.split(maxsplit=1)
+    return head.lower(), (rest[0].strip() if rest else "")

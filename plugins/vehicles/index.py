@@ -49,11 +49,12 @@ class ReportPlates:
     def __init__(self, db: Database, cipher: FieldCipher) -> None:
         self._db = db
         self._cipher = cipher
-        # Canonical plates stored, by length: whole ones and partial ones apart.
-        self._whole: dict[int, set[str]] | None = None
+        # Whether the plates below were read from the table (again after a purge).
+        self._read = False
+        # Canonical plates stored, by length: partial ones; whole ones in order, and as one
+        # text, a line each, for a partial plate whose first character was not read
+        # (scanned at C speed; made when needed).
         self._partial: dict[int, set[str]] = {}
-        # Each length's whole plates in order, and as one text, a line each, for a partial
-        # plate whose first character was not read (scanned at C speed; made when needed).
         self._sorted: dict[int, list[str]] = {}
         self._joined: dict[int, str] = {}
         # When each canonical plate was first stored, and each report's plates (most reports
@@ -120,10 +121,10 @@ class ReportPlates:
         """The canonical plates stored that `plate` could be (itself, if stored)."""
         if not matchable(plate):
             return []
-        whole = await self._loaded()
+        await self._loaded()
         found = self._partial_matching(plate)
         if not is_partial(plate):
-            return [plate, *found] if plate in whole.get(len(plate), ()) else found
+            return [plate, *found] if plate in self._first else found
         return found + self._whole_matching(plate)
 
     async def reports(self) -> list[str]:
@@ -138,12 +139,13 @@ class ReportPlates:
                 "DELETE FROM vehicle_report_plates WHERE report_id = ?", (report_id,)
             )
         if dropped:
-            self._whole = None  # read again at the next comparison
+            self._read = False  # read again at the next comparison
         return len(dropped)
 
-    async def _loaded(self) -> dict[int, set[str]]:
-        if self._whole is None:
-            self._whole, self._partial, self._sorted, self._joined = {}, {}, {}, {}
+    async def _loaded(self) -> None:
+        if not self._read:
+            self._read = True
+            self._partial, self._sorted, self._joined = {}, {}, {}
             self._first, self._reports = {}, {}
             rows = await self._db.fetchall(
                 "SELECT seq, report_id, plate FROM vehicle_report_plates ORDER BY seq"
@@ -152,12 +154,9 @@ class ReportPlates:
                 form = canonical(self._cipher.decrypt(row["plate"], PLATE))
                 if form is not None:
                     self._remember(row["report_id"], form, int(row["seq"]))
-        assert self._whole is not None
-        return self._whole
 
     def _remember(self, report_id: str, form: str, seq: int) -> None:
         """Note a plate stored under `seq` (stored in increasing order)."""
-        assert self._whole is not None
         self._reports.setdefault(report_id, seq)
         if form in self._first:
             return
@@ -165,7 +164,6 @@ class ReportPlates:
         if is_partial(form):
             self._partial.setdefault(len(form), set()).add(form)
             return
-        self._whole.setdefault(len(form), set()).add(form)
         insort(self._sorted.setdefault(len(form), []), form)
         self._joined.pop(len(form), None)
 

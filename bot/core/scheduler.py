@@ -1,15 +1,20 @@
-"""Scheduled jobs owned by the core: APScheduler 3 in memory, the database as the truth.
+"""Scheduled jobs owned by the core: one timer for the next one-off job, the database as
+the truth, APScheduler 3 for recurring maintenance.
 
-Every one-off job is a row in `scheduled_jobs` (payload encrypted). At start the scheduler
-re-arms the rows still ahead, runs the ones missed by less than their kind's grace, and
-drops the rest: a reminder for a shift that already started is noise, not help, and a burst
-of stale messages after a restart is worse. A job's row is deleted only after its handler
-returned, and handlers send with the job id as idempotency key, so a crash mid-job neither
-loses it nor sends twice.
+Every one-off job is a row in `scheduled_jobs` (payload encrypted). The jobs ahead are kept
+in memory by time, with one timer set for the earliest: arming a job is a heap push, where
+an APScheduler job each (every report sets one) cost as much as the report's own
+statements. At start the scheduler re-arms the rows still ahead, runs the ones missed by
+less than their kind's grace, and drops the rest: a reminder for a shift that already
+started is noise, not help, and a burst of stale messages after a restart is worse. A job's
+row is deleted only after its handler returned, and handlers send with the job id as
+idempotency key, so a crash mid-job neither loses it nor sends twice.
 """
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -36,6 +41,9 @@ class JobSpec:
 
 
 PAYLOAD_CONTEXT = "scheduled_jobs.payload"
+# The timer never sleeps longer than this: the jobs' times are wall-clock times, and the
+# wall clock may be set while it sleeps (the timer runs on the loop's monotonic clock).
+LONGEST_SLEEP = timedelta(minutes=1)
 
 
 class Scheduler:
@@ -53,6 +61,14 @@ class Scheduler:
         self._kinds: dict[str, tuple[JobSpec, JobHandler]] = {}
         self._aps = AsyncIOScheduler(timezone=UTC)
         self.dropped = 0
+        # The one-off jobs armed, by id, and the same as (time, id) in a heap, where a job
+        # armed again or cancelled leaves an entry behind, skipped when its time comes.
+        self._armed: dict[str, datetime] = {}
+        self._ahead: list[tuple[datetime, str]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: datetime | None = None
+        self._started = False  # jobs armed before start() wait for it
+        self._running: set[asyncio.Task[None]] = set()
 
     def register(self, spec: JobSpec, handler: JobHandler) -> None:
         if spec.kind in self._kinds:
@@ -70,25 +86,57 @@ class Scheduler:
                 await self._delete(row["job_id"])
         if self.dropped:
             log.info("dropped %d jobs missed while the bot was down", self.dropped)
+        self._started = True
+        if self._ahead:
+            self._set_timer(self._ahead[0][0])
 
     async def stop(self) -> None:
         if self._aps.running:
             self._aps.shutdown(wait=False)
+        self._started = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = self._timer_at = None
 
     def _missed(self, kind: str, run_at: datetime) -> bool:
         spec, _ = self._kinds[kind]
         return self._now() - run_at > spec.grace
 
     def _arm(self, job_id: str, run_at: datetime) -> None:
-        self._aps.add_job(
-            self._fire,
-            "date",
-            run_date=max(run_at, self._now()),
-            args=[job_id],
-            id=job_id,
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+        self._armed[job_id] = run_at
+        heapq.heappush(self._ahead, (run_at, job_id))
+        if len(self._ahead) > 2 * len(self._armed) + 64:
+            # Mostly entries left behind (jobs armed again, or cancelled): start afresh.
+            self._ahead = [(at, armed) for armed, at in self._armed.items()]
+            heapq.heapify(self._ahead)
+        if self._started and (self._timer_at is None or run_at < self._timer_at):
+            self._set_timer(run_at)
+
+    def _set_timer(self, at: datetime) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        delay = min(at - self._now(), LONGEST_SLEEP).total_seconds()
+        self._timer = asyncio.get_running_loop().call_later(max(0.0, delay), self._on_timer)
+        self._timer_at = at
+
+    def _on_timer(self) -> None:
+        """Start every job due, each on its own (one slow job holds back no other), and
+        set the timer for the next."""
+        self._timer = self._timer_at = None
+        now = self._now()
+        while self._ahead:
+            run_at, job_id = self._ahead[0]
+            if self._armed.get(job_id) != run_at:
+                heapq.heappop(self._ahead)  # armed again since, or cancelled
+            elif run_at <= now:
+                heapq.heappop(self._ahead)
+                del self._armed[job_id]
+                task = asyncio.create_task(self._fire(job_id))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+            else:
+                self._set_timer(run_at)
+                return
 
     async def schedule(
         self, kind: str, run_at: datetime, payload: dict[str, Any], job_id: str | None = None
@@ -114,8 +162,7 @@ class Scheduler:
 
     async def cancel(self, job_id: str) -> None:
         await self._delete(job_id)
-        if self._aps.get_job(job_id) is not None:
-            self._aps.remove_job(job_id)
+        self._armed.pop(job_id, None)
 
     def every(self, interval: timedelta, func: Callable[[], Awaitable[None]]) -> None:
         """A recurring maintenance task (not persisted: it is re-added at every start)."""

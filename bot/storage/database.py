@@ -153,8 +153,9 @@ class Transaction:
 
 
 class Database:
-    """One connection shared by all coroutines; every use is serialized by a lock, so a
-    statement from one coroutine can never land inside another coroutine's transaction."""
+    """One connection shared by all coroutines; a transaction holds a lock that statements
+    wait for, so a statement from one coroutine can never land inside another coroutine's
+    transaction."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
@@ -187,8 +188,7 @@ class Database:
             self._conn.close()
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self._exclusive() as tx:
-            return await tx.execute(sql, params)
+        return (await self._statement(sql, params)).rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         """All rows or none; a single row is one statement, atomic without BEGIN/COMMIT."""
@@ -199,12 +199,22 @@ class Database:
             return await tx.executemany(sql, batch)
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._exclusive() as tx:
-            return await tx.fetchone(sql, params)
+        """The first row; meant for queries of one row (by key, aggregates, LIMIT 1)."""
+        return next(iter(await self.fetchall(sql, params)), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._exclusive() as tx:
-            return await tx.fetchall(sql, params)
+        rows: list[sqlite3.Row] = (await self._statement(sql, params)).fetchall()
+        return rows
+
+    async def _statement(self, sql: str, params: Params) -> sqlite3.Cursor:
+        """Run one statement, atomic on its own, once no transaction is open. It runs
+        without awaiting anything, so nothing can begin a transaction meanwhile: taking the
+        lock (an async context manager and a task look-up, a tenth of a command's time
+        over its statements) is needed only to wait for a transaction to end."""
+        if self._lock.locked():
+            async with self._exclusive():
+                pass
+        return self._conn.execute(sql, params)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

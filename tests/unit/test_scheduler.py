@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.core import scheduler as scheduler_module
 from bot.core.scheduler import JobSpec, Scheduler
 from bot.storage.cipher import FieldCipher
 from bot.storage.database import CORE_MIGRATIONS, Database
@@ -162,6 +163,42 @@ async def test_same_job_id_replaces_the_earlier_job(running: tuple[Scheduler, Re
 
     assert recorder.calls == [{"version": 2, "job_id": "shift-1"}]
     assert recorder.times[0] >= later  # not at the replaced, earlier time
+
+
+async def test_jobs_run_in_their_order_whatever_the_order_they_were_set_in(
+    running: tuple[Scheduler, Recorder],
+) -> None:
+    """Each new job earlier than all the others moves the one timer forward."""
+    scheduler, recorder = running
+    third = await scheduler.schedule("remind", soon(0.3), {"n": 3})
+    second = await scheduler.schedule("remind", soon(0.2), {"n": 2})
+    first = await scheduler.schedule("remind", soon(0.1), {"n": 1})
+    fourth = await scheduler.schedule("remind", soon(0.35), {"n": 4})
+
+    await wait_until(no_pending(scheduler))
+
+    assert recorder.job_ids() == [first, second, third, fourth]
+
+
+async def test_a_job_far_ahead_runs_when_the_wall_clock_is_set_past_it(
+    new_scheduler: Callable[..., Scheduler], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timer sleeps on the loop's clock, the jobs' times are the wall clock's: a clock
+    set forward (a machine that slept, a corrected clock) is noticed at the next look."""
+    monkeypatch.setattr(scheduler_module, "LONGEST_SLEEP", timedelta(milliseconds=50))
+    wall = [datetime(2026, 12, 6, 9, 0, tzinfo=UTC)]
+    recorder = Recorder()
+    scheduler = new_scheduler(now=lambda: wall[0])
+    scheduler.register(REMIND, recorder)
+    await scheduler.start()
+    job_id = await scheduler.schedule("remind", wall[0] + timedelta(hours=2), {"n": 1})
+    await asyncio.sleep(0.15)
+    assert recorder.calls == []  # two hours ahead still
+
+    wall[0] += timedelta(hours=2, seconds=1)
+
+    await wait_until(called(recorder))
+    assert recorder.job_ids() == [job_id]
 
 
 async def test_unknown_kind_cannot_be_scheduled(running: tuple[Scheduler, Recorder]) -> None:

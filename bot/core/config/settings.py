@@ -114,21 +114,8 @@ class Settings(BaseSettings):
     moderators: tuple[UserId, ...] = ()
     admins: tuple[UserId, ...] = ()
 
-    _areas_by_slug: dict[str, Area] = PrivateAttr(default_factory=dict)
-    # Each area's ancestors, nearest first, and the areas its alerts reach.
-    _ancestors: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
-    _alert_areas: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
-    # The areas that rooms of each role cover, by role (see `serving_areas`).
-    _covered: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
-    _rooms_by_key: dict[tuple[str, str], RoomConfig] = PrivateAttr(default_factory=dict)
-    # The positions in `rooms` of the rooms covering each area, in order, each room once.
-    _rooms_by_area: dict[str, list[int]] = PrivateAttr(default_factory=dict)
-    # The names of the roles fitting each role name or trait (see `room_fits`).
-    _fitting: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
     # Rooms replaced by a successor (rotated), old id -> new id.
     _moved: dict[str, str] = PrivateAttr(default_factory=dict)
-    _roles: dict[str, Role] = PrivateAttr(default_factory=dict)
-    _sections: dict[type[PluginConfig], PluginConfig] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def with_schema(cls, schema: Schema) -> type[Settings]:
@@ -152,27 +139,39 @@ class Settings(BaseSettings):
 
     def _resolve(self) -> Self:
         """Index the areas and rooms, refusing what they refer to but is not there."""
-        # Pydantic reads a private attribute through __getattr__ (microseconds each), and
-        # this runs on every change of the network from chat: the checks work on locals.
-        by_slug = {area.slug: area for area in self.areas}
-        roles = {role.name: role for role in self.schema_.all_roles()}
-        self._areas_by_slug, self._roles = by_slug, roles
-        self._fitting = _fitting_index(roles)
-        self._ancestors, self._alert_areas, self._covered = {}, {}, {}
-        self._rooms_by_key = {(room.transport, room.id): room for room in self.rooms}
-        self._rooms_by_area = _area_rooms(self.rooms)
-        sections = self._sections = {
-            kind: kind.model_construct(**{name: getattr(self, name) for name in kind.model_fields})
-            for kind in self.schema_.configs
-        }
-        known = set(by_slug)
-        problems = [*self._area_problems(by_slug, known), *self._room_problems(known, roles)]
-        for section in sections.values():
+        vars(self).pop("_index", None)  # a copy's (`with_network`) is the network before
+        index = self._index
+        known = set(index.areas_by_slug)
+        problems = [
+            *self._area_problems(index.areas_by_slug, known),
+            *self._room_problems(known, index.roles),
+        ]
+        for section in index.sections.values():
             problems += section.problems(self)
         if problems:
             raise problems_error(problems)
-        self._ancestors, self._alert_areas = _area_maps(self.areas, by_slug)
+        index.ancestors, index.alert_areas = _area_maps(self.areas, index.areas_by_slug)
         return self
+
+    @functools.cached_property
+    def _index(self) -> _Index:
+        """What the look-ups below read. Kept in the instance's own dictionary: pydantic
+        reads a private attribute through `__getattr__`, microseconds each, and a command
+        makes tens of these look-ups."""
+        roles = {role.name: role for role in self.schema_.all_roles()}
+        return _Index(
+            areas_by_slug={area.slug: area for area in self.areas},
+            roles=roles,
+            fitting=_fitting_index(roles),
+            rooms_by_key={(room.transport, room.id): room for room in self.rooms},
+            rooms_by_area=_area_rooms(self.rooms),
+            sections={
+                kind: kind.model_construct(
+                    **{name: getattr(self, name) for name in kind.model_fields}
+                )
+                for kind in self.schema_.configs
+            },
+        )
 
     def _area_problems(self, by_slug: Mapping[str, Area], known: set[str]) -> list[Problem]:
         first: dict[str, int] = {}
@@ -217,32 +216,33 @@ class Settings(BaseSettings):
     def section(self, kind: type[C]) -> C:
         """A plugin's own config; the settings must have been built with its schema."""
         try:
-            return cast(C, self._sections[kind])
+            return cast(C, self._index.sections[kind])
         except KeyError:
             raise LookupError(f"{kind.__name__} is not part of these settings") from None
 
     def area(self, slug: str) -> Area | None:
-        return self._areas_by_slug.get(slug)
+        return self._index.areas_by_slug.get(slug)
 
     def ancestors(self, slug: str) -> tuple[str, ...]:
         """The areas `slug` is part of, nearest first (its parent, the parent's parent...)."""
-        return self._ancestors.get(slug, ())
+        return self._index.ancestors.get(slug, ())
 
     def alert_areas(self, slug: str) -> frozenset[str]:
         """The areas an alert of `slug` reaches: itself, its ancestors, its descendants and
         the areas it lists as near."""
-        return self._alert_areas.get(slug, frozenset({slug}))
+        return self._index.alert_areas.get(slug, frozenset({slug}))
 
     def serving_areas(self, role: str, area: str) -> list[str]:
         """`area` and its ancestors that have rooms fitting `role` (see `room_fits`),
         nearest first: the first serves `area`, the next ones are where to escalate."""
-        covered = self._covered.get(role)
+        index = self._index
+        covered = index.covered.get(role)
         if covered is None:  # asked for every report: once per role, settings never change
-            fitting = self._fitting.get(role, frozenset())
+            fitting = index.fitting.get(role, frozenset())
             covered = frozenset(
                 slug for room in self.rooms if room.role in fitting for slug in room.areas
             )
-            self._covered[role] = covered
+            index.covered[role] = covered
         return [slug for slug in (area, *self.ancestors(area)) if slug in covered]
 
     def serving_rooms(self, role: str, area: str, level: int = 0) -> list[RoomConfig]:
@@ -254,7 +254,7 @@ class Settings(BaseSettings):
         return self.rooms_hearing(role, serving[level])
 
     def room(self, transport: str, room_id: str) -> RoomConfig | None:
-        return self._rooms_by_key.get((transport, room_id))
+        return self._index.rooms_by_key.get((transport, room_id))
 
     def room_now(self, room_id: str) -> str:
         """The room that serves now in place of `room_id`: its latest successor, or
@@ -265,19 +265,19 @@ class Settings(BaseSettings):
         return room_id
 
     def role(self, name: str) -> Role:
-        return self._roles[name]
+        return self._index.roles[name]
 
     def rooms_with_role(self, *roles: str) -> list[RoomConfig]:
         return [room for room in self.rooms if room.role in roles]
 
     def rooms_hearing(self, audience: str, area: str) -> list[RoomConfig]:
         """The rooms covering `area` itself whose role has the trait `audience` (or is it)."""
-        return self._rooms_at(self._rooms_by_area.get(area, ()), audience)
+        return self._rooms_at(self._index.rooms_by_area.get(area, ()), audience)
 
     def rooms_alerted(self, audience: str, area: str) -> list[RoomConfig]:
         """The rooms whose role has the trait `audience` (or is it) covering one of the
         areas an alert of `area` reaches (`alert_areas`)."""
-        by_area = self._rooms_by_area
+        by_area = self._index.rooms_by_area
         # A room covering several of those areas is alerted once, in the config's order.
         found = {at for slug in self.alert_areas(area) for at in by_area.get(slug, ())}
         return self._rooms_at(sorted(found), audience)
@@ -285,23 +285,22 @@ class Settings(BaseSettings):
     def _rooms_at(self, positions: Iterable[int], audience: str) -> list[RoomConfig]:
         """The rooms at `positions` of `rooms` whose role has the trait `audience` (or is
         it): the index by area spares a scan of every room."""
-        rooms, fitting = self.rooms, self._fitting.get(audience, frozenset())
+        rooms, fitting = self.rooms, self._index.fitting.get(audience, frozenset())
         return [rooms[at] for at in positions if rooms[at].role in fitting]
 
     def room_fits(self, room: RoomConfig, roles: frozenset[str]) -> bool:
         """Whether `room`'s role is one of `roles`, or has one of them as a trait."""
-        role = self._roles.get(room.role)
+        role = self._index.roles.get(room.role)
         return role is not None and (role.name in roles or not roles.isdisjoint(role.traits))
 
     def role_names(self) -> list[str]:
         """Every room role the core and the loaded plugins declare, sorted."""
-        return sorted(self._roles)
+        return sorted(self._index.roles)
 
     def roles_fitting(self, roles: frozenset[str]) -> list[str]:
         """The names of the roles that fit `roles` (see `room_fits`), sorted."""
-        return sorted(
-            role.name for role in self._roles.values() if role.name in roles or role.traits & roles
-        )
+        every = self._index.roles.values()
+        return sorted(role.name for role in every if role.name in roles or role.traits & roles)
 
     def room_language(self, transport: str, room_id: str) -> Language:
         room = self.room(transport, room_id)
@@ -325,9 +324,29 @@ class Settings(BaseSettings):
             for area in self.areas
             if not self.serving_areas(MODERATION, area.slug)
         ]
-        for section in self._sections.values():
+        for section in self._index.sections.values():
             found += section.warnings(self)
         return found
+
+
+@dataclass
+class _Index:
+    """The settings' areas, rooms, roles and plugin sections, indexed for look-ups."""
+
+    areas_by_slug: dict[str, Area]
+    roles: dict[str, Role]
+    # The names of the roles fitting each role name or trait (see `room_fits`).
+    fitting: dict[str, frozenset[str]]
+    rooms_by_key: dict[tuple[str, str], RoomConfig]
+    # The positions in `rooms` of the rooms covering each area, in order, each room once.
+    rooms_by_area: dict[str, list[int]]
+    sections: dict[type[PluginConfig], PluginConfig]
+    # Each area's ancestors, nearest first, and the areas its alerts reach (once the areas
+    # are known to form a tree).
+    ancestors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    alert_areas: dict[str, frozenset[str]] = field(default_factory=dict)
+    # The areas that rooms of each role cover, by role (see `serving_areas`), as asked.
+    covered: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def _fitting_index(roles: Mapping[str, Role]) -> dict[str, frozenset[str]]:

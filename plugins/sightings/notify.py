@@ -22,6 +22,7 @@ from bot.api import (
     Rich,
     RoomRef,
     SentMessage,
+    Transaction,
 )
 from plugins.sightings.card import View, card
 from plugins.sightings.config import SightingsConfig
@@ -82,14 +83,16 @@ class Notifier:
         if not rooms:
             log.warning("no moderation room is configured for a report's area")
             return
-        keys = [f"{stored.key}:card:{room.transport}:{room.room_id}" for room in rooms]
-        await self._store.add_cards(stored.id, zip(rooms, keys, strict=True))
-        await self.bot.outbox.enqueue(
-            [
-                Delivery(key, room, (await self._card(stored, room)).message())
-                for room, key in zip(rooms, keys, strict=True)
-            ]
-        )
+        cards = [(room, f"{stored.key}:card:{room.transport}:{room.room_id}") for room in rooms]
+        deliveries = [
+            Delivery(key, room, (await self._card(stored, room)).message()) for room, key in cards
+        ]
+
+        async def record(tx: Transaction) -> None:
+            await self._store.add_cards(stored.id, cards, tx)
+
+        # Where the cards go is recorded with them, in one commit.
+        await self.bot.outbox.enqueue(deliveries, along=record)
 
     async def _card(self, stored: StoredReport, room: RoomRef) -> Rich:
         view = self.room_view(room)

@@ -25,6 +25,20 @@ ORIGIN = "reports.origin"
 DETAIL = "reports.decision"
 # Ids are random; after this many collisions in a row the next ones get longer.
 _ID_ATTEMPTS = 20
+_OPEN_STATUSES = tuple(sorted(status.value for status in OPEN))
+# A new report, noting the newest open report of the same area and place filed since a
+# time (none without a place, or without the time) as the one it may repeat. One statement:
+# it fails on a taken id or on a replayed intake alike, and only then is the (rare) cause
+# looked up.
+_INSERT_REPORT = (
+    "INSERT INTO sighting_reports (id, area, status, reporter, thread, intake, fields, origin,"
+    " created_at, status_since, place, similar_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " (SELECT o.id FROM sighting_reports o WHERE o.area = ? AND o.place = ?"
+    " AND o.created_at >= ?"
+    f" AND o.status IN ({', '.join('?' * len(_OPEN_STATUSES))})"
+    " ORDER BY o.created_at DESC LIMIT 1))"
+    " ON CONFLICT DO NOTHING RETURNING similar_to"
+)
 
 
 @dataclass(frozen=True)
@@ -161,7 +175,7 @@ class ReportStore:
     ) -> str:
         """Store a new report and return its id; a replay of `intake_event` finds the id of
         the report it filed before."""
-        report_id, _ = await self._insert(report, reporter, origin, intake_event, now)
+        report_id, _, _ = await self._insert(report, reporter, origin, intake_event, now, None)
         return report_id
 
     async def file(
@@ -176,8 +190,9 @@ class ReportStore:
         """Store a new report, noting an open one at the same place filed since
         `similar_since`; the report as stored (a replay of `intake_event`: the one it filed
         before, as it is now)."""
-        report_id, fresh = await self._insert(report, reporter, origin, intake_event, now)
-        similar_to = await self.mark_similar(report_id, similar_since)
+        report_id, fresh, similar_to = await self._insert(
+            report, reporter, origin, intake_event, now, similar_since
+        )
         if not fresh:
             stored = await self.get(report_id)
             assert stored is not None
@@ -199,10 +214,17 @@ class ReportStore:
         )
 
     async def _insert(
-        self, report: Report, reporter: str, origin: Origin, intake_event: str, now: datetime
-    ) -> tuple[str, bool]:
-        """The report's id, and whether it was stored just now (else `intake_event` filed it
-        before)."""
+        self,
+        report: Report,
+        reporter: str,
+        origin: Origin,
+        intake_event: str,
+        now: datetime,
+        similar_since: datetime | None,
+    ) -> tuple[str, bool, str | None]:
+        """The report's id, whether it was stored just now (else `intake_event` filed it
+        before), and the newest open report of the same area and place filed since
+        `similar_since`, noted as the one it may repeat (when stored just now)."""
         intake = self._hash(intake_event, "reports.intake")
         stamp = utc_timestamp(now)
         words = place_key(report.location)
@@ -217,26 +239,23 @@ class ReportStore:
             stamp,
             stamp,
             place,
+            report.area,
+            place,
+            None if similar_since is None else utc_timestamp(similar_since),
+            *_OPEN_STATUSES,
         )
         length = LENGTH
         while True:
             for _ in range(_ID_ATTEMPTS):
-                # One statement: it fails on a taken id or on a replayed intake alike, and
-                # only then is the (rare) cause looked up.
                 report_id = random_id(length)
-                if await self._db.fetchone(
-                    "INSERT INTO sighting_reports (id, area, status, reporter, thread, intake,"
-                    " fields, origin, created_at, status_since, place)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT DO NOTHING RETURNING id",
-                    (report_id, report.area, *values),
-                ):
-                    return report_id, True
+                stored = await self._db.fetchone(_INSERT_REPORT, (report_id, report.area, *values))
+                if stored is not None:
+                    return report_id, True, stored["similar_to"]
                 filed = await self._db.fetchone(
-                    "SELECT id FROM sighting_reports WHERE intake = ?", (intake,)
+                    "SELECT id, similar_to FROM sighting_reports WHERE intake = ?", (intake,)
                 )
                 if filed is not None:
-                    return str(filed["id"]), False
+                    return str(filed["id"]), False, filed["similar_to"]
             length += 1
 
     async def state(self, report_id: str) -> ReportState | None:
@@ -309,20 +328,6 @@ class ReportStore:
             "area = ? AND (status = ? OR status_since >= ?)",
             (area, Status.CONFIRMED.value, utc_timestamp(since)),
         )
-
-    async def mark_similar(self, report_id: str, since: datetime) -> str | None:
-        """Note the newest open report of the same area and place filed since `since`, if
-        any, as the one `report_id` may repeat; its id."""
-        statuses = [status.value for status in OPEN]
-        row = await self._db.fetchone(
-            "UPDATE sighting_reports SET similar_to = (SELECT o.id FROM sighting_reports o"
-            " WHERE o.area = sighting_reports.area AND o.place = sighting_reports.place"
-            f" AND o.id != sighting_reports.id AND o.created_at >= ? AND o.status IN"
-            f" ({_marks(statuses)}) ORDER BY o.created_at DESC LIMIT 1)"
-            " WHERE id = ? AND place IS NOT NULL AND similar_to IS NULL RETURNING similar_to",
-            (utc_timestamp(since), *statuses, report_id),
-        )
-        return None if row is None else row["similar_to"]
 
     async def filed_since(self, reporter: str, since: datetime) -> list[datetime]:
         rows = await self._db.fetchall(
@@ -473,9 +478,11 @@ class ReportStore:
 
     # --- cards --------------------------------------------------------------------------
 
-    async def add_cards(self, report_id: str, cards: Iterable[tuple[RoomRef, str]]) -> None:
+    async def add_cards(
+        self, report_id: str, cards: Iterable[tuple[RoomRef, str]], tx: Transaction
+    ) -> None:
         """Record the report's card (room, outbox key) in each moderation room."""
-        await self._db.executemany(
+        await tx.executemany(
             "INSERT OR IGNORE INTO sighting_cards (report_id, transport, room_id, key)"
             " VALUES (?, ?, ?, ?)",
             [(report_id, room.transport, room.room_id, key) for room, key in cards],

@@ -18,7 +18,7 @@ from datetime import datetime
 from bot.core.config import Settings
 from bot.core.events import OutgoingMessage, RoomRef
 from bot.core.i18n import Language, parse_language
-from bot.core.outbox import Delivery, Outbox
+from bot.core.outbox import Along, Delivery, Outbox
 from bot.storage.database import Database, Transaction, utc_timestamp
 
 # Renders the message for one target (its room's language or its own, its view).
@@ -103,8 +103,10 @@ class Broadcasts:
         *,
         at: datetime,
         urgent: bool = False,
+        along: Along | None = None,
     ) -> Broadcast:
-        """Send one message per target; opening the same key again sends nothing new."""
+        """Send one message per target; opening the same key again sends nothing new.
+        `along` writes what goes with it in the same transaction."""
         deliveries = [
             Delivery(room_key(key, t.room), t.room, _placed(render(t), t.thread), urgent=urgent)
             for t in targets
@@ -120,6 +122,8 @@ class Broadcasts:
                 " lang) VALUES (?, ?, ?, ?, ?)",
                 [(key, t.room.transport, t.room.room_id, t.thread, t.lang) for t in targets],
             )
+            if along is not None:
+                await along(tx)
 
         # Where it went is recorded with the deliveries, in one commit: the moderator's
         # answer waits for it. (Opening the same key again after a crash adds nothing.)

@@ -26,7 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core.metrics import Metrics
 from bot.storage.cipher import FieldCipher
-from bot.storage.database import Database, utc_timestamp
+from bot.storage.database import Database, Transaction, utc_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -139,13 +139,19 @@ class Scheduler:
                 return
 
     async def schedule(
-        self, kind: str, run_at: datetime, payload: dict[str, Any], job_id: str | None = None
+        self,
+        kind: str,
+        run_at: datetime,
+        payload: dict[str, Any],
+        job_id: str | None = None,
+        tx: Transaction | None = None,
     ) -> str:
-        """Persist and arm a one-off job; the same `job_id` replaces an earlier one."""
+        """Persist and arm a one-off job; the same `job_id` replaces an earlier one. With
+        `tx`, it is persisted in that transaction (rolled back, its run finds no job)."""
         if kind not in self._kinds:
             raise ValueError(f"no handler for job kind {kind!r}")
         job_id = job_id or uuid.uuid4().hex
-        await self._db.execute(
+        await (tx or self._db).execute(
             "INSERT INTO scheduled_jobs (job_id, kind, run_at, payload, created_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET kind = excluded.kind,"
             " run_at = excluded.run_at, payload = excluded.payload",

@@ -29,6 +29,7 @@ from bot.api import (
     Rest,
     Rich,
     RoomRef,
+    Transaction,
     command,
     job,
     reaction,
@@ -155,11 +156,19 @@ class Dispatch(Plugin):
         )
         topic = call_topic(filed.report_id)
         key = f"{topic}:{filed.filed_at.timestamp():.6f}"
-        await self.bot.broadcasts.open(key, topic, targets, message, at=now, urgent=True)
         ack_at = max(filed.filed_at, now) + timedelta(minutes=self.settings.ack_minutes)
         payload = {"report": filed.report_id}
-        await self.bot.scheduler.schedule("dispatch.ack", ack_at, payload, _job("ack", filed))
-        await self.store.add_call(filed.report_id, filed.report.area, now)
+
+        async def record(tx: Transaction) -> None:
+            job = _job("ack", filed)
+            await self.bot.scheduler.schedule("dispatch.ack", ack_at, payload, job, tx=tx)
+            await self.store.add_call(filed.report_id, filed.report.area, now, tx)
+
+        # The call, its escalation timer and its record: one commit, while the verifiers
+        # and the reporter wait.
+        await self.bot.broadcasts.open(
+            key, topic, targets, message, at=now, urgent=True, along=record
+        )
         log.info("dispatch call for a new report to %d rooms", len(targets))
 
     # --- verifiers' answers -------------------------------------------------------------

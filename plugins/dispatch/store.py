@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.api import Database, FieldCipher, utc_timestamp
+from bot.api import Database, FieldCipher, Transaction, utc_timestamp
 
 WHO = "dispatch.who"
 DETAIL = "dispatch.detail"
@@ -70,8 +70,8 @@ class DispatchStore:
 
     # --- calls --------------------------------------------------------------------------
 
-    async def add_call(self, report_id: str, area: str, at: datetime) -> None:
-        await self._db.execute(
+    async def add_call(self, report_id: str, area: str, at: datetime, tx: Transaction) -> None:
+        await tx.execute(
             "INSERT OR IGNORE INTO dispatch_calls (report_id, area, called_at) VALUES (?, ?, ?)",
             (report_id, area, utc_timestamp(at)),
         )

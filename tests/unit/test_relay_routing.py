@@ -90,6 +90,19 @@ async def test_alert_goes_to_every_room_watching_the_area_once(world: SightingsW
     assert "CONFIRMED ALERT" in alerts(world, WATCH, report_id)[0]
 
 
+async def test_the_alerts_go_before_the_answer_to_the_moderator(world: SightingsWorld) -> None:
+    """The homeserver serves the alerts first: the moderator's answer waits for them."""
+    report_id, _ = await report(world, "!report 18th & Ashland; agents detaining someone")
+    start = len(world.transport.sent)
+    await world.say(MODS, "rosa", f"!confirm {report_id}")
+    sent = world.transport.sent[start:]
+    relayed = [at for at, s in enumerate(sent) if s.key and s.key.startswith("relay:")]
+    [answer] = [at for at, s in enumerate(sent) if s.key and s.key.startswith("reply:")]
+    assert len(relayed) == 4  # the two neighborhood rooms, the alerts room, the watch room
+    assert max(relayed) < answer
+    assert report_id in sent[answer].text and sent[answer].room_id == MODS
+
+
 async def test_reporter_outside_the_area_gets_the_alert_in_their_thread(
     world: SightingsWorld,
 ) -> None:

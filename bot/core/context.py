@@ -281,6 +281,25 @@ class EventContext(Generic[E]):
     ) -> SentMessage:
         """Answer the event's sender, now: in a thread on their message, or, not
         `threaded`, in the room's timeline (or the thread they wrote in) for everyone."""
+        key, outgoing = self._answer(message, mentions, threaded)
+        return await self.bot._send(self.event.room, outgoing, key)
+
+    async def reply_queued(
+        self,
+        message: str | Rich | OutgoingMessage,
+        *,
+        mentions: tuple[str, ...] = (),
+        threaded: bool = True,
+    ) -> None:
+        """As `reply`, through the durable outbox: after the urgent deliveries (alerts) the
+        command queued, which the homeserver then serves first, and retried if it fails."""
+        key, outgoing = self._answer(message, mentions, threaded)
+        await self.bot.outbox.enqueue([Delivery(key, self.event.room, outgoing)])
+
+    def _answer(
+        self, message: str | Rich | OutgoingMessage, mentions: tuple[str, ...], threaded: bool
+    ) -> tuple[str, OutgoingMessage]:
+        """The next answer to the event: its key and message."""
         if isinstance(message, str):
             message = plain_message(message)
         elif isinstance(message, Rich):
@@ -292,9 +311,8 @@ class EventContext(Generic[E]):
             mentions=mentions or message.mentions,
         )
         self._replies += 1
-        # Derived from the event, so a replay after a crash cannot post the reply twice.
-        key = f"reply:{self.event.event_id}:{self._replies}"
-        return await self.bot._send(self.event.room, message, key)
+        # Derived from the event, so a replay after a crash cannot post the answer twice.
+        return f"reply:{self.event.event_id}:{self._replies}", message
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import os
@@ -59,7 +58,7 @@ class FieldCipher:
         if "\0" in purpose:
             raise ValueError("purpose must not contain NUL: it separates purpose from value")
         message = f"{purpose}\0{value}".encode()
-        return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._hash_key, message, "sha256").hex()
 
 
 def _aad(context: str) -> bytes:

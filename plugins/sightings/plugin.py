@@ -37,7 +37,7 @@ from plugins.sightings.direct import DirectAreas
 from plugins.sightings.feed import ReportFeed
 from plugins.sightings.guided import GuidedReports
 from plugins.sightings.ids import normalize_id
-from plugins.sightings.intake import URGENT_FIRST_SECONDS, Filing, Intake
+from plugins.sightings.intake import Filing, Intake
 from plugins.sightings.lifecycle import CLOSED, OPEN, UNDECIDED, Action, Status
 from plugins.sightings.model import Problem, ProblemError
 from plugins.sightings.notify import Notifier
@@ -352,10 +352,8 @@ class Sightings(Plugin):
             duplicate_of=duplicate_of,
         )
         result = await self.decisions.decide(request, self._view(ctx))
-        # The alerts a confirmation sends go before the answer to the moderator, not beside
-        # it: the homeserver serves them first.
-        await self.bot.outbox.urgent_sent(within=URGENT_FIRST_SECONDS)
-        await ctx.reply(result.text)
+        # After the alerts it sent, not beside them: the homeserver serves them first.
+        await ctx.reply_queued(result.text)
 
     @reaction(*REACTIONS, *(f"{emoji}\ufe0f" for emoji in REACTIONS))
     async def on_card_reaction(self, ctx: EventContext[ReactionEvent]) -> None:

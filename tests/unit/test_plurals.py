@@ -6,8 +6,28 @@ import logging
 from pathlib import Path
 
 import pytest
+from babel import Locale
 
-from bot.core.i18n import Catalog, Language, Plural, Translator
+from bot.core.i18n import LANGUAGES, PLURAL_RULES, Catalog, Language, Plural, Translator
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_languages_plural_rule_is_cldrs(lang: Language) -> None:
+    """The rules the catalog uses are those of Babel's CLDR data for the language."""
+    assert PLURAL_RULES[lang].rules == Locale.parse(lang).plural_form.rules
+
+
+@pytest.mark.parametrize(
+    ("lang", "counts"),
+    [
+        ("en", {0: "other", 1: "one", 2: "other", 1.5: "other", 1_000_000: "other"}),
+        ("es", {0: "other", 1: "one", 2: "other", 1.5: "other", 1_000_000: "many"}),
+    ],
+)
+def test_plural_categories_of_numbers(lang: Language, counts: dict[float, str]) -> None:
+    for number, category in counts.items():
+        assert PLURAL_RULES[lang](number) == category, number
+
 
 # --- real strings, as people read them ----------------------------------------------------
 

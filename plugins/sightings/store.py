@@ -27,9 +27,7 @@ DETAIL = "reports.decision"
 _ID_ATTEMPTS = 20
 _OPEN_STATUSES = tuple(sorted(status.value for status in OPEN))
 # A new report, noting the newest open report of the same area and place filed since a
-# time (none without a place, or without the time) as the one it may repeat. One statement:
-# it fails on a taken id or on a replayed intake alike, and only then is the (rare) cause
-# looked up.
+# time (none without a place) as the one it may repeat.
 _INSERT_REPORT = (
     "INSERT INTO sighting_reports (id, area, status, reporter, thread, intake, fields, origin,"
     " created_at, status_since, place, similar_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
@@ -170,14 +168,6 @@ class ReportStore:
 
     # --- reports ------------------------------------------------------------------------
 
-    async def insert(
-        self, report: Report, reporter: str, origin: Origin, intake_event: str, now: datetime
-    ) -> str:
-        """Store a new report and return its id; a replay of `intake_event` finds the id of
-        the report it filed before."""
-        report_id, _, _ = await self._insert(report, reporter, origin, intake_event, now, None)
-        return report_id
-
     async def file(
         self,
         report: Report,
@@ -187,16 +177,36 @@ class ReportStore:
         now: datetime,
         similar_since: datetime,
     ) -> StoredReport:
-        """Store a new report, noting an open one at the same place filed since
-        `similar_since`; the report as stored (a replay of `intake_event`: the one it filed
-        before, as it is now)."""
-        report_id, fresh, similar_to = await self._insert(
-            report, reporter, origin, intake_event, now, similar_since
+        """Store a new report, noting the newest open one of the same area and place filed
+        since `similar_since` as the one it may repeat; the report as stored (a replay of
+        `intake_event`: the one it filed before, as it is now)."""
+        intake = self._hash(intake_event, "reports.intake")
+        stamp = utc_timestamp(now)
+        words = place_key(report.location)
+        place = self._hash("|".join(sorted(words)), "reports.place") if words else None
+        row = (
+            report.area,
+            Status.NEW.value,
+            reporter,
+            self._hash(origin.thread_root, "reports.thread"),
+            intake,
+            self._encrypt_report(report),
+            self._cipher.encrypt_json(origin.__dict__, ORIGIN),
+            stamp,
+            stamp,
+            place,
+            # The report it may repeat: of this area and place, filed since then, open.
+            report.area,
+            place,
+            utc_timestamp(similar_since),
+            *_OPEN_STATUSES,
         )
-        if not fresh:
-            stored = await self.get(report_id)
+        inserted = await self._insert(row, intake)
+        if inserted is None:  # a replay: filed before
+            stored = await self._by_intake(intake)
             assert stored is not None
             return stored
+        report_id, similar_to = inserted
         # Just written: as `get` would read it back, without reading it back.
         return StoredReport(
             id=report_id,
@@ -207,56 +217,32 @@ class ReportStore:
             report=report,
             origin=origin,
             duplicate_of=None,
-            created_at=datetime.fromisoformat(utc_timestamp(now)),
+            created_at=datetime.fromisoformat(stamp),
             corroborations=0,
             history=(),
             similar_to=similar_to,
         )
 
-    async def _insert(
-        self,
-        report: Report,
-        reporter: str,
-        origin: Origin,
-        intake_event: str,
-        now: datetime,
-        similar_since: datetime | None,
-    ) -> tuple[str, bool, str | None]:
-        """The report's id, whether it was stored just now (else `intake_event` filed it
-        before), and the newest open report of the same area and place filed since
-        `similar_since`, noted as the one it may repeat (when stored just now)."""
-        intake = self._hash(intake_event, "reports.intake")
-        stamp = utc_timestamp(now)
-        words = place_key(report.location)
-        place = self._hash("|".join(sorted(words)), "reports.place") if words else None
-        values = (
-            Status.NEW.value,
-            reporter,
-            self._hash(origin.thread_root, "reports.thread"),
-            intake,
-            self._encrypt_report(report),
-            self._cipher.encrypt_json(origin.__dict__, ORIGIN),
-            stamp,
-            stamp,
-            place,
-            report.area,
-            place,
-            None if similar_since is None else utc_timestamp(similar_since),
-            *_OPEN_STATUSES,
-        )
+    async def _insert(self, row: tuple[object, ...], intake: str) -> tuple[str, str | None] | None:
+        """The new report's id and the report it may repeat; None when its intake event
+        filed a report before. One statement: it fails on a taken id or on a replayed
+        intake alike, and only then is the (rare) cause looked up."""
         length = LENGTH
         while True:
             for _ in range(_ID_ATTEMPTS):
                 report_id = random_id(length)
-                stored = await self._db.fetchone(_INSERT_REPORT, (report_id, report.area, *values))
+                stored = await self._db.fetchone(_INSERT_REPORT, (report_id, *row))
                 if stored is not None:
-                    return report_id, True, stored["similar_to"]
-                filed = await self._db.fetchone(
-                    "SELECT id, similar_to FROM sighting_reports WHERE intake = ?", (intake,)
-                )
-                if filed is not None:
-                    return str(filed["id"]), False, filed["similar_to"]
+                    return report_id, stored["similar_to"]
+                if await self._db.fetchone(
+                    "SELECT 1 FROM sighting_reports WHERE intake = ?", (intake,)
+                ):
+                    return None
             length += 1
+
+    async def _by_intake(self, intake: str) -> StoredReport | None:
+        """The report filed for an intake event (its keyed hash)."""
+        return _first(await self._reports("intake = ?", (intake,)))
 
     async def state(self, report_id: str) -> ReportState | None:
         states = await self._states("r.id = ?", (report_id,))

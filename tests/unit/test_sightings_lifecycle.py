@@ -184,10 +184,11 @@ async def test_the_same_event_files_one_report_only(world: SightingsWorld) -> No
     report_id, event = await file(world, "ana")
     stored = await world.plugin.store.get(report_id)
     assert stored is not None
-    again = await world.plugin.store.insert(
-        stored.report, stored.reporter, stored.origin, event, datetime.now(UTC)
+    now = datetime.now(UTC)
+    again = await world.plugin.store.file(
+        stored.report, stored.reporter, stored.origin, event, now, now - timedelta(hours=1)
     )
-    assert again == report_id
+    assert again == stored
 
 
 async def test_a_report_as_filed_is_the_report_as_read_back(world: SightingsWorld) -> None:

@@ -6,8 +6,9 @@ delivery still pending at a crash is sent after the restart. Every send carries 
 key as its idempotency key (a Matrix transaction id), so a retry of a message that did
 reach the homeserver before the crash is dropped there instead of posted twice.
 
-Urgent deliveries (alerts) go first: while one is due or being sent, nothing else starts,
-so a moderator card's edit or a notice never competes with an alert for the homeserver.
+Urgent deliveries (alerts) go first: they start as they are queued, and while one is due
+or being sent nothing else starts, so a moderator card's edit or a notice never competes
+with an alert for the homeserver.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ class Outbox:
 
     async def stop(self) -> None:
         tasks = [t for t in (self._task, *self._in_flight.values()) if t is not None]
+        self._task = None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -117,8 +119,11 @@ class Outbox:
             self._contents.update((d.key, d.message) for d in deliveries)
         urgent = [d.key for d in deliveries if d.urgent]
         if urgent and new == len(deliveries):
-            # Each one was recorded just now, so each is still to send: no need to look.
+            # Each one was recorded just now, so each is still to send: no need to look, and
+            # the alerts start at once, without waiting for the worker to read them back.
             self._urgent_waiting.update(urgent)
+            if self._task is not None:  # started, not stopped
+                self._start(self._one_per_room([_queued(d) for d in deliveries if d.urgent]))
         elif urgent:
             # Only those still to send: a key queued before may have gone already.
             rows = await self._db.fetchall(
@@ -127,7 +132,12 @@ class Outbox:
                 urgent,
             )
             self._urgent_waiting.update(row["key"] for row in rows)
-        self._wake.set()
+        # The worker looks for what can start now, unless nothing can: all started, or only
+        # what waits for the alerts under way (the end of each wakes it).
+        if any(d.key not in self._in_flight for d in deliveries) and not (
+            self._urgent_in_flight and not urgent
+        ):
+            self._wake.set()
 
     async def send_now(self, delivery: Delivery) -> SentMessage:
         """Send `delivery` here and now, ahead of the queue: for a message that answers
@@ -224,30 +234,29 @@ class Outbox:
             elif not await self._start_due():
                 await self._sleep_until_due()
 
-    async def _start_due(self) -> int:
+    async def _start_due(self) -> bool:
         """Start due deliveries not already under way, as many as there are free slots; each
-        runs on its own, so one slow send never holds back the ones queued after it."""
+        runs on its own, so one slow send never holds back the ones queued after it.
+        Whether to look again at once: more may be due than one look takes in."""
+        limit = len(self._in_flight) + LOOK_AHEAD
         rows = await self._db.fetchall(
             f"SELECT {_QUEUED} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
             " ORDER BY urgent DESC, created_at, rowid LIMIT ?",
-            (utc_timestamp(self._now()), len(self._in_flight) + LOOK_AHEAD),
+            (utc_timestamp(self._now()), limit),
         )
         fresh = [row for row in rows if row["key"] not in self._in_flight]
         if self._urgent_in_flight or any(row["urgent"] for row in fresh):
             fresh = [row for row in fresh if row["urgent"]]
-        started = self._one_per_room(fresh)[: self._concurrency - len(self._in_flight)]
+        started = self._one_per_room(fresh)
         # Due ones behind another delivery (to their room, or for a slot) wait for it to end.
         self._held_by_room = len(started) < len(fresh)
-        for row in started:
-            if row["urgent"]:
-                self._urgent_in_flight.add(row["key"])
-            self._rooms_in_flight.add((row["transport"], row["room_id"]))
-            self._in_flight[row["key"]] = asyncio.create_task(self._deliver_then_wake(row))
-        return len(started)
+        self._start(started)
+        return bool(started) and len(rows) == limit
 
     def _one_per_room(self, rows: list[Any]) -> list[Any]:
-        """The first due delivery of each room with none under way: a room (a person's
-        direct chat) gets its messages one at a time, in the order they were queued."""
+        """The first due delivery of each room with none under way, as many as there are
+        free slots: a room (a person's direct chat) gets its messages one at a time, in the
+        order they were queued."""
         busy = set(self._rooms_in_flight)
         chosen = []
         for row in rows:
@@ -255,7 +264,14 @@ class Outbox:
             if room not in busy:
                 busy.add(room)
                 chosen.append(row)
-        return chosen
+        return chosen[: self._concurrency - len(self._in_flight)]
+
+    def _start(self, rows: list[Any]) -> None:
+        for row in rows:
+            if row["urgent"]:
+                self._urgent_in_flight.add(row["key"])
+            self._rooms_in_flight.add((row["transport"], row["room_id"]))
+            self._in_flight[row["key"]] = asyncio.create_task(self._deliver_then_wake(row))
 
     async def _deliver_then_wake(self, row: Any) -> None:
         try:
@@ -392,6 +408,19 @@ class Outbox:
             "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + ? WHERE key = ?",
             (utc_timestamp(self._now() + delay), int(count_attempt), key),
         )
+
+
+def _queued(delivery: Delivery) -> dict[str, Any]:
+    """A delivery just queued, as the worker reads it from the table (see `_QUEUED`)."""
+    return {
+        "key": delivery.key,
+        "transport": delivery.room.transport,
+        "room_id": delivery.room.room_id,
+        "urgent": delivery.urgent,
+        "attempts": 0,
+        "edit_of_key": delivery.edit_of_key,
+        "reply_to_key": delivery.reply_to_key,
+    }
 
 
 def _message_text(message: OutgoingMessage) -> str:

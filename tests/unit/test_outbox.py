@@ -311,6 +311,52 @@ async def test_an_answer_can_wait_for_the_urgent_deliveries_to_go_first(
         await outbox.stop()
 
 
+async def test_an_alert_is_handed_to_the_network_as_it_is_queued(
+    db: Database, cipher: FieldCipher
+) -> None:
+    """Not at the worker's next look at the queue: the verifiers' call leaves as soon as
+    it is recorded, while the reporter's answer waits for it."""
+    sender = FakeSender()
+    outbox = Outbox(db, cipher, sender)
+    await outbox.start()
+    try:
+        await asyncio.sleep(0.01)  # the worker looked, found nothing, and sleeps
+        await outbox.enqueue([replace(delivery("call"), urgent=True)])
+        await asyncio.sleep(0)  # one turn of the loop
+        assert [key for key, _ in sender.sent] == ["call"]
+    finally:
+        await outbox.stop()
+
+
+async def test_alerts_queued_together_for_one_room_go_one_at_a_time_in_order(
+    db: Database, cipher: FieldCipher
+) -> None:
+    sender = Counting()
+    outbox = Outbox(db, cipher, sender)
+    await outbox.start()
+    try:
+        await outbox.enqueue([replace(delivery(f"alert-{n}"), urgent=True) for n in range(3)])
+        assert await outbox.urgent_sent(within=5) is True
+        assert [key for key, _ in sender.sent] == ["alert-0", "alert-1", "alert-2"]
+        assert sender.most == 1
+    finally:
+        await outbox.stop()
+
+
+async def test_an_alert_queued_after_the_outbox_stopped_waits_for_the_next_start(
+    db: Database, cipher: FieldCipher
+) -> None:
+    sender = FakeSender()
+    outbox = Outbox(db, cipher, sender)
+    await outbox.start()
+    await outbox.stop()
+    await outbox.enqueue([replace(delivery("call"), urgent=True)])
+    await asyncio.sleep(0.01)
+    assert sender.sent == []
+    await run_outbox(outbox, lambda: sender.sent)
+    assert [key for key, _ in sender.sent] == ["call"]
+
+
 class HeldRoom(FakeSender):
     """Sends to every room but one at once; that one's sends wait for `held`."""
 

@@ -6,15 +6,18 @@ A partial one ("ABC1**") has no hash to look up: it is compared with the canonic
 its length, which this process keeps in memory (decrypted once at start, then kept current;
 never written anywhere), in order, so that those beginning as it begins are found by
 bisection; the plates it could be are then looked up by their hashes. Every plate is also
-compared with the partial plates stored, so "ABC123" finds an earlier "ABC1**" too.
+compared with the partial plates stored, so "ABC123" finds an earlier "ABC1**" too: those
+are kept by the places they were read at, so that a plate read at all those places is
+looked up, not compared with each.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from bot.api import Database, FieldCipher, utc_timestamp
 from plugins.vehicles.plates import (
@@ -22,7 +25,6 @@ from plugins.vehicles.plates import (
     canonical,
     is_partial,
     matchable,
-    partly_read,
     pattern,
 )
 
@@ -50,10 +52,10 @@ class ReportPlates:
         self._cipher = cipher
         # Whether the plates below were read from the table (again after a purge).
         self._read = False
-        # Canonical plates stored, by length: partial ones; whole ones in order, and as one
-        # text, a line each, for a partial plate whose first character was not read
-        # (scanned at C speed; made when needed).
-        self._partial: dict[int, set[str]] = {}
+        # Canonical plates stored, by length: partial ones, by the places they were read at;
+        # whole ones in order, and as one text, a line each, for a partial plate whose first
+        # character was not read (scanned at C speed; made when needed).
+        self._partial: dict[int, dict[tuple[int, ...], set[str]]] = {}
         self._sorted: dict[int, list[str]] = {}
         self._joined: dict[int, str] = {}
         # When each canonical plate was first stored, and each report's plates (most reports
@@ -161,20 +163,24 @@ class ReportPlates:
             return
         self._first[form] = seq
         if is_partial(form):
-            self._partial.setdefault(len(form), set()).add(form)
+            by_places = self._partial.setdefault(len(form), {})
+            by_places.setdefault(_read_at(form), set()).add(form)
             return
         insort(self._sorted.setdefault(len(form), []), form)
         self._joined.pop(len(form), None)
 
     def _partial_matching(self, plate: str) -> list[str]:
-        """The partial plates stored that agree with `plate` wherever both were read: for a
-        whole plate, each way it could have been partly read, looked up."""
-        stored = self._partial.get(len(plate))
-        if not stored:
-            return []
-        if is_partial(plate):
-            return _agreeing(plate, stored)
-        return [form for form in partly_read(plate) if form in stored]
+        """The partial plates stored that agree with `plate` wherever both were read: of
+        those read at places where `plate` was read too, the one it would be, looked up."""
+        found: list[str] = []
+        for places, forms in self._partial.get(len(plate), {}).items():
+            both = tuple(place for place in places if plate[place] != UNKNOWN)
+            if both == places:
+                read = "".join(plate[i] if i in places else UNKNOWN for i in range(len(plate)))
+                found += [read] if read in forms else []
+            else:
+                found += _agreeing_at(plate, both, forms)
+        return found
 
     def _whole_matching(self, plate: str) -> list[str]:
         """The whole plates stored that the partial `plate` could be."""
@@ -187,10 +193,18 @@ class ReportPlates:
         # Canonical plates are capitals and digits: every one that begins with
         # `read_first` sorts before `read_first` followed by "~".
         begin, end = bisect_left(ordered, read_first), bisect_left(ordered, read_first + "~")
-        return _agreeing(plate, ordered[begin:end])
+        return _agreeing_at(plate, _read_at(plate), ordered[begin:end])
 
 
-def _agreeing(plate: str, forms: Iterable[str]) -> list[str]:
-    """The canonical plates among `forms` (of its length, `matchable`) that the partial
-    `plate` could be: `could_be` on each, at C speed (a pattern over them, a line each)."""
-    return pattern(plate).findall("\n".join(forms))
+def _read_at(plate: str) -> tuple[int, ...]:
+    """The places where a canonical plate was read."""
+    return tuple(i for i, ch in enumerate(plate) if ch != UNKNOWN)
+
+
+def _agreeing_at(plate: str, places: tuple[int, ...], forms: Collection[str]) -> list[str]:
+    """The plates among `forms` (of its length) that read as `plate` reads at `places`."""
+    if not places:
+        return list(forms)
+    read = itemgetter(*places)  # the characters at those places, taken at C speed
+    wanted = read(plate)
+    return [form for form in forms if read(form) == wanted]

@@ -47,46 +47,44 @@ class PlateList:
     def __init__(self, db: Database, cipher: FieldCipher) -> None:
         self._db = db
         self._cipher = cipher
-        # The keyed hashes on the list: most reports' plates are not, and are answered so
-        # without a look at the database.
-        self._listed: set[str] | None = None
+        # The entries by keyed hash, read once, then kept current (in this process's memory
+        # only): every report with a plate is compared with the list, without a look at
+        # the database.
+        self._listed: dict[str, Entry] | None = None
 
     async def put(self, entry: Entry, person: str) -> Entry | None:
         """Set the plate's entry (a whole plate); the entry it replaces, if any."""
-        form = _form(entry.plate)
-        key = plate_hash(self._cipher, form)
-        before = await self._get(key)
+        key = plate_hash(self._cipher, _form(entry.plate))
+        listed = await self._entries()
         await self._db.execute(
             "INSERT INTO vehicle_plate_list (plate_hash, entry, set_by, set_at) VALUES"
             " (?, ?, ?, ?) ON CONFLICT (plate_hash) DO UPDATE SET entry = excluded.entry,"
             " set_by = excluded.set_by, set_at = excluded.set_at",
             (key, self._seal(entry), person, utc_timestamp(entry.set_at)),
         )
-        (await self._keys()).add(key)
+        before, listed[key] = listed.get(key), entry
         return before
 
     async def remove(self, plate: str) -> Entry | None:
         """Take the plate off the list; the entry it had, if any."""
         key = plate_hash(self._cipher, _form(plate))
-        before = await self._get(key)
         await self._db.execute("DELETE FROM vehicle_plate_list WHERE plate_hash = ?", (key,))
-        (await self._keys()).discard(key)
-        return before
+        return (await self._entries()).pop(key, None)
 
     async def find(self, plate: str, now: datetime, suspected_for: timedelta) -> list[Entry]:
         """The live entries `plate` (canonical) could be: its own, or for a partial plate
         those of every plate it could be."""
+        listed = await self._entries()
         if not is_partial(plate):
-            entry = await self._get(plate_hash(self._cipher, plate))
+            entry = listed.get(plate_hash(self._cipher, plate))
             found = [] if entry is None else [entry]
         else:
-            found = [e for e in await self.entries() if could_be(plate, _form(e.plate))]
+            found = [e for e in listed.values() if could_be(plate, _form(e.plate))]
         return [e for e in found if e.live(now, suspected_for)]
 
     async def entries(self) -> list[Entry]:
         """Every entry, expired ones included, oldest first."""
-        rows = await self._db.fetchall("SELECT entry FROM vehicle_plate_list ORDER BY set_at")
-        return [self._open(row["entry"]) for row in rows]
+        return sorted((await self._entries()).values(), key=lambda entry: entry.set_at)
 
     async def live(self, now: datetime, suspected_for: timedelta) -> list[Entry]:
         return [e for e in await self.entries() if e.live(now, suspected_for)]
@@ -103,27 +101,21 @@ class PlateList:
         rows = await self._db.fetchall(
             "SELECT plate_hash, entry FROM vehicle_plate_list WHERE set_by = ?", (person,)
         )
+        listed = await self._entries()
         for row in rows:
             nameless = replace(self._open(row["entry"]), who=None)
             await self._db.execute(
                 "UPDATE vehicle_plate_list SET entry = ?, set_by = '' WHERE plate_hash = ?",
                 (self._seal(nameless), row["plate_hash"]),
             )
+            listed[row["plate_hash"]] = nameless
         return len(rows)
 
-    async def _keys(self) -> set[str]:
+    async def _entries(self) -> dict[str, Entry]:
         if self._listed is None:
-            rows = await self._db.fetchall("SELECT plate_hash FROM vehicle_plate_list")
-            self._listed = {row["plate_hash"] for row in rows}
+            rows = await self._db.fetchall("SELECT plate_hash, entry FROM vehicle_plate_list")
+            self._listed = {row["plate_hash"]: self._open(row["entry"]) for row in rows}
         return self._listed
-
-    async def _get(self, key: str) -> Entry | None:
-        if key not in await self._keys():
-            return None
-        row = await self._db.fetchone(
-            "SELECT entry FROM vehicle_plate_list WHERE plate_hash = ?", (key,)
-        )
-        return None if row is None else self._open(row["entry"])
 
     def _seal(self, entry: Entry) -> bytes:
         data: dict[str, Any] = {

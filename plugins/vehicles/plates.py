@@ -10,9 +10,7 @@ with fewer than `MIN_KNOWN` characters read could be too many plates: it matches
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import lru_cache
-from itertools import combinations
 
 UNKNOWN = "*"
 MIN_LENGTH = 2
@@ -56,17 +54,6 @@ def could_be(one: str, other: str) -> bool:
     if len(one) != len(other) or not (matchable(one) and matchable(other)):
         return False
     return all(a == b or UNKNOWN in (a, b) for a, b in zip(one, other, strict=True))
-
-
-def partly_read(plate: str) -> Iterator[str]:
-    """Every partial plate a whole canonical plate could have been read as, with at least
-    `MIN_KNOWN` of its characters read."""
-    for hidden in range(1, len(plate) - MIN_KNOWN + 1):
-        for places in combinations(range(len(plate)), hidden):
-            chars = list(plate)
-            for place in places:
-                chars[place] = UNKNOWN
-            yield "".join(chars)
 
 
 @lru_cache(maxsize=256)

@@ -15,9 +15,7 @@ from plugins.vehicles.plates import (
     MIN_KNOWN,
     canonical,
     could_be,
-    is_partial,
     matchable,
-    partly_read,
     pattern,
 )
 
@@ -168,16 +166,3 @@ def test_what_plate_commands_read(typed: str, read: object) -> None:
 def test_a_long_note_is_cut() -> None:
     got = read_plate_command("ABC123 cleared " + "x" * 300)
     assert isinstance(got, Setting) and got.cut and got.note == "x" * 200
-
-
-@given(WHOLE.map(lambda plate: canonical(plate) or "ABC123"), st.data())
-def test_a_whole_plate_is_partly_read_every_way_it_could_be(
-    plate: str, data: st.DataObject
-) -> None:
-    """Each partial reading agrees with the plate; and a partial plate that agrees with it
-    (with enough read to compare) is one of them."""
-    readings = set(partly_read(plate))
-    assert all(is_partial(r) and matchable(r) and could_be(plate, r) for r in readings)
-    unread = data.draw(st.sets(st.integers(0, len(plate) - 1), min_size=1))
-    other = "".join("*" if i in unread else ch for i, ch in enumerate(plate))
-    assert (other in readings) == matchable(other)

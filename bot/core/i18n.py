@@ -63,6 +63,8 @@ log = logging.getLogger(__name__)
 def fold(text: str) -> str:
     """Text as words are matched: lower case, accents removed, spaces collapsed, so "Dónde",
     "donde" and "DONDE" are the same."""
+    if text.isascii():  # nothing to decompose (most text: a command, an English place)
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
 

@@ -69,11 +69,13 @@ class Registry:
         """Any name in any language finds the command: `!ayuda` works in an English room.
         Of commands sharing a name, the one whose pattern the arguments `rest` match."""
         name = name.lower()
-        routed = self._routed.get(name) or self._routed.get(fold(name), [])
+        # An ASCII name folds to itself: folding only takes accents off.
+        folded = name if name.isascii() else fold(name)
+        routed = self._routed.get(name) or self._routed.get(folded, [])
         for command in routed:
             if command.spec.takes(rest):
                 return command
-        found = self._by_name.get(name) or self._by_folded.get(fold(name))
+        found = self._by_name.get(name) or self._by_folded.get(folded)
         return found or next(iter(routed), None)
 
     def commands_for(self, level: Level) -> list[CommandSpec]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.api import BotContext, Language, RoomRef
+from bot.api import Area, BotContext, Language, RoomRef
 from plugins.sightings.card import acknowledgement
 from plugins.sightings.config import SightingsConfig
 from plugins.sightings.model import IntakeRules, Report
@@ -28,6 +28,25 @@ log = logging.getLogger(__name__)
 SAME_SIGHTING = timedelta(minutes=60)
 # How long the acknowledgement waits for urgent messages (a dispatch call) to go first.
 URGENT_FIRST_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class AreaNames:
+    slugs: frozenset[str]
+    # Each area's English and Spanish names, folded, to its slug.
+    aliases: dict[str, str]
+    # The areas as a person is told them ("Pilsen, Little Village / La Villita").
+    listing: str
+
+    @classmethod
+    def of(cls, areas: Sequence[Area]) -> AreaNames:
+        return cls(
+            slugs=frozenset(a.slug for a in areas),
+            aliases={fold(name): a.slug for a in areas for name in (a.name_en, a.name_es)},
+            listing=", ".join(
+                a.name_en if a.name_en == a.name_es else f"{a.name_en} / {a.name_es}" for a in areas
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -60,26 +79,30 @@ class Intake:
         self._notifier = notifier
         self._signals = signals
         self._now = now
+        self._names: tuple[Sequence[Area], AreaNames] | None = None
 
     def rules(self, room: RoomRef, area: str | None = None) -> IntakeRules:
         """What a report from `room` is checked against; `area`: the report's area when
         the room does not say (a direct chat)."""
         settings = self.bot.settings
         config = self.bot.room_config(room)
-        areas = settings.areas
-        aliases = {fold(name): a.slug for a in areas for name in (a.name_en, a.name_es)}
-        listing = ", ".join(
-            a.name_en if a.name_en == a.name_es else f"{a.name_en} / {a.name_es}" for a in areas
-        )
+        names = self._area_names(settings.areas)
         return IntakeRules(
             now=self._now(),
             zone=settings.section(SightingsConfig).reports.zone(),
             default_area=area or (config.areas[0] if config is not None else ""),
-            areas=frozenset(a.slug for a in areas),
-            area_aliases=aliases,
-            area_listing=listing,
+            areas=names.slugs,
+            area_aliases=names.aliases,
+            area_listing=names.listing,
             stale_after=timedelta(minutes=settings.section(SightingsConfig).reports.stale_minutes),
         )
+
+    def _area_names(self, areas: Sequence[Area]) -> AreaNames:
+        """How reports may name the areas: worked out again only when they change (the
+        network changed from chat: the settings are new)."""
+        if self._names is None or self._names[0] is not areas:
+            self._names = (areas, AreaNames.of(areas))
+        return self._names[1]
 
     async def minutes_to_wait(self, user_id: str) -> int | None:
         """None while the person is within their report limit, else minutes to wait."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from string import Formatter
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.core.i18n import LANGUAGES, Catalog, Language, Translator, parse_language
+from bot.core.i18n import LANGUAGES, Catalog, Language, Translator, fold, parse_language
 
 
 def placeholders(template: str) -> set[str]:
@@ -95,3 +98,25 @@ def test_nested_tables_become_dotted_keys(all_strings: Catalog) -> None:
 @pytest.mark.parametrize(("raw", "expected"), [("es", "es"), (" EN ", "en"), ("fr", None)])
 def test_parse_language(raw: str, expected: str | None) -> None:
     assert parse_language(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "folded"),
+    [
+        ("Dónde", "donde"),
+        ("DONDE", "donde"),
+        ("  18th   &  Ashland ", "18th & ashland"),
+        ("CAMIÓN", "camion"),
+        ("Straße", "strasse"),
+        ("ﬁrma", "firma"),  # a ligature, decomposed
+    ],
+)
+def test_words_are_matched_whatever_their_case_accents_and_spacing(typed: str, folded: str) -> None:
+    assert fold(typed) == folded
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_plain_ascii_folds_as_any_text_does(text: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    general = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    assert fold(text) == " ".join(general.split())

@@ -109,12 +109,13 @@ class Intake:
         limits = self.bot.settings.section(SightingsConfig).reports
         window = timedelta(minutes=limits.per_person_window_minutes)
         now = self._now()
-        recent = await self._store.filed_since(self.bot.person(user_id), now - window)
-        if len(recent) < limits.per_person_limit:
+        # Of the reports that count, the oldest leaves the window first.
+        oldest = await self._store.nth_newest_since(
+            self.bot.person(user_id), now - window, limits.per_person_limit
+        )
+        if oldest is None:
             return None
-        # The oldest report that still counts leaves the window first.
-        freed_at = recent[-limits.per_person_limit] + window
-        return max(1, math.ceil((freed_at - now).total_seconds() / 60))
+        return max(1, math.ceil((oldest + window - now).total_seconds() / 60))
 
     async def file(self, filing: Filing) -> str:
         """Store, acknowledge and send to the moderators; the report's id."""

@@ -315,13 +315,15 @@ class ReportStore:
             (area, Status.CONFIRMED.value, utc_timestamp(since)),
         )
 
-    async def filed_since(self, reporter: str, since: datetime) -> list[datetime]:
-        rows = await self._db.fetchall(
+    async def nth_newest_since(self, reporter: str, since: datetime, n: int) -> datetime | None:
+        """When the reporter filed their `n`th newest report filed after `since`; None when
+        they filed fewer."""
+        row = await self._db.fetchone(
             "SELECT created_at FROM sighting_reports WHERE reporter = ? AND created_at > ?"
-            " ORDER BY created_at",
-            (reporter, utc_timestamp(since)),
+            " ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+            (reporter, utc_timestamp(since), n - 1),
         )
-        return [datetime.fromisoformat(row["created_at"]) for row in rows]
+        return None if row is None else datetime.fromisoformat(row["created_at"])
 
     async def _reports(self, where: str, params: tuple[object, ...]) -> list[StoredReport]:
         """The reports matching `where`, oldest first, each with its corroboration count

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from testkit.networks import MODS, MODS_LV, PILSEN_EN, PILSEN_ES, VILLITA, chicago
-from testkit.world import SightingsWorld, start_world
+from testkit.networks import MODS, MODS_LV, PILSEN_EN, PILSEN_ES, SIGHTINGS, VILLITA, chicago
+from testkit.world import SightingsWorld, World, start_world
 
+from bot.api.testing import FakeClock
 from bot.core.events import Attachment
 from bot.storage.keys import DataKey
 from plugins.sightings import ChangeKind, ReportChange
@@ -168,6 +169,28 @@ async def test_rate_limit_is_per_person_and_polite(world: SightingsWorld) -> Non
     assert len(world.cards()) == 5
     await file_report(world, user="carla")  # someone else may still report
     assert len(world.cards()) == 6
+
+
+async def test_the_wait_lasts_until_the_oldest_report_that_counts_leaves_the_window(
+    tmp_path: Path, key: DataKey
+) -> None:
+    """Five reports over six minutes (the limit, in a 10-minute window): the sixth, a minute
+    later, waits three minutes, until the first is ten minutes old; then it is filed."""
+    world = await World(
+        tmp_path, SIGHTINGS, key=key, clock=FakeClock(datetime(2026, 12, 6, 17, 0, tzinfo=UTC))
+    ).start()
+    try:
+        for n, minutes in enumerate((0, 3, 1, 1, 1)):
+            await world.advance(timedelta(minutes=minutes))
+            await world.say(PILSEN_EN, "ana", f"!report corner {n}; parked")
+        await world.advance(timedelta(minutes=1))
+        await world.say(PILSEN_EN, "ana", "!report corner 6; parked")
+        assert "Please wait about 3 minutes" in world.last(PILSEN_EN)
+        await world.advance(timedelta(minutes=3))
+        await world.say(PILSEN_EN, "ana", "!report corner 7; parked")
+        assert world.last(PILSEN_EN).startswith("📝 Report ")
+    finally:
+        await world.app.stop()
 
 
 async def test_rate_limit_is_configurable(tmp_path: Path, key: DataKey) -> None:

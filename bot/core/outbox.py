@@ -281,8 +281,7 @@ class Outbox:
             self._rooms_in_flight.discard((row["transport"], row["room_id"]))
             if row["urgent"]:
                 self._urgent_in_flight.discard(row["key"])
-                self._urgent_waiting.discard(row["key"])
-                self._urgent_ended.set()
+                self._tried(row["key"])
             self._ended.set()
             # A delivery may unblock another (an edit waits for its alert).
             self._wake.set()
@@ -322,7 +321,21 @@ class Outbox:
         except Exception as error:
             await self._failed(row, error)
             return
-        await self._mark_sent(row["key"], row["transport"], sent.event_id)
+        if not row["urgent"]:
+            await self._mark_sent(row["key"], row["transport"], sent.event_id)
+            return
+        # Sent: an answer waiting for it (see `urgent_sent`) goes now, before the row is
+        # marked sent, which happens whatever comes meanwhile.
+        self._tried(row["key"])
+        try:
+            await asyncio.sleep(0)
+        finally:
+            await self._mark_sent(row["key"], row["transport"], sent.event_id)
+
+    def _tried(self, key: str) -> None:
+        """An urgent delivery was sent or put off: nothing waits for it any more."""
+        self._urgent_waiting.discard(key)
+        self._urgent_ended.set()
 
     async def _stored(self, key: str) -> OutgoingMessage | None:
         row = await self._db.fetchone("SELECT message FROM outbox WHERE key = ?", (key,))

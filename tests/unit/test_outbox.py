@@ -328,6 +328,22 @@ async def test_an_alert_is_handed_to_the_network_as_it_is_queued(
         await outbox.stop()
 
 
+async def test_an_alert_sent_is_recorded_as_sent_even_if_the_outbox_stops_at_once(
+    db: Database, cipher: FieldCipher
+) -> None:
+    """The answer waiting for an alert goes as soon as the alert is sent, before the outbox
+    records it as sent; a stop right then still records it, so it is never sent twice."""
+    sender = FakeSender()
+    outbox = Outbox(db, cipher, sender)
+    await outbox.start()
+    await outbox.enqueue([replace(delivery("call"), urgent=True)])
+    assert await outbox.urgent_sent(within=5) is True
+    await outbox.stop()
+    assert await outbox.backlog() == 0
+    await run_outbox(outbox, lambda: True)
+    assert [key for key, _ in sender.sent] == ["call"]
+
+
 async def test_alerts_queued_together_for_one_room_go_one_at_a_time_in_order(
     db: Database, cipher: FieldCipher
 ) -> None:

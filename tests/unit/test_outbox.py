@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -59,14 +60,19 @@ def cipher() -> FieldCipher:
     return FieldCipher(DataKey.generate())
 
 
-async def run_outbox(outbox: Outbox, until: Callable[[], object], timeout: float = 5) -> None:
+@asynccontextmanager
+async def running(outbox: Outbox) -> AsyncIterator[Outbox]:
     await outbox.start()
     try:
-        async with asyncio.timeout(timeout):
-            while not until():
-                await asyncio.sleep(0.01)
+        yield outbox
     finally:
         await outbox.stop()
+
+
+async def run_outbox(outbox: Outbox, until: Callable[[], object], timeout: float = 5) -> None:
+    async with running(outbox), asyncio.timeout(timeout):
+        while not until():
+            await asyncio.sleep(0.01)
 
 
 def delivery(key: str, text: str = "alert", **refs: str) -> Delivery:
@@ -105,13 +111,10 @@ async def test_a_delivery_is_given_up_after_max_attempts(db: Database, cipher: F
         row = await db.fetchone("SELECT state FROM outbox WHERE key = 'a'")
         return row is not None and row["state"] == "failed"
 
-    await outbox.start()
-    try:
+    async with running(outbox):
         async with asyncio.timeout(10):
             while not await failed():
                 await asyncio.sleep(0.02)
-    finally:
-        await outbox.stop()
     assert sender.attempts["a"] == MAX_ATTEMPTS
     assert not sender.sent
 
@@ -244,8 +247,7 @@ async def test_a_slow_send_does_not_hold_back_later_deliveries(
 
     outbox = Outbox(db, cipher, send)
     await outbox.enqueue([delivery("slow")])
-    await outbox.start()
-    try:
+    async with running(outbox):
         await asyncio.sleep(0.05)
         other_room = replace(delivery("alert"), room=RoomRef("matrix", "!other:x"))
         await outbox.enqueue([other_room, delivery("same-room")])
@@ -260,8 +262,6 @@ async def test_a_slow_send_does_not_hold_back_later_deliveries(
             while "same-room" not in sent:
                 await asyncio.sleep(0.01)
         assert sent == ["alert", "slow", "same-room"]
-    finally:
-        await outbox.stop()
 
 
 async def test_a_delivery_the_network_refuses_for_good_is_given_up_at_once(
@@ -281,14 +281,11 @@ async def test_a_delivery_the_network_refuses_for_good_is_given_up_at_once(
     outbox = Outbox(db, cipher, send)
     outbox.on_given_up(given_up)
     await outbox.enqueue([delivery("blocked")])
-    await outbox.start()
-    try:
+    async with running(outbox):
         async with asyncio.timeout(5):
             while not told:
                 await asyncio.sleep(0.01)
         assert told == [ROOM] and await outbox.backlog() == 0
-    finally:
-        await outbox.stop()
 
 
 async def test_an_answer_can_wait_for_the_urgent_deliveries_to_go_first(
@@ -297,8 +294,7 @@ async def test_an_answer_can_wait_for_the_urgent_deliveries_to_go_first(
     sender = FakeSender()
     sender.gate.clear()  # the homeserver is slow
     outbox = Outbox(db, cipher, sender)
-    await outbox.start()
-    try:
+    async with running(outbox):
         await outbox.enqueue([replace(delivery("call"), urgent=True)])
         assert await outbox.urgent_sent(within=0.2) is False  # still on its way
         sender.gate.set()
@@ -307,8 +303,6 @@ async def test_an_answer_can_wait_for_the_urgent_deliveries_to_go_first(
         # Queued again (a replay): it went already, so nothing to wait for.
         await outbox.enqueue([replace(delivery("call"), urgent=True)])
         assert await outbox.urgent_sent(within=0.01) is True
-    finally:
-        await outbox.stop()
 
 
 async def test_an_alert_is_handed_to_the_network_as_it_is_queued(
@@ -318,14 +312,11 @@ async def test_an_alert_is_handed_to_the_network_as_it_is_queued(
     it is recorded, while the reporter's answer waits for it."""
     sender = FakeSender()
     outbox = Outbox(db, cipher, sender)
-    await outbox.start()
-    try:
+    async with running(outbox):
         await asyncio.sleep(0.01)  # the worker looked, found nothing, and sleeps
         await outbox.enqueue([replace(delivery("call"), urgent=True)])
         await asyncio.sleep(0)  # one turn of the loop
         assert [key for key, _ in sender.sent] == ["call"]
-    finally:
-        await outbox.stop()
 
 
 async def test_an_alert_sent_is_recorded_as_sent_even_if_the_outbox_stops_at_once(
@@ -349,14 +340,11 @@ async def test_alerts_queued_together_for_one_room_go_one_at_a_time_in_order(
 ) -> None:
     sender = Counting()
     outbox = Outbox(db, cipher, sender)
-    await outbox.start()
-    try:
+    async with running(outbox):
         await outbox.enqueue([replace(delivery(f"alert-{n}"), urgent=True) for n in range(3)])
         assert await outbox.urgent_sent(within=5) is True
         assert [key for key, _ in sender.sent] == ["alert-0", "alert-1", "alert-2"]
         assert sender.most == 1
-    finally:
-        await outbox.stop()
 
 
 async def test_an_alert_queued_after_the_outbox_stopped_waits_for_the_next_start(
@@ -395,8 +383,7 @@ async def test_an_answer_waits_for_the_urgent_deliveries_queued_before_it_only(
     slow = RoomRef("matrix", "!slow:example.org")
     sender = HeldRoom(slow)
     outbox = Outbox(db, cipher, sender)
-    await outbox.start()
-    try:
+    async with running(outbox):
         await outbox.enqueue([replace(delivery("first call"), urgent=True)])
         waiting = asyncio.create_task(outbox.urgent_sent(within=5))
         await asyncio.sleep(0)
@@ -405,8 +392,6 @@ async def test_an_answer_waits_for_the_urgent_deliveries_queued_before_it_only(
         assert await waiting is True
         assert [key for key, _ in sender.sent] == ["first call"]  # the later one still held
         sender.held.set()
-    finally:
-        await outbox.stop()
 
 
 # --- sent now, ahead of the queue ---------------------------------------------------------
@@ -430,13 +415,10 @@ async def test_a_message_sent_now_goes_ahead_of_a_busy_queue(
     outbox = Outbox(db, cipher, sender, concurrency=1)
     await outbox.enqueue([delivery(f"alert-{n}") for n in range(20)])
     sender.gate.clear()  # the worker's sends hang
-    await outbox.start()
-    try:
+    async with running(outbox):
         await asyncio.sleep(0.05)
         sender.gate.set()
         sent = await outbox.send_now(delivery("answer", "now"))
-    finally:
-        await outbox.stop()
     assert sent.event_id == "$event-answer"
     assert [key for key, _ in sender.sent].index("answer") < 20
 
@@ -446,14 +428,11 @@ async def test_a_message_that_cannot_be_sent_now_is_retried_by_the_worker(
 ) -> None:
     sender = FakeSender(failures=1)
     outbox = Outbox(db, cipher, sender, first_retry=timedelta(milliseconds=10))
-    await outbox.start()
-    try:
+    async with running(outbox):
         with pytest.raises(ConnectionError):
             await outbox.send_now(delivery("question", "how many?"))
         async with asyncio.timeout(5):
             while await outbox.sent_event("question") is None:
                 await asyncio.sleep(0.01)
-    finally:
-        await outbox.stop()
     assert [key for key, _ in sender.sent] == ["question"]
     assert sender.attempts == {"question": 2}  # once now, once by the worker

@@ -8,7 +8,7 @@ moderators acting at once exactly one wins.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -25,6 +25,12 @@ ORIGIN = "reports.origin"
 DETAIL = "reports.decision"
 # Ids are random; after this many collisions in a row the next ones get longer.
 _ID_ATTEMPTS = 20
+
+
+def _marks(values: Sequence[str]) -> str:
+    return ", ".join("?" for _ in values) or "NULL"
+
+
 _OPEN_STATUSES = tuple(sorted(status.value for status in OPEN))
 # A new report, noting the newest open report of the same area and place filed since a
 # time (none without a place) as the one it may repeat.
@@ -33,7 +39,7 @@ _INSERT_REPORT = (
     " created_at, status_since, place, similar_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
     " (SELECT o.id FROM sighting_reports o WHERE o.area = ? AND o.place = ?"
     " AND o.created_at >= ?"
-    f" AND o.status IN ({', '.join('?' * len(_OPEN_STATUSES))})"
+    f" AND o.status IN ({_marks(_OPEN_STATUSES)})"
     " ORDER BY o.created_at DESC LIMIT 1))"
     " ON CONFLICT DO NOTHING RETURNING similar_to"
 )
@@ -586,7 +592,3 @@ def _card(row: Any) -> Card:
 
 def _first(reports: list[StoredReport]) -> StoredReport | None:
     return reports[0] if reports else None
-
-
-def _marks(values: list[str]) -> str:
-    return ", ".join("?" for _ in values) or "NULL"

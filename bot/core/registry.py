@@ -69,8 +69,7 @@ class Registry:
         """Any name in any language finds the command: `!ayuda` works in an English room.
         Of commands sharing a name, the one whose pattern the arguments `rest` match."""
         name = name.lower()
-        # An ASCII name folds to itself: folding only takes accents off.
-        folded = name if name.isascii() else fold(name)
+        folded = fold(name)
         routed = self._routed.get(name) or self._routed.get(folded, [])
         for command in routed:
             if command.spec.takes(rest):

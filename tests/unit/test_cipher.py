@@ -1,4 +1,5 @@
 import hashlib
+import hmac
 
 import pytest
 
@@ -79,6 +80,15 @@ def test_keyed_hash_is_stable_per_key_and_purpose() -> None:
     assert FieldCipher(key).keyed_hash("@bob:example.org", "person") != person
     assert FieldCipher(key).keyed_hash(user, "reporter") != person
     assert FieldCipher(DataKey.generate()).keyed_hash(user, "person") != person
+
+
+def test_keyed_hash_is_hmac_sha256_of_purpose_and_value() -> None:
+    """The pseudonyms already stored in a data directory stay the ones computed now."""
+    key = DataKey(bytes(range(32)))
+    expected = hmac.new(
+        key.keyed_hash_key(), b"person\0@alice:example.org", hashlib.sha256
+    ).hexdigest()
+    assert FieldCipher(key).keyed_hash("@alice:example.org", "person") == expected
 
 
 def test_keyed_hash_reveals_nothing_without_the_key(cipher: FieldCipher) -> None:
